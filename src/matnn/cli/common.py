@@ -1,0 +1,99 @@
+"""Pieces every ``matnn <area> <action>`` command shares.
+
+Conventions
+-----------
+* Each area module (``matnn/cli/<area>.py``) defines ``register(subparsers)`` and imports its
+  workflow lazily inside the handler, so ``matnn --help`` stays fast and needs no optional package.
+* A handler takes the parsed ``argparse.Namespace`` and returns the flat metrics dict (or ``None``);
+  :func:`matnn.cli.main.main` applies ``--threads``/``--seed``/``--device`` before calling it.
+* Handlers write ``<out>/metrics.json`` with :func:`matnn.utils.io.write_metrics` and PNG figures
+  beside it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+__all__ = ["add_common_args", "add_action", "area_parser", "positive_int", "positive_float", "fraction", "OnelineParser"]
+
+Handler = Callable[[argparse.Namespace], Any]
+
+
+class OnelineParser(argparse.ArgumentParser):
+    """ArgumentParser whose user errors are one line on stderr and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        print(f"{self.prog}: error: {message} (see '{self.prog} --help')", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}")
+    return value
+
+
+positive_int.__name__ = "positive integer"  # argparse uses __name__ in "invalid ... value" messages
+positive_float.__name__ = "positive number"
+fraction.__name__ = "fraction"
+
+
+def add_common_args(parser: argparse.ArgumentParser, *, out_required: bool = True, seed_default: int = 0) -> None:
+    """Add ``--out``, ``--seed``, ``--threads``, ``--device`` and ``--quiet``."""
+    g = parser.add_argument_group("run settings")
+    g.add_argument("--out", type=Path, required=out_required, help="output folder (metrics.json, figures)")
+    g.add_argument("--seed", type=int, default=seed_default, help=f"seed for every random choice (default {seed_default})")
+    g.add_argument("--threads", type=positive_int, default=None, help="CPU threads per process (default: $MATNN_NUM_THREADS or 1)")
+    g.add_argument("--device", default="auto", help="'auto' (CUDA if present, else CPU), 'cpu', 'cuda', 'cuda:N'")
+    g.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+def area_parser(subparsers: argparse._SubParsersAction, name: str, help: str) -> argparse._SubParsersAction:
+    """Create ``matnn <name>`` and return the sub-parsers for its actions."""
+    p = subparsers.add_parser(name, help=help, description=help)
+    return p.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=OnelineParser)
+
+
+def add_action(
+    actions: argparse._SubParsersAction,
+    name: str,
+    handler: Handler,
+    help: str,
+    *,
+    common: bool = True,
+    out_required: bool = True,
+) -> argparse.ArgumentParser:
+    """Create ``matnn <area> <name>`` bound to ``handler`` (with the common options unless ``common=False``)."""
+    p = actions.add_parser(name, help=help, description=help)
+    p.set_defaults(func=handler)
+    if common:
+        add_common_args(p, out_required=out_required)
+    return p

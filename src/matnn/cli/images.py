@@ -1,0 +1,13 @@
+"""``matnn images ...`` commands (see the matching workflow package for the Python API)."""
+
+from __future__ import annotations
+
+import argparse
+
+from matnn.cli.common import area_parser
+
+HELP = "images workflows"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    area_parser(subparsers, "images", HELP)

@@ -1,0 +1,133 @@
+"""Atomic file writing and machine-readable run summaries.
+
+Nothing the user saved is lost: every file matnn writes goes to a temporary file in the same
+folder and is moved into place with ``os.replace`` (atomic on POSIX and Windows), so a run killed
+mid-write leaves either the old file or the new one, never half of each.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+__all__ = ["atomic_write", "atomic_path", "atomic_save_npz", "write_json", "write_metrics", "read_json", "to_jsonable", "ensure_dir"]
+
+
+def ensure_dir(path: str | os.PathLike) -> Path:
+    """Create ``path`` (and parents) if needed and return it as a Path."""
+    p = Path(path)
+    p.mkdir(parents=True, exist_ok=True)
+    return p
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike, mode: str = "w", **open_kwargs: Any) -> Iterator[IO]:
+    """Open a temporary file beside ``path``; on success fsync it and move it over ``path``.
+
+    Example
+    -------
+    >>> with atomic_write("out.txt") as fh:  # doctest: +SKIP
+    ...     fh.write("hello")
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, mode, **open_kwargs) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``path`` for libraries that want a filename (savefig, torch.save).
+
+    The temporary keeps ``path``'s suffix so format detection by extension still works.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix or ".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_save_npz(path: str | os.PathLike, compressed: bool = True, **arrays: Any) -> Path:
+    """``np.savez[_compressed]`` to ``path`` atomically (``path`` keeps its name; no '.npz' appended)."""
+    path = Path(path)
+    with atomic_write(path, "wb") as fh:
+        (np.savez_compressed if compressed else np.savez)(fh, **arrays)
+    return path
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Convert NumPy/torch scalars and arrays, Paths and tuples into plain JSON types.
+
+    Non-finite floats become ``None`` (JSON has no NaN), so summaries stay valid JSON.
+    """
+    if isinstance(obj, Mapping):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, Path):
+        return str(obj)
+    if isinstance(obj, (np.bool_, bool)):
+        return bool(obj)
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        f = float(obj)
+        return f if math.isfinite(f) else None
+    if isinstance(obj, np.ndarray):
+        return to_jsonable(obj.tolist())
+    try:
+        import torch
+
+        if isinstance(obj, torch.Tensor):
+            return to_jsonable(obj.detach().cpu().numpy())
+    except ImportError:  # pragma: no cover
+        pass
+    return obj
+
+
+def write_json(path: str | os.PathLike, data: Any, indent: int = 2) -> Path:
+    """Write ``data`` as JSON atomically."""
+    path = Path(path)
+    with atomic_write(path, "w", encoding="utf-8") as fh:
+        json.dump(to_jsonable(data), fh, indent=indent, sort_keys=False, allow_nan=False)
+        fh.write("\n")
+    return path
+
+
+def read_json(path: str | os.PathLike) -> Any:
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def write_metrics(out_dir: str | os.PathLike, metrics: Mapping[str, Any], filename: str = "metrics.json") -> Path:
+    """Write the flat run summary ``out_dir/metrics.json`` (units in the key names or documented).
+
+    Nested values are allowed but discouraged: the convention is flat keys such as ``rmse`` or
+    ``energy_mae_mev_atom``.
+    """
+    out = ensure_dir(out_dir)
+    return write_json(out / filename, dict(metrics))
