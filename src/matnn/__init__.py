@@ -31,6 +31,8 @@ _LAZY = {
     "Model": ("matnn.models.model", "Model"),
     "Sequential": ("matnn.models.sequential", "Sequential"),
     "Input": ("matnn.core.layers.input_layer", "Input"),
+    "Functional": ("matnn.models.functional", "Functional"),
+    "regularizers": ("matnn.regularizers", None),
     "load_model": ("matnn.models.saving", "load_model"),
     "layers": ("matnn.layers", None),
     "losses": ("matnn.losses", None),

@@ -1,13 +1,190 @@
-"""``matnn composition ...`` commands (see the matching workflow package for the Python API)."""
+"""``matnn composition ...`` commands (see the matching workflow package for the Python API).
+
+* ``matnn composition train --train CSV --test CSV --model {elemnet,rf-magpie,dense,hgb,auto} --out DIR``
+* ``matnn composition cv --data CSV --model NAME --folds 5 --out DIR``
+* ``matnn composition depth-study --train CSV --test CSV --depths 1,2,3,5,7,10,13,17,20,24 --out DIR``
+* ``matnn composition featurize --data CSV --features magpie --out DIR``
+"""
 
 from __future__ import annotations
 
 import argparse
 
-from matnn.cli.common import area_parser
+from matnn.cli.common import add_action, area_parser, fraction, positive_float, positive_int
 
-HELP = "composition workflows"
+HELP = "formula → property: element fractions, Magpie features, ElemNet, random forest, Matbench-style CV"
+
+MODELS = ("elemnet", "rf-magpie", "dense", "hgb", "auto")
+FEATURES = ("fractions", "magpie", "magpie+fractions", "columns")
+
+
+def _positive_fraction(text: str) -> float:
+    value = fraction(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1), got {text!r}")
+    return value
+
+
+_positive_fraction.__name__ = "fraction"
+
+
+def _depths(text: str) -> list[int]:
+    try:
+        values = [int(t) for t in text.split(",") if t.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated positive integers, got {text!r}") from None
+    if not values or any(v < 1 for v in values):
+        raise argparse.ArgumentTypeError(f"expected comma-separated positive integers, got {text!r}")
+    return values
+
+
+_depths.__name__ = "depth list"
+
+
+def _add_data_policy_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("data policies")
+    g.add_argument("--formula-column", default="formula", help="name of the formula column (default 'formula')")
+    g.add_argument("--target-column", default="target", help="name of the target column (default 'target')")
+    g.add_argument("--drop-invalid", action="store_true", help="drop unparsable formulas/unsupported elements/bad targets (counted) instead of failing")
+    g.add_argument(
+        "--max-abs-target", type=positive_float, default=None,
+        help="keep only rows with |target| <= this (5 = ElemNet's filter for formation enthalpies in eV/atom; default: keep all)",
+    )
+    g.add_argument(
+        "--duplicates", choices=("mean", "first", "keep", "error"), default="mean",
+        help="rows with the same normalised composition: merge to the mean target (default), keep the first, keep all, or fail",
+    )
+    g.add_argument("--target-label", default="target", help="axis label for figures, e.g. 'formation enthalpy (eV/atom)'")
+
+
+def _add_model_args(p: argparse.ArgumentParser, *, model_default: str | None) -> None:
+    g = p.add_argument_group("model")
+    if model_default is None:
+        g.add_argument("--model", choices=MODELS, required=True, help="which model (see docs/composition.md)")
+    else:
+        g.add_argument("--model", choices=MODELS, default=model_default, help=f"which model (default {model_default})")
+    g.add_argument("--features", choices=FEATURES, default=None, help="feature set (default: the model's own; 'columns' = numeric CSV columns, no formulas)")
+    g.add_argument("--epochs", type=positive_int, default=None, help="maximum epochs for networks (default: elemnet 1000, dense 500)")
+    g.add_argument("--batch-size", type=positive_int, default=None, help="mini-batch size (default: elemnet 32, dense 64)")
+    g.add_argument("--learning-rate", type=positive_float, default=None, help="Adam learning rate (default: elemnet 1e-4, dense 1e-3; hgb 0.05)")
+    g.add_argument("--patience", type=positive_int, default=None, help="early-stopping patience in epochs (default: elemnet 20, dense 40)")
+    g.add_argument("--validation-fraction", type=_positive_fraction, default=0.1, help="share of the training rows held out for early stopping/selection (default 0.1)")
+    g.add_argument("--loss", default="mae", help="training loss of networks (default mae)")
+    g.add_argument("--hidden", default="256,128,64", help="dense: hidden layer sizes (default 256,128,64)")
+    g.add_argument("--dropout", type=float, default=0.1, help="dense: dropout after each hidden layer (default 0.1)")
+    g.add_argument("--activation", default="relu", help="dense: activation (default relu)")
+    g.add_argument("--batch-norm", action="store_true", help="dense: batch normalisation after each hidden layer")
+    g.add_argument("--weight-decay", type=float, default=0.0, help="networks: Adam weight decay (default 0)")
+    g.add_argument("--architecture", default=None, help="elemnet: architecture in ElemNet notation (default 1024x4D-512x3D-256x3D-128x3D-64x2-32x1-1)")
+    g.add_argument("--reduce-lr-patience", type=positive_int, default=None, help="networks: halve the learning rate after this many epochs without improvement")
+    g.add_argument("--n-estimators", type=positive_int, default=None, help="rf-magpie: trees (default 500); hgb: maximum boosting rounds (default 2000)")
+    g.add_argument("--max-features", default=None, help="rf-magpie: features tried per split, a fraction or 'sqrt' (default 0.333)")
+    g.add_argument("--candidates", default="rf-magpie,hgb,dense", help="auto: comma-separated candidate models (default rf-magpie,hgb,dense)")
+
+
+def _settings(args: argparse.Namespace):
+    from matnn.workflows.composition.estimators import ModelSettings
+
+    mf = args.max_features
+    if mf is not None:
+        try:
+            mf = float(mf)
+        except ValueError:
+            pass
+    return ModelSettings(
+        features=args.features, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
+        patience=args.patience, validation_fraction=args.validation_fraction, loss=args.loss, hidden=args.hidden,
+        dropout=args.dropout, activation=args.activation, batch_norm=args.batch_norm, weight_decay=args.weight_decay,
+        architecture=args.architecture, reduce_lr_patience=args.reduce_lr_patience, n_estimators=args.n_estimators,
+        max_features=mf, candidates=args.candidates, verbose=0 if args.quiet else "auto",
+    )
+
+
+def _policies(args: argparse.Namespace) -> dict:
+    return dict(
+        drop_invalid=args.drop_invalid, max_abs_target=args.max_abs_target, duplicates=args.duplicates,
+        formula_column=args.formula_column, target_column=args.target_column,
+    )
+
+
+def _print_summary(metrics: dict, keys: tuple[str, ...]) -> None:
+    shown = ", ".join(f"{k}={metrics[k]:.5g}" if isinstance(metrics.get(k), float) else f"{k}={metrics.get(k)}" for k in keys if k in metrics)
+    print(shown)
+
+
+def _train(args: argparse.Namespace) -> dict:
+    from matnn.workflows.composition.train import train_composition_model
+
+    m = train_composition_model(
+        args.train, args.test, model=args.model, out=args.out, settings=_settings(args), max_train=args.max_train,
+        seed=args.seed, target_label=args.target_label, **_policies(args),
+    )
+    _print_summary(m, ("model", "mae", "rmse", "r2", "n_train", "n_test", "wall_time_s"))
+    return m
+
+
+def _cv(args: argparse.Namespace) -> dict:
+    from matnn.workflows.composition.cv import cross_validate_composition
+
+    m = cross_validate_composition(
+        args.data, model=args.model, folds=args.folds, out=args.out, settings=_settings(args), seed=args.seed,
+        split_seed=args.split_seed, target_label=args.target_label, max_rows=args.max_rows, **_policies(args),
+    )
+    _print_summary(m, ("model", "mae", "mae_std", "rmse", "r2", "n_rows", "wall_time_s"))
+    return m
+
+
+def _depth(args: argparse.Namespace) -> dict:
+    from matnn.workflows.composition.depth_study import depth_study
+
+    pol = _policies(args)
+    for k in ("formula_column", "target_column"):
+        pol.pop(k)
+    m = depth_study(
+        args.train, args.test, out=args.out, depths=args.depths, settings=_settings(args), max_train=args.max_train,
+        max_test=args.max_test, seed=args.seed, with_forest=not args.no_forest, **pol,
+    )
+    _print_summary(m, ("best_depth", "best_test_mae", "rf_magpie_mae", "n_train", "n_test", "wall_time_s"))
+    return m
+
+
+def _featurize(args: argparse.Namespace) -> dict:
+    from matnn.workflows.composition.featurize import featurize_csv
+
+    m = featurize_csv(args.data, args.out, features=args.features or "magpie", **_policies(args))
+    _print_summary(m, ("n_rows", "n_features", "features", "time_s"))
+    return m
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    area_parser(subparsers, "composition", HELP)
+    actions = area_parser(subparsers, "composition", HELP)
+
+    p = add_action(actions, "train", _train, "fit a model on --train and report MAE/RMSE/R² on --test")
+    p.add_argument("--train", required=True, help="training CSV (formula,target)")
+    p.add_argument("--test", required=True, help="test CSV (formula,target); only used to score the final model")
+    p.add_argument("--max-train", type=positive_int, default=None, help="random subset of this many training rows (quick runs)")
+    _add_model_args(p, model_default=None)
+    _add_data_policy_args(p)
+
+    p = add_action(actions, "cv", _cv, "Matbench-style shuffled k-fold cross-validation (mean ± std over folds)")
+    p.add_argument("--data", required=True, help="CSV (formula,target)")
+    p.add_argument("--folds", type=positive_int, default=5, help="number of folds (default 5)")
+    p.add_argument("--split-seed", type=int, default=18012019, help="KFold random_state (default 18012019, Matbench's)")
+    p.add_argument("--max-rows", type=positive_int, default=None, help="random subset of this many rows (quick runs)")
+    _add_model_args(p, model_default=None)
+    _add_data_policy_args(p)
+
+    p = add_action(actions, "depth-study", _depth, "test MAE of ElemNet-style networks against depth, next to a random forest")
+    p.add_argument("--train", required=True, help="training CSV (formula,target)")
+    p.add_argument("--test", required=True, help="test CSV (formula,target)")
+    p.add_argument("--depths", type=_depths, default=[1, 2, 3, 5, 7, 10, 13, 17, 20, 24], help="numbers of dense layers (default 1,2,3,5,7,10,13,17,20,24)")
+    p.add_argument("--max-train", type=positive_int, default=None, help="random subset of training rows")
+    p.add_argument("--max-test", type=positive_int, default=None, help="random subset of test rows")
+    p.add_argument("--no-forest", action="store_true", help="skip the random-forest reference")
+    _add_model_args(p, model_default="elemnet")
+    _add_data_policy_args(p)
+
+    p = add_action(actions, "featurize", _featurize, "write the feature table (Magpie / element fractions) of a formula CSV")
+    p.add_argument("--data", required=True, help="CSV with a formula column (target column optional)")
+    p.add_argument("--features", choices=FEATURES[:-1], default="magpie", help="feature set (default magpie)")
+    _add_data_policy_args(p)

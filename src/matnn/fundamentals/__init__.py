@@ -1,0 +1,22 @@
+"""Glass-box fundamentals: the first half of a neural-network course, written out in NumPy.
+
+One module per lesson, each with the mathematics as plain functions and a ``run_demo(out_dir, seed=)``
+that writes a figure and ``metrics.json`` (also ``matnn fundamentals <demo> --out DIR``):
+
+* :mod:`~matnn.fundamentals.linear_regression` — closed form and gradient descent, agreeing;
+* :mod:`~matnn.fundamentals.logistic_regression` — log loss and its gradient, decision boundary;
+* :mod:`~matnn.fundamentals.perceptron` — Rosenblatt's rule, convergence and its failure on XOR;
+* :mod:`~matnn.fundamentals.activations` — activations, derivatives, softmax temperature;
+* :mod:`~matnn.fundamentals.backprop` — backpropagation term by term, equal to autograd;
+* :mod:`~matnn.fundamentals.capacity` — underfitting and overfitting;
+* :mod:`~matnn.fundamentals.approximation` — universal approximation and out-of-range failure.
+
+PyTorch appears only as the reference the hand-written derivatives are checked against, and in the
+two demos that train real networks with ``matnn.Sequential`` (capacity, approximation).
+"""
+
+from __future__ import annotations
+
+from matnn.fundamentals.demos import CHECKS, DEMOS, run_all, run_demo
+
+__all__ = ["DEMOS", "CHECKS", "run_demo", "run_all"]

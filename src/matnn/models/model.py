@@ -1,0 +1,431 @@
+"""``Model``: a ``torch.nn.Module`` with the Keras workflow — compile, fit, evaluate, predict, save.
+
+Three ways to define the architecture:
+
+* ``Sequential([...])`` — a stack of layers;
+* ``Model(inputs, outputs)`` — the functional form, for several inputs or outputs;
+* subclass ``Model`` and write ``forward`` — anything else (graph networks, physics-informed heads).
+
+Then the two remaining ingredients: ``compile(optimizer=..., loss=..., metrics=...)``, and
+``fit`` to train.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from matnn import config
+from matnn.core import losses as losses_mod
+from matnn.core import metrics as metrics_mod
+from matnn.core import optimizers as optimizers_mod
+from matnn.core.exceptions import ConfigError, DataError, NotFittedError, ShapeError
+from matnn.models import data_adapter
+from matnn.models.data_adapter import TensorData, check_batch_size
+
+__all__ = ["Model"]
+
+
+class Model(nn.Module):
+    """Base class of every matnn model.
+
+    Attributes
+    ----------
+    optimizer : matnn.optimizers.Optimizer
+        Set by :meth:`compile`.
+    loss : matnn.losses.Loss
+        Set by :meth:`compile`.
+    history : matnn.callbacks.History
+        Per-epoch logs of the last :meth:`fit`.
+    stop_training : bool
+        Set by callbacks to end training after the current epoch.
+    inference_requires_grad : bool
+        Class attribute; ``True`` for models whose forward pass needs autograd (forces = −∂E/∂r).
+    metadata : dict
+        Free-form JSON-able information saved with the model (units, feature names, ...).
+    """
+
+    inference_requires_grad: bool = False
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Model:
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+            from matnn.models.functional import Functional
+
+            return super().__new__(Functional)  # type: ignore[return-value]
+        return super().__new__(cls)
+
+    def __init__(self, *args: Any, name: str | None = None, **kwargs: Any) -> None:
+        if args or kwargs:
+            raise ConfigError(f"Model() got unexpected arguments {args or ''}{kwargs or ''}; use Model(inputs, outputs) for the functional form.")
+        super().__init__()
+        self.name = name or type(self).__name__.lower()
+        self.optimizer: optimizers_mod.Optimizer | None = None
+        self.loss: Any = None
+        self.loss_weights: Any = None
+        self._metric_objects: list[metrics_mod.Metric] = []
+        self._compile_config: dict[str, Any] | None = None
+        self.stop_training = False
+        self.history: Any = None
+        self._fit_state: dict[str, Any] = {}
+        self.metadata: dict[str, Any] = {}
+
+    # ================================================================ architecture
+    @property
+    def layers(self) -> list[nn.Module]:
+        """Direct sub-modules (the layers of a Sequential or functional model)."""
+        return list(self.children())
+
+    @property
+    def built(self) -> bool:
+        """True when every weight exists (no lazy layer still waiting for its input shape)."""
+        from matnn.core.layers.base import Layer
+
+        return all(m.built for m in self.modules() if isinstance(m, Layer))
+
+    def count_params(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+    def _regularization_loss(self) -> torch.Tensor | None:
+        from matnn.core.layers.base import Layer
+
+        terms = [t for m in self.modules() if isinstance(m, Layer) for t in [m.regularization_loss()] if t is not None]
+        if not terms:
+            return None
+        out = terms[0]
+        for t in terms[1:]:
+            out = out + t
+        return out
+
+    def get_weights(self) -> list[np.ndarray]:
+        """All weights and buffers as NumPy arrays, in ``state_dict`` order (Keras's ``get_weights``)."""
+        return [v.detach().cpu().numpy().copy() for v in self.state_dict().values()]
+
+    def set_weights(self, weights: Sequence[np.ndarray]) -> None:
+        state = self.state_dict()
+        if len(weights) != len(state):
+            raise ShapeError(f"set_weights got {len(weights)} arrays but the model has {len(state)} weights and buffers.")
+        new = {}
+        for (k, v), w in zip(state.items(), weights, strict=True):
+            t = torch.as_tensor(np.asarray(w))
+            if tuple(t.shape) != tuple(v.shape):
+                raise ShapeError(f"set_weights: weight '{k}' has shape {tuple(v.shape)}, got {tuple(t.shape)}.")
+            new[k] = t.to(v.dtype)
+        self.load_state_dict(new)
+
+    # ================================================================ compile
+    def compile(self, optimizer: Any = "rmsprop", loss: Any = None, metrics: Sequence[Any] | None = None, *,
+                loss_weights: Sequence[float] | dict | None = None, clipnorm: float | None = None,
+                clipvalue: float | None = None) -> None:  # type: ignore[override]
+        """Choose the loss to minimise, the optimizer and the metrics to report.
+
+        Parameters
+        ----------
+        optimizer : str or Optimizer, default="rmsprop"
+            ``"sgd"``, ``"rmsprop"``, ``"adam"``, ``"adamw"``, ``"adadelta"``, ``"adagrad"``, ``"adamax"``,
+            ``"nadam"``, a :mod:`matnn.optimizers` object, or a ``torch.optim`` optimizer over ``model.parameters()``.
+        loss : str, Loss or callable
+            ``"mse"``, ``"mae"``, ``"huber"``, ``"binary_crossentropy"``, ``"categorical_crossentropy"``,
+            ``"sparse_categorical_crossentropy"``, ``"kl_divergence"``, ``"jaccard"``, or ``fn(y_true, y_pred)``.
+            A list (or dict) gives one loss per output, summed with ``loss_weights``.
+        metrics : list, optional
+            ``"mae"``, ``"mse"``, ``"rmse"``, ``"r2"``, ``"accuracy"`` or loss names.
+        clipnorm, clipvalue : float, optional
+            Gradient clipping by global norm / by value (overrides the optimizer's).
+
+        Note: ``torch.nn.Module.compile`` (``torch.compile``) is replaced by this method, as in Keras;
+        call ``torch.compile(model)`` directly for graph compilation.
+        """
+        if loss is None and type(self).compute_loss is Model.compute_loss:
+            raise ConfigError("compile() needs a loss, e.g. loss='mse' (regression) or loss='categorical_crossentropy' (classification).")
+        opt = optimizers_mod.get(optimizer)
+        if clipnorm is not None:
+            opt.clipnorm = float(clipnorm)
+        if clipvalue is not None:
+            opt.clipvalue = float(clipvalue)
+        self.optimizer = opt
+        if isinstance(loss, (list, tuple)):
+            self.loss = [losses_mod.get(item) for item in loss]
+        elif isinstance(loss, dict) and "class_name" not in loss:
+            self.loss = {k: losses_mod.get(v) for k, v in loss.items()}
+        else:
+            self.loss = None if loss is None else losses_mod.get(loss)
+        self.loss_weights = loss_weights
+        self._metric_objects = [metrics_mod.get(m) for m in (metrics or [])]
+        self._compile_config = self._describe_compile(optimizer, loss, metrics, loss_weights)
+
+    def _describe_compile(self, optimizer: Any, loss: Any, metrics: Any, loss_weights: Any) -> dict[str, Any] | None:
+        """A JSON-able record of compile() for saving, or None when something is a custom object."""
+        from matnn.core.registry import serialize
+
+        try:
+            opt_cfg = serialize(self.optimizer)
+            if isinstance(loss, str) or loss is None:
+                loss_cfg: Any = loss
+            elif isinstance(loss, (list, tuple)) and all(isinstance(item, str) for item in loss):
+                loss_cfg = list(loss)
+            else:
+                loss_cfg = serialize(self.loss)
+            metric_cfg = [m for m in (metrics or []) if isinstance(m, str)]
+            return {"optimizer": opt_cfg, "loss": loss_cfg, "metrics": metric_cfg, "loss_weights": loss_weights}
+        except (ConfigError, TypeError):
+            return None
+
+    @property
+    def compiled(self) -> bool:
+        return self.optimizer is not None
+
+    @property
+    def metrics_names(self) -> list[str]:
+        return ["loss"] + [m.name for m in self._metric_objects]
+
+    def compute_loss(self, x: Any, y: Any, y_pred: Any, sample_weight: torch.Tensor | None = None) -> torch.Tensor:
+        """The scalar minimised by ``fit``: compiled loss(es) plus weight penalties.
+
+        Override for losses that need more than ``(y, y_pred)``, e.g. energies and forces together.
+        """
+        if self.loss is None:
+            raise ConfigError(f"{type(self).__name__} has no loss: pass loss= to compile() or override compute_loss().")
+        if y is None:
+            raise DataError("fit/evaluate need targets y (the data gave none).")
+        if isinstance(self.loss, list):
+            if not isinstance(y_pred, (list, tuple)) or len(y_pred) != len(self.loss):
+                raise ShapeError(f"compile() got {len(self.loss)} losses but the model returned {1 if isinstance(y_pred, torch.Tensor) else len(y_pred)} outputs.")
+            ys = y if isinstance(y, (list, tuple)) else [y]
+            weights = self.loss_weights or [1.0] * len(self.loss)
+            total = sum(w * fn(t, p, sample_weight) for fn, t, p, w in zip(self.loss, ys, y_pred, weights, strict=True))
+        elif isinstance(self.loss, dict):
+            weights = self.loss_weights or {}
+            total = sum(weights.get(k, 1.0) * fn(y[k], y_pred[k], sample_weight) for k, fn in self.loss.items())
+        else:
+            total = self.loss(y, y_pred, sample_weight)
+        reg = self._regularization_loss()
+        return total if reg is None else total + reg
+
+    # ================================================================ data plumbing
+    def _device(self, device: Any) -> torch.device:
+        if device is not None:
+            return config.resolve_device(device)
+        for p in self.parameters():
+            if p.device.type != "cpu":
+                return p.device
+        return config.get_device()
+
+    def _float_dtype(self) -> torch.dtype:
+        for p in self.parameters():
+            if p.is_floating_point():
+                return p.dtype
+        return torch.float32
+
+    def _check_input(self, data: Any) -> None:
+        """Compare the data's per-sample shape with the model's declared input shape (if any)."""
+        expected = getattr(self, "input_shape_", None)
+        if expected is None or not isinstance(data, TensorData):
+            return
+        x = data.x
+        got = [tuple(t.shape[1:]) for t in (x if isinstance(x, (list, tuple)) else [x])] if not isinstance(x, dict) else None
+        if got is None:
+            return
+        exp = expected if isinstance(expected, list) else [expected]
+        if len(got) != len(exp):
+            raise ShapeError(f"{self.name} expects {len(exp)} input array(s) but got {len(got)}.")
+        for g, e in zip(got, exp, strict=True):
+            if len(g) != len(e) or any(a is not None and a != b for a, b in zip(e, g, strict=True)):
+                hint = ""
+                if len(g) + 1 == len(e) and e[-1] == 1:
+                    hint = " Add a channel axis, e.g. x[..., None]."
+                raise ShapeError(f"{self.name} expects inputs of shape (None, {', '.join(map(str, e))}) but got (n, {', '.join(map(str, g))}).{hint}")
+
+    def _ensure_built(self, data: Any) -> None:
+        """Create lazy weights from one real batch, then the optimizer."""
+        if not self.built:
+            xb = self._peek(data)
+            with torch.no_grad():
+                was = self.training
+                self.eval()
+                self(xb)
+                self.train(was)
+        if self.optimizer is not None and not self.optimizer.built:
+            self.optimizer.build(self.parameters())
+
+    @staticmethod
+    def _peek(data: Any) -> Any:
+        if isinstance(data, TensorData):
+            return data.slice(0, min(2, data.n))[0]
+        return next(iter(data.batches()))[0]
+
+    # ================================================================ fit / evaluate / predict
+    def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1, verbose: Any = "auto",
+            callbacks: Sequence[Any] | None = None, validation_split: float = 0.0, validation_data: Any = None,
+            shuffle: bool = True, sample_weight: Any = None, class_weight: dict[int, float] | None = None,
+            initial_epoch: int = 0, validation_batch_size: int | None = None, *, device: Any = None,
+            collate_fn: Callable | None = None, restore_on_divergence: bool = True) -> Any:
+        """Train the model for ``epochs`` passes over the data.
+
+        Parameters
+        ----------
+        x : array-like of shape (n_samples, ...), list/dict of arrays, Dataset or DataLoader
+        y : array-like of shape (n_samples, ...), optional
+            Targets (omit when ``x`` is a Dataset/DataLoader yielding ``(x, y)``).
+        batch_size : int, default=32
+        epochs : int, default=1
+        verbose : {"auto", 0, 1, 2}
+            0 silent; 1 a progress bar on terminals (one line per epoch when redirected); 2 one line per epoch.
+        callbacks : list of Callback
+        validation_split : float, default=0
+            Fraction of the data, taken from the end as in Keras, held out for ``val_*`` logs.
+        validation_data : tuple (x_val, y_val[, w_val]) or DataLoader, optional
+        shuffle : bool, default=True
+        sample_weight : array-like of shape (n_samples,), optional
+        class_weight : dict, optional
+            ``{class_index: weight}``, turned into sample weights.
+        device : str or torch.device, optional
+            Default: :func:`matnn.config.get_device` ('auto': CUDA when available).
+        collate_fn : callable, optional
+            Passed to the DataLoader built when ``x`` is a Dataset.
+        restore_on_divergence : bool, default=True
+            On a NaN/inf loss, restore the weights of the last finite epoch before raising DivergenceError.
+
+        Returns
+        -------
+        History
+            ``history.history`` maps ``"loss"``, metrics and ``"val_*"`` to per-epoch lists.
+        """
+        from matnn.models.training import fit_loop
+
+        if not self.compiled:
+            raise NotFittedError(f"{self.name} must be compiled before fit(): call model.compile(optimizer=..., loss=...).")
+        config.get_num_threads()
+        epochs = check_batch_size(epochs, "epochs")
+        batch_size = check_batch_size(batch_size if batch_size is not None else 32)
+        if not 0 <= int(initial_epoch) < epochs:
+            raise ConfigError(f"initial_epoch must be in [0, epochs). Got {initial_epoch!r} with epochs={epochs}.")
+        dev = self._device(device)
+        self.to(dev)
+        generator = torch.Generator(device="cpu")
+        generator.manual_seed(int(torch.randint(0, 2**62, (1,)).item()))
+        if class_weight is not None:
+            sample_weight = _class_weights_to_sample(y, class_weight, sample_weight)
+        train = data_adapter.adapt(x, y, sample_weight, device=dev, float_dtype=self._float_dtype(), batch_size=batch_size,
+                                   shuffle=shuffle, collate_fn=collate_fn, generator=generator)
+        validation = None
+        if validation_data is not None:
+            if validation_split:
+                raise ConfigError("Pass either validation_split or validation_data, not both.")
+            validation = self._adapt_validation(validation_data, dev, collate_fn, batch_size)
+        elif validation_split:
+            if not isinstance(train, TensorData):
+                raise ConfigError("validation_split needs in-memory arrays; pass validation_data=DataLoader(...) with a DataLoader.")
+            train, validation = train.split_last(float(validation_split))
+        self._check_input(train)
+        self._ensure_built(train)
+        self.to(dev)
+        vbs = validation_batch_size or max(batch_size, 1024)
+        return fit_loop(self, train, epochs=epochs, batch_size=batch_size, shuffle=shuffle, validation=validation,
+                        callbacks=list(callbacks or []), verbose=verbose, initial_epoch=int(initial_epoch),
+                        generator=generator, validation_batch_size=vbs, restore_on_divergence=restore_on_divergence)
+
+    def _adapt_validation(self, validation_data: Any, dev: torch.device, collate_fn: Any, batch_size: int) -> Any:
+        if isinstance(validation_data, (torch.utils.data.DataLoader, torch.utils.data.Dataset)) and not isinstance(
+            validation_data, (np.ndarray, torch.Tensor)
+        ):
+            return data_adapter.adapt(validation_data, device=dev, float_dtype=self._float_dtype(), batch_size=batch_size,
+                                      collate_fn=collate_fn)
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+            raise ConfigError("validation_data must be (x_val, y_val) or (x_val, y_val, sample_weight_val) or a DataLoader.")
+        return data_adapter.adapt(*validation_data, device=dev, float_dtype=self._float_dtype(),
+                                  names=("x_val", "y_val", "sample_weight_val"))
+
+    def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None, verbose: Any = 0,
+                 sample_weight: Any = None, *, device: Any = None, collate_fn: Callable | None = None) -> dict[str, float]:
+        """Loss and metrics on ``(x, y)`` in inference mode; returns ``{"loss": ..., "<metric>": ...}``."""
+        from matnn.models.training import evaluate_loop
+
+        if not self.compiled and type(self).compute_loss is Model.compute_loss:
+            raise NotFittedError(f"{self.name} must be compiled before evaluate().")
+        config.get_num_threads()
+        dev = self._device(device)
+        self.to(dev)
+        bs = check_batch_size(batch_size or 1024)
+        data = data_adapter.adapt(x, y, sample_weight, device=dev, float_dtype=self._float_dtype(), batch_size=bs,
+                                  collate_fn=collate_fn)
+        self._check_input(data)
+        self._ensure_built(data)
+        return evaluate_loop(self, data, batch_size=bs)
+
+    def predict(self, x: Any, batch_size: int | None = None, verbose: Any = 0, *, device: Any = None,
+                collate_fn: Callable | None = None) -> Any:
+        """Outputs for ``x`` as NumPy arrays (a list for several outputs), in inference mode."""
+        from matnn.models.training import predict_loop
+
+        config.get_num_threads()
+        dev = self._device(device)
+        self.to(dev)
+        bs = check_batch_size(batch_size or 1024)
+        data = data_adapter.adapt(x, device=dev, float_dtype=self._float_dtype(), batch_size=bs, collate_fn=collate_fn)
+        self._check_input(data)
+        if not self.built:
+            self._ensure_built(data)
+        return predict_loop(self, data, batch_size=bs)
+
+    def predict_on_batch(self, x: Any) -> Any:
+        return self.predict(x, batch_size=len(x))
+
+    # ================================================================ inspection and saving
+    def summary(self, print_fn: Callable[[str], Any] | None = print, line_length: int = 80) -> str:
+        """Print (and return) a table of layers, output shapes and parameter counts."""
+        from matnn.models.summary import summary_table
+
+        text = summary_table(self, line_length=line_length)
+        if print_fn is not None:
+            print_fn(text)
+        return text
+
+    def get_config(self) -> dict[str, Any]:
+        """Constructor arguments; subclasses that want to be saved override this (and register the class)."""
+        raise ConfigError(
+            f"{type(self).__name__} cannot be saved as an architecture: give it get_config() returning its constructor "
+            "arguments and decorate the class with @matnn.register_serializable()."
+        )
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Model:
+        return cls(**config)
+
+    def save(self, filepath: str | os.PathLike, *, include_optimizer: bool = False) -> None:
+        """Write architecture, weights, compile settings, metadata and matnn version to one file (atomically)."""
+        from matnn.models.saving import save_model
+
+        save_model(self, filepath, include_optimizer=include_optimizer)
+
+    def save_weights(self, filepath: str | os.PathLike) -> None:
+        from matnn.models.saving import save_weights
+
+        save_weights(self, filepath)
+
+    def load_weights(self, filepath: str | os.PathLike) -> None:
+        from matnn.models.saving import load_weights
+
+        load_weights(self, filepath)
+
+    def __repr__(self) -> str:
+        return nn.Module.__repr__(self)
+
+
+def _class_weights_to_sample(y: Any, class_weight: dict[int, float], sample_weight: Any) -> np.ndarray:
+    if y is None:
+        raise ConfigError("class_weight needs targets y.")
+    yy = np.asarray(y.detach().cpu() if isinstance(y, torch.Tensor) else y)
+    labels = yy.argmax(-1) if yy.ndim > 1 and yy.shape[-1] > 1 else yy.reshape(len(yy), -1)[:, 0]
+    labels = labels.astype(int)
+    missing = sorted(set(np.unique(labels).tolist()) - set(class_weight))
+    if missing:
+        raise ConfigError(f"class_weight has no entry for class(es) {missing}.")
+    w = np.array([class_weight[int(c)] for c in labels], dtype=np.float64)
+    if sample_weight is not None:
+        w = w * np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+    return w

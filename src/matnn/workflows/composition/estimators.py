@@ -1,0 +1,373 @@
+"""The composition models behind ``--model``: one fit/predict interface for networks and forests.
+
+=================  ==================  ===========================================================
+name               default features    what it is
+=================  ==================  ===========================================================
+``elemnet``        ``fractions`` (86)  ElemNet as published: 17 dense layers, dropout 0.2/0.1/0.3/0.2,
+                                       Adam lr 1e-4, batch 32, MAE loss, early stopping
+``rf-magpie``      ``magpie`` (132)    scikit-learn random forest on the Magpie features
+``dense``          ``magpie``          configurable MLP (``hidden``, ``dropout``, ...), standardised
+                                       inputs and targets, MAE loss by default
+``hgb``            ``magpie+fractions`` scikit-learn histogram gradient boosting, absolute-error loss
+``auto``           (per candidate)     picks one of ``candidates`` by MAE on a validation split
+                                       carved from the training data only, then refits it on all of it
+=================  ==================  ===========================================================
+
+Every estimator takes either a :class:`~matnn.data.composition.CompositionTable` (features are
+computed from its formulas) or a plain feature matrix (``features='columns'``).  Early stopping
+and model selection only ever see a validation split carved from the data passed to ``fit``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from matnn.core.exceptions import ConfigError, NotFittedError, unknown_name
+from matnn.data.composition.featurizers import FEATURE_SETS
+from matnn.data.composition.loader import CompositionTable
+
+__all__ = ["MODEL_NAMES", "ModelSettings", "make_estimator", "default_features", "NeuralRegressor", "ForestRegressor", "BoostingRegressor", "AutoSelectRegressor", "validation_split"]
+
+MODEL_NAMES = ("elemnet", "rf-magpie", "dense", "hgb", "auto")
+_DEFAULT_FEATURES = {"elemnet": "fractions", "rf-magpie": "magpie", "dense": "magpie", "hgb": "magpie+fractions"}
+
+Data = CompositionTable | np.ndarray
+
+
+@dataclass
+class ModelSettings:
+    """Every knob of the composition models (``None`` = the model's own default).
+
+    Network settings apply to ``elemnet`` and ``dense``; forest/boosting settings to ``rf-magpie``
+    and ``hgb``.  Units: learning rate per Adam step; ``validation_fraction`` of the training rows.
+    """
+
+    features: str | None = None
+    epochs: int | None = None
+    batch_size: int | None = None
+    learning_rate: float | None = None
+    patience: int | None = None
+    validation_fraction: float = 0.1
+    loss: str = "mae"
+    hidden: str | Sequence[int] = "256,128,64"
+    dropout: float = 0.1
+    activation: str = "relu"
+    batch_norm: bool = False
+    weight_decay: float = 0.0
+    architecture: str | None = None
+    reduce_lr_patience: int | None = None
+    n_estimators: int | None = None
+    max_features: float | str | None = None
+    min_samples_leaf: int = 1
+    candidates: str = "rf-magpie,hgb,dense"
+    verbose: Any = 0
+
+    def replace(self, **changes: Any) -> ModelSettings:
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values.update(changes)
+        return ModelSettings(**values)
+
+
+def default_features(model: str) -> str | None:
+    if model not in MODEL_NAMES:
+        raise unknown_name("composition model", model, MODEL_NAMES)
+    return _DEFAULT_FEATURES.get(model)
+
+
+def validation_split(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Shuffled (train, validation) row positions; the validation part has ``round(fraction·n)`` ≥ 1 rows."""
+    if not 0.0 < fraction < 1.0:
+        raise ConfigError(f"validation_fraction must be in (0, 1). Got {fraction!r} instead.")
+    if n < 4:
+        raise ConfigError(f"At least 4 training rows are needed to carve a validation split. Got {n}.")
+    perm = np.random.default_rng(seed).permutation(n)
+    n_val = min(n - 2, max(1, int(round(fraction * n))))
+    return np.sort(perm[n_val:]), np.sort(perm[:n_val])
+
+
+def _matrix(data: Data, features: str) -> np.ndarray:
+    if isinstance(data, CompositionTable):
+        if features == "columns":
+            raise ConfigError("features='columns' needs a numeric table, not a formula table.")
+        return data.features(features)
+    return np.asarray(data, dtype=np.float64)
+
+
+def _rows(data: Data, idx: np.ndarray) -> Data:
+    return data.subset(idx) if isinstance(data, CompositionTable) else np.asarray(data)[idx]
+
+
+class _Base:
+    name = "base"
+    features: str = "magpie"
+
+    def __init__(self) -> None:
+        self.info_: dict[str, Any] = {}
+        self.fitted_ = False
+
+    def predict(self, data: Data) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _check_fitted(self) -> None:
+        if not self.fitted_:
+            raise NotFittedError(f"This {type(self).__name__} ({self.name}) is not fitted yet; call fit() first.")
+
+
+class NeuralRegressor(_Base):
+    """A matnn network (ElemNet or a dense MLP) with scaling, early stopping and checkpoints.
+
+    Parameters
+    ----------
+    kind : {'elemnet', 'dense'}
+    settings : ModelSettings
+
+    Attributes
+    ----------
+    model_ : matnn.Sequential
+    history_ : dict of per-epoch lists (``loss``, ``val_loss``, ...)
+    x_mean_, x_scale_, y_mean_, y_scale_ : standardisation (identity for ElemNet, as published)
+    """
+
+    def __init__(self, kind: str, settings: ModelSettings) -> None:
+        super().__init__()
+        if kind not in ("elemnet", "dense"):
+            raise unknown_name("network kind", kind, ("elemnet", "dense"))
+        self.name = kind
+        self.settings = settings
+        self.features = settings.features or _DEFAULT_FEATURES[kind]
+        published = kind == "elemnet"
+        self.epochs = settings.epochs or (1000 if published else 500)
+        self.batch_size = settings.batch_size or (32 if published else 64)
+        self.learning_rate = settings.learning_rate or (1e-4 if published else 1e-3)
+        self.patience = settings.patience or (20 if published else 40)
+        # ElemNet takes raw fractions and raw eV/atom; a general table needs standardising.
+        self.standardize = not published
+
+    def _build(self, n_features: int):
+        s = self.settings
+        if self.name == "elemnet":
+            from matnn.models.elemnet import ELEMNET_ARCHITECTURE, build_elemnet
+
+            return build_elemnet(n_features, s.architecture or ELEMNET_ARCHITECTURE)
+        from matnn.models.dense_network import build_dense_network
+
+        return build_dense_network(n_features, s.hidden, activation=s.activation, dropout=s.dropout, batch_norm=s.batch_norm)
+
+    def fit(self, data: Data, y: np.ndarray, *, seed: int = 0, work_dir: str | Path | None = None) -> NeuralRegressor:
+        """Train on ``data`` (early stopping on a validation split carved from it).
+
+        ``work_dir`` (optional) receives ``history.csv`` and a ``backup/`` folder from which a killed
+        run resumes (BackupAndRestore) when started again with the same arguments.
+        """
+        import matnn
+        from matnn.callbacks import BackupAndRestore, CSVLogger, EarlyStopping, ReduceLROnPlateau
+
+        s = self.settings
+        X = _matrix(data, self.features).astype(np.float64)
+        y = np.asarray(y, dtype=np.float64).reshape(-1)
+        tr, va = validation_split(len(y), s.validation_fraction, seed)
+        if self.standardize:
+            self.x_mean_ = X[tr].mean(axis=0)
+            self.x_scale_ = X[tr].std(axis=0)
+            self.x_scale_[self.x_scale_ < 1e-12] = 1.0  # constant columns stay constant (0)
+            self.y_mean_, self.y_scale_ = float(y[tr].mean()), float(y[tr].std() or 1.0)
+        else:
+            self.x_mean_, self.x_scale_ = np.zeros(X.shape[1]), np.ones(X.shape[1])
+            self.y_mean_, self.y_scale_ = 0.0, 1.0
+        Xs = ((X - self.x_mean_) / self.x_scale_).astype(np.float32)
+        ys = ((y - self.y_mean_) / self.y_scale_).astype(np.float32)[:, None]
+        matnn.set_seed(seed)
+        self.model_ = self._build(X.shape[1])
+        opt = matnn.optimizers.Adam(learning_rate=self.learning_rate, weight_decay=s.weight_decay) if s.weight_decay else matnn.optimizers.Adam(learning_rate=self.learning_rate)
+        self.model_.compile(optimizer=opt, loss=s.loss, metrics=["mae"])
+        callbacks: list[Any] = [EarlyStopping(monitor="val_loss", patience=self.patience, restore_best_weights=True)]
+        if s.reduce_lr_patience:
+            callbacks.append(ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=s.reduce_lr_patience, min_lr=1e-6))
+        if work_dir is not None:
+            work = Path(work_dir)
+            work.mkdir(parents=True, exist_ok=True)
+            callbacks += [BackupAndRestore(str(work / "backup")), CSVLogger(str(work / "history.csv"), append=True)]
+        t0 = time.perf_counter()
+        history = self.model_.fit(
+            Xs[tr], ys[tr], validation_data=(Xs[va], ys[va]), epochs=self.epochs, batch_size=self.batch_size,
+            shuffle=True, callbacks=callbacks, verbose=s.verbose,
+        )
+        self.history_ = {k: list(map(float, v)) for k, v in history.history.items()}
+        val_pred = self._predict_scaled(Xs[va])
+        self.info_ = {
+            "fit_time_s": time.perf_counter() - t0,
+            "epochs_trained": len(self.history_.get("loss", [])),
+            "best_epoch": int(np.argmin(self.history_["val_loss"])) + 1 if self.history_.get("val_loss") else None,
+            "val_mae": float(np.mean(np.abs(val_pred - y[va]))),
+            "n_fit": int(len(tr)),
+            "n_val": int(len(va)),
+            "n_params": int(sum(p.numel() for p in self.model_.parameters())),
+            "epochs_max": self.epochs,
+            "batch_size": self.batch_size,
+            "learning_rate": self.learning_rate,
+            "patience": self.patience,
+        }
+        self.fitted_ = True
+        return self
+
+    def _predict_scaled(self, Xs: np.ndarray) -> np.ndarray:
+        pred = np.asarray(self.model_.predict(Xs, batch_size=4096)).reshape(-1)
+        return pred.astype(np.float64) * self.y_scale_ + self.y_mean_
+
+    def predict(self, data: Data) -> np.ndarray:
+        """Predictions in the target's unit, shape (n_rows,)."""
+        self._check_fitted()
+        X = _matrix(data, self.features)
+        return self._predict_scaled(((X - self.x_mean_) / self.x_scale_).astype(np.float32))
+
+    def save(self, directory: str | Path) -> Path:
+        """Write ``model.matnn`` and ``preprocessing.json`` (features, scaling) to ``directory``."""
+        from matnn.utils.io import write_json
+
+        self._check_fitted()
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        self.model_.save(str(d / "model.matnn"))
+        write_json(
+            d / "preprocessing.json",
+            {"model": self.name, "features": self.features, "x_mean": self.x_mean_, "x_scale": self.x_scale_, "y_mean": self.y_mean_, "y_scale": self.y_scale_},
+        )
+        return d
+
+
+class ForestRegressor(_Base):
+    """scikit-learn ``RandomForestRegressor`` on a feature set (Magpie by default).
+
+    Defaults: 500 trees, ``max_features=1/3`` of the features per split (Breiman's choice for
+    regression), leaves of one sample; threads = :func:`matnn.config.get_num_threads`.
+    """
+
+    def __init__(self, settings: ModelSettings) -> None:
+        super().__init__()
+        self.name = "rf-magpie"
+        self.settings = settings
+        self.features = settings.features or "magpie"
+        self.n_estimators = settings.n_estimators or 500
+        mf = settings.max_features if settings.max_features is not None else 1 / 3
+        self.max_features = float(mf) if isinstance(mf, (int, float)) or str(mf).replace(".", "", 1).isdigit() else mf
+
+    def fit(self, data: Data, y: np.ndarray, *, seed: int = 0, work_dir: str | Path | None = None) -> ForestRegressor:
+        from sklearn.ensemble import RandomForestRegressor
+
+        from matnn.config import get_num_threads
+
+        X = _matrix(data, self.features)
+        t0 = time.perf_counter()
+        self.model_ = RandomForestRegressor(
+            n_estimators=self.n_estimators, max_features=self.max_features, min_samples_leaf=self.settings.min_samples_leaf,
+            n_jobs=get_num_threads(), random_state=seed,
+        ).fit(X, np.asarray(y, dtype=np.float64))
+        self.info_ = {"fit_time_s": time.perf_counter() - t0, "n_estimators": self.n_estimators, "max_features": self.max_features, "n_fit": len(y)}
+        self.fitted_ = True
+        return self
+
+    def predict(self, data: Data) -> np.ndarray:
+        self._check_fitted()
+        return self.model_.predict(_matrix(data, self.features))
+
+
+class BoostingRegressor(_Base):
+    """scikit-learn ``HistGradientBoostingRegressor`` with the absolute-error loss.
+
+    The MAE-optimal prediction is a median, which matters for targets with a spike (band gaps of
+    metals are exactly 0).  Boosting rounds stop early on a validation split carved from the
+    training data (scikit-learn's internal ``validation_fraction``).
+    """
+
+    def __init__(self, settings: ModelSettings) -> None:
+        super().__init__()
+        self.name = "hgb"
+        self.settings = settings
+        self.features = settings.features or "magpie+fractions"
+        self.max_iter = settings.n_estimators or 2000
+        self.learning_rate = settings.learning_rate or 0.05
+
+    def fit(self, data: Data, y: np.ndarray, *, seed: int = 0, work_dir: str | Path | None = None) -> BoostingRegressor:
+        from sklearn.ensemble import HistGradientBoostingRegressor
+
+        X = _matrix(data, self.features)
+        y = np.asarray(y, dtype=np.float64)
+        loss = "absolute_error" if self.settings.loss in ("mae", "absolute_error") else "squared_error"
+        t0 = time.perf_counter()
+        self.model_ = HistGradientBoostingRegressor(
+            loss=loss, learning_rate=self.learning_rate, max_iter=self.max_iter, max_leaf_nodes=31,
+            min_samples_leaf=max(2, min(20, len(y) // 50)), l2_regularization=0.0,
+            early_stopping=True, validation_fraction=self.settings.validation_fraction, n_iter_no_change=50,
+            random_state=seed,
+        ).fit(X, y)
+        self.info_ = {"fit_time_s": time.perf_counter() - t0, "n_iter": int(self.model_.n_iter_), "n_fit": len(y)}
+        self.fitted_ = True
+        return self
+
+    def predict(self, data: Data) -> np.ndarray:
+        self._check_fitted()
+        return self.model_.predict(_matrix(data, self.features))
+
+
+class AutoSelectRegressor(_Base):
+    """Choose among candidate models by validation MAE on the training data only, then refit.
+
+    ``fit`` splits its data into an inner training part and a validation part
+    (``validation_fraction``, seeded), fits every candidate on the inner part, keeps the one with
+    the lowest validation MAE and refits it on all the data it was given.  Inside a
+    cross-validation fold this is nested model selection: the fold's test rows are never seen.
+    """
+
+    def __init__(self, settings: ModelSettings) -> None:
+        super().__init__()
+        self.name = "auto"
+        self.settings = settings
+        self.candidates = [c.strip() for c in str(settings.candidates).split(",") if c.strip()]
+        if not self.candidates:
+            raise ConfigError("auto model selection needs at least one candidate (--candidates rf-magpie,hgb,dense).")
+        for c in self.candidates:
+            if c == "auto" or c not in MODEL_NAMES:
+                raise unknown_name("candidate model", c, [m for m in MODEL_NAMES if m != "auto"])
+        self.features = "auto"
+
+    def fit(self, data: Data, y: np.ndarray, *, seed: int = 0, work_dir: str | Path | None = None) -> AutoSelectRegressor:
+        y = np.asarray(y, dtype=np.float64)
+        tr, va = validation_split(len(y), self.settings.validation_fraction, seed + 1)
+        scores: dict[str, float] = {}
+        t0 = time.perf_counter()
+        for name in self.candidates:
+            est = make_estimator(name, self.settings.replace(features=None))
+            est.fit(_rows(data, tr), y[tr], seed=seed)
+            scores[name] = float(np.mean(np.abs(est.predict(_rows(data, va)) - y[va])))
+        self.selected_ = min(scores, key=scores.get)
+        self.best_ = make_estimator(self.selected_, self.settings.replace(features=None)).fit(data, y, seed=seed, work_dir=work_dir)
+        self.info_ = {"selected": self.selected_, **{f"selection_val_mae_{k}": v for k, v in scores.items()}, "fit_time_s": time.perf_counter() - t0}
+        self.fitted_ = True
+        return self
+
+    def predict(self, data: Data) -> np.ndarray:
+        self._check_fitted()
+        return self.best_.predict(data)
+
+
+def make_estimator(name: str, settings: ModelSettings | None = None):
+    """A fresh, unfitted estimator for ``--model name``."""
+    settings = settings or ModelSettings()
+    if settings.features is not None and settings.features not in (*FEATURE_SETS, "columns"):
+        raise unknown_name("feature set", settings.features, (*FEATURE_SETS, "columns"))
+    if name in ("elemnet", "dense"):
+        return NeuralRegressor(name, settings)
+    if name == "rf-magpie":
+        return ForestRegressor(settings)
+    if name == "hgb":
+        return BoostingRegressor(settings)
+    if name == "auto":
+        return AutoSelectRegressor(settings)
+    raise unknown_name("composition model", name, MODEL_NAMES)
+

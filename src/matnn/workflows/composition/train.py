@@ -1,0 +1,206 @@
+"""Train one composition model on a training table and measure it on a test table.
+
+``train_composition_model("train.csv", "test.csv", model="elemnet", out="run/")`` writes
+``run/metrics.json`` (flat keys: ``mae``, ``rmse``, ``r2``, ``n_train``, ``n_test``, ``model``, ...; the
+error unit is the target's, e.g. eV/atom), ``run/parity.png``, ``run/predictions.csv`` and, for
+networks, ``run/learning_curves.png``, ``run/model/`` and ``run/work/`` (history and the
+resumable backup).  The test table is only used after the model is final.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from matnn.core.exceptions import ConfigError, DataError
+from matnn.data.composition.featurizers import required_elements
+from matnn.data.composition.loader import CompositionTable, load_formula_csv, load_tabular_csv
+from matnn.workflows.composition.estimators import ModelSettings, default_features, make_estimator
+
+__all__ = ["regression_metrics", "load_for_model", "train_composition_model", "subsample"]
+
+
+def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
+    """``mae``, ``rmse``, ``r2`` and ``max_abs_error`` (target units; r2 dimensionless)."""
+    y_true = np.asarray(y_true, dtype=np.float64).reshape(-1)
+    y_pred = np.asarray(y_pred, dtype=np.float64).reshape(-1)
+    err = y_pred - y_true
+    ss_tot = float(np.sum((y_true - y_true.mean()) ** 2))
+    return {
+        "mae": float(np.mean(np.abs(err))),
+        "rmse": float(np.sqrt(np.mean(err**2))),
+        "r2": float(1.0 - np.sum(err**2) / ss_tot) if ss_tot > 0 else float("nan"),
+        "max_abs_error": float(np.max(np.abs(err))),
+    }
+
+
+def _allowed_for(model: str, settings: ModelSettings) -> tuple[str, ...] | None:
+    if model == "auto":
+        names = [c.strip() for c in settings.candidates.split(",") if c.strip()]
+        sets = [required_elements(default_features(n) or "magpie") for n in names]
+        return next((s for s in sets if s is not None), None)
+    feats = settings.features or default_features(model)
+    return None if feats == "columns" else required_elements(feats)
+
+
+def load_for_model(
+    path: str | os.PathLike,
+    model: str,
+    settings: ModelSettings,
+    *,
+    drop_invalid: bool = False,
+    max_abs_target: float | None = None,
+    duplicates: str = "mean",
+    formula_column: str = "formula",
+    target_column: str = "target",
+) -> CompositionTable | tuple[np.ndarray, np.ndarray]:
+    """Load a table for ``model``: elements restricted to what its features support.
+
+    With ``settings.features == 'columns'`` the CSV is a plain numeric table (no formulas) and
+    ``(X, y)`` is returned.
+    """
+    if settings.features == "columns":
+        X, y, _ = load_tabular_csv(path, target_column=target_column)
+        return X, y
+    return load_formula_csv(
+        path,
+        formula_column=formula_column,
+        target_column=target_column,
+        allowed_elements=_allowed_for(model, settings),
+        drop_invalid=drop_invalid,
+        max_abs_target=max_abs_target,
+        duplicates=duplicates,
+    )
+
+
+def subsample(data: Any, n: int | None, seed: int) -> Any:
+    """At most ``n`` rows, chosen at random with ``seed`` (all rows when ``n`` is None or larger)."""
+    size = len(data) if isinstance(data, CompositionTable) else len(data[1])
+    if n is None or n >= size:
+        return data
+    idx = np.sort(np.random.default_rng(seed).choice(size, size=n, replace=False))
+    if isinstance(data, CompositionTable):
+        return data.subset(idx)
+    return data[0][idx], data[1][idx]
+
+
+def _xy(data: Any) -> tuple[Any, np.ndarray]:
+    return (data, data.y) if isinstance(data, CompositionTable) else (data[0], data[1])
+
+
+def train_composition_model(
+    train: str | os.PathLike,
+    test: str | os.PathLike,
+    *,
+    model: str = "elemnet",
+    out: str | os.PathLike | None = None,
+    settings: ModelSettings | None = None,
+    max_train: int | None = None,
+    seed: int = 0,
+    drop_invalid: bool = False,
+    max_abs_target: float | None = None,
+    duplicates: str = "mean",
+    formula_column: str = "formula",
+    target_column: str = "target",
+    target_label: str = "target",
+    save_model: bool = True,
+) -> dict[str, Any]:
+    """Fit ``model`` on ``train`` and report errors on ``test``.
+
+    Parameters
+    ----------
+    train, test : path-like
+        ``formula,target`` CSVs (or numeric tables with ``settings.features='columns'``).
+    model : {'elemnet', 'rf-magpie', 'dense', 'hgb', 'auto'}
+    out : path-like, optional
+        Output folder for metrics, figures, predictions and the model.
+    settings : ModelSettings, optional
+    max_train : int, optional
+        Use a random subset of this many training rows (quick runs).
+    seed : int
+        Seeds the subset, the validation split, the weights and the forest.
+    drop_invalid, max_abs_target, duplicates, formula_column, target_column
+        Loader policies, applied to both files (see :func:`~matnn.data.composition.load_formula_csv`).
+    target_label : str
+        Axis label of the parity plot (e.g. "formation enthalpy (eV/atom)").
+
+    Returns
+    -------
+    dict
+        Flat metrics (also written to ``out/metrics.json``).
+    """
+    settings = settings or ModelSettings()
+    if max_train is not None and max_train < 8:
+        raise ConfigError(f"max_train must be at least 8 rows. Got {max_train}.")
+    t_start = time.perf_counter()
+    kw = dict(drop_invalid=drop_invalid, max_abs_target=max_abs_target, formula_column=formula_column, target_column=target_column)
+    train_data = load_for_model(train, model, settings, duplicates=duplicates, **kw)
+    # Test rows are never merged or dropped as duplicates: every test row is scored.
+    test_data = load_for_model(test, model, settings, duplicates="keep", **kw)
+    train_data = subsample(train_data, max_train, seed)
+    x_tr, y_tr = _xy(train_data)
+    x_te, y_te = _xy(test_data)
+    if len(y_tr) < 8 or len(y_te) < 1:
+        raise DataError(f"Too few rows after the loader policies: {len(y_tr)} training, {len(y_te)} test.")
+
+    est = make_estimator(model, settings)
+    out_dir = Path(out) if out is not None else None
+    work = out_dir / "work" if out_dir is not None and model in ("elemnet", "dense") else None
+    t0 = time.perf_counter()
+    est.fit(x_tr, y_tr, seed=seed, work_dir=work)
+    fit_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    pred = est.predict(x_te)
+    predict_s = time.perf_counter() - t0
+
+    metrics: dict[str, Any] = regression_metrics(y_te, pred)
+    baseline = regression_metrics(y_te, np.full_like(y_te, float(np.mean(y_tr))))
+    metrics.update(
+        {
+            "model": model,
+            "features": getattr(est, "features", None),
+            "n_train": int(len(y_tr)),
+            "n_test": int(len(y_te)),
+            "baseline_mean_mae": baseline["mae"],
+            "seed": seed,
+            "fit_time_s": fit_s,
+            "predict_time_s": predict_s,
+            "wall_time_s": None,  # filled below
+        }
+    )
+    if isinstance(train_data, CompositionTable) and isinstance(test_data, CompositionTable):
+        train_keys = set(train_data.keys())
+        metrics["n_test_in_train"] = int(sum(k in train_keys for k in test_data.keys()))
+        for prefix, table in (("train", train_data), ("test", test_data)):
+            for k, v in table.report.items():
+                metrics[f"{prefix}_{k}"] = v
+    metrics.update({f"fit_{k}": v for k, v in est.info_.items() if k != "fit_time_s"})
+    metrics["wall_time_s"] = time.perf_counter() - t_start
+
+    if out_dir is not None:
+        _write_outputs(out_dir, est, test_data, y_te, pred, metrics, target_label, save_model)
+    return metrics
+
+
+def _write_outputs(out_dir: Path, est: Any, test_data: Any, y_te: np.ndarray, pred: np.ndarray, metrics: dict, label: str, save_model: bool) -> None:
+    from matnn.utils.io import atomic_write, write_metrics
+    from matnn.utils.plotting import plot_learning_curves, plot_parity
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    plot_parity(y_te, pred, out_dir / "parity.png", label=label, title=f"{metrics['model']}: MAE {metrics['mae']:.4g} on {len(y_te)} test rows")
+    inner = getattr(est, "best_", est)
+    history = getattr(inner, "history_", None)
+    if history and history.get("loss"):
+        plot_learning_curves(history, out_dir / "learning_curves.png", keys=["loss"], title=f"{inner.name} learning curves")
+    formulas = test_data.formulas if isinstance(test_data, CompositionTable) else [str(i) for i in range(len(y_te))]
+    with atomic_write(out_dir / "predictions.csv", "w", encoding="utf-8") as fh:
+        fh.write("formula,target,prediction\n")
+        for f, t, p in zip(formulas, y_te, pred, strict=True):
+            fh.write(f'"{f}",{t:.10g},{p:.10g}\n')
+    if save_model and hasattr(inner, "save"):
+        inner.save(out_dir / "model")
+    write_metrics(out_dir, metrics)
