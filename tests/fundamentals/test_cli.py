@@ -46,7 +46,7 @@ def test_user_errors_exit_2_with_one_line(tmp_path, capsys):
     assert exc.value.code == 2
     assert main(["fundamentals", "capacity", "--no-networks", "--max-degree", "25", "--out", str(tmp_path), "--quiet"]) == 2
     err = capsys.readouterr().err
-    assert "degrees must be integers in [0, 19]" in err and "Traceback" not in err
+    assert "must be in [1, 19]" in err and "Traceback" not in err
 
 
 def test_run_all_subset_writes_summary(tmp_path):

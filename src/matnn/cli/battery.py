@@ -1,13 +1,158 @@
-"""``matnn battery ...`` commands (see the matching workflow package for the Python API)."""
+"""``matnn battery ...`` commands (see :mod:`matnn.workflows.battery` for the Python API).
+
+* ``demo``     — simulate the default fleet (cached), train baselines and CNNs, write a report;
+* ``simulate`` — a PyBaMM fleet written in the Severson npz format;
+* ``train``    — fit a model on one file, evaluate it on another;
+* ``convert``  — a cycler CSV or battdat HDF5 file → npz (Q(V) on the 3.6–2.0 V grid);
+* ``info``     — what a battery file holds, and the glitches a loader repaired.
+"""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+from typing import Any
 
-from matnn.cli.common import area_parser
+from matnn.cli.common import add_action, area_parser, positive_int
 
-HELP = "battery workflows"
+HELP = "battery cycle life from early cycles (Severson data, PyBaMM fleet, CNNs)"
+
+_MODELS = ("variance", "discharge", "elastic_net", "ridge", "plsr", "pcr", "cnn", "dqnet")
+
+
+def _demo(args: argparse.Namespace) -> dict[str, Any]:
+    from matnn.workflows.battery.demo import run_demo
+
+    metrics = run_demo(
+        args.out,
+        cells=args.cells,
+        seeds=args.seeds,
+        seed=args.seed,
+        cache=args.cache,
+        use_cache=not args.no_cache,
+        workers=args.workers,
+        show_progress=not args.quiet,
+        max_cycles=args.max_cycles,
+    )
+    if not args.quiet:
+        print(f"report: {Path(args.out) / 'report.md'}  (total {metrics['total_wall_s']:.0f} s)")
+        for m in ("variance", "discharge", "cnn", "dqnet"):
+            if f"{m}_rmse" in metrics:
+                print(f"  {m:>10s}: test RMSE {metrics[f'{m}_rmse']:.0f} ± {metrics[f'{m}_rmse_std']:.0f} cycles")
+    return metrics
+
+
+def _simulate(args: argparse.Namespace) -> dict[str, Any]:
+    import numpy as np
+
+    from matnn.data.battery.npz import save_npz
+    from matnn.data.battery.synthetic import FleetConfig, simulate_fleet
+    from matnn.utils.io import write_json
+
+    out = Path(args.out)
+    if out.suffix.lower() != ".npz":
+        out = out / "fleet.npz" if (out.is_dir() or not out.suffix) else out.with_suffix(".npz")
+    cfg = FleetConfig(n_cells=args.cells, seed=args.seed, max_cycles=args.max_cycles, noise_ah=args.noise, model=args.pybamm_model)
+    ds = simulate_fleet(cfg, cache_dir=args.cache, use_cache=not args.no_cache, workers=args.workers, show_progress=not args.quiet)
+    save_npz(ds, out)
+    life = ds.cycle_life
+    metrics = {
+        "n_cells": ds.n_cells,
+        "cycle_life_min": float(life.min()),
+        "cycle_life_median": float(np.median(life)),
+        "cycle_life_max": float(life.max()),
+        "n_censored": int(np.sum(life >= args.max_cycles)),
+        "sim_cpu_s_per_cell": float(np.mean(ds.metadata["sim_wall_s"])),
+        "file": str(out),
+    }
+    write_json(out.with_name(out.stem + "_summary.json"), metrics)
+    if not args.quiet:
+        print(f"wrote {out}: {ds.n_cells} cells, cycle life {life.min():.0f}-{life.max():.0f} (median {np.median(life):.0f})")
+    return metrics
+
+
+def _load(path: Path, *, labels: bool, what: str) -> Any:
+    from matnn.core.exceptions import DataError
+    from matnn.data.battery import load_dataset
+
+    if not path.exists():
+        raise DataError(f"The {what} file {path} does not exist.")
+    return load_dataset(path, require_labels=labels)
+
+
+def _train(args: argparse.Namespace) -> dict[str, Any]:
+    from matnn.workflows.battery.train import train_and_evaluate
+
+    train = _load(args.train, labels=True, what="--train")
+    test = _load(args.test, labels=False, what="--test") if args.test is not None else None
+    metrics = train_and_evaluate(
+        train, test, model=args.model, seeds=args.seeds, seed=args.seed, out=args.out, device=args.device, show_progress=not args.quiet
+    )
+    if not args.quiet and metrics.get("rmse") is not None:
+        print(
+            f"{args.model}: test RMSE {metrics['rmse']:.1f} ± {metrics['rmse_std']:.1f} cycles, "
+            f"MAPE {metrics['mape']:.1f} % over {args.seeds} seeds ({metrics['n_test']} test cells); wrote {args.out}"
+        )
+    return metrics
+
+
+def _convert(args: argparse.Namespace) -> dict[str, Any]:
+    from matnn.data.battery import load_dataset, save_npz
+
+    ds = load_dataset(args.input)
+    out = Path(args.out)
+    if out.suffix.lower() != ".npz":
+        out = out / (Path(args.input).stem + ".npz")
+    save_npz(ds, out)
+    if not args.quiet:
+        print(f"wrote {out}: {ds}")
+        for note in ds.qc_report:
+            print(f"  note: {note}")
+    return ds.summary()
+
+
+def _info(args: argparse.Namespace) -> dict[str, Any]:
+    from matnn.data.battery import load_dataset
+
+    ds = load_dataset(args.path)
+    summary = ds.summary()
+    print(repr(ds))
+    for k, v in summary.items():
+        print(f"  {k}: {v}")
+    for note in ds.qc_report:
+        print(f"  note: {note}")
+    return summary
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    area_parser(subparsers, "battery", HELP)
+    actions = area_parser(subparsers, "battery", HELP)
+
+    p = add_action(actions, "demo", _demo, "simulate the default fleet, train baselines and CNNs, write report.md")
+    p.add_argument("--cells", type=positive_int, default=48, help="cells to simulate (default 48)")
+    p.add_argument("--seeds", type=positive_int, default=5, help="training seeds per model (default 5)")
+    _fleet_args(p)
+
+    p = add_action(actions, "simulate", _simulate, "simulate a PyBaMM fleet; --out fleet.npz (Severson npz format)")
+    p.add_argument("--cells", type=positive_int, default=48, help="cells to simulate (default 48)")
+    p.add_argument("--noise", type=float, default=1e-4, help="Gaussian noise on Q (Ah, default 1e-4)")
+    p.add_argument("--pybamm-model", choices=("SPM", "SPMe"), default="SPM", help="PyBaMM model (default SPM)")
+    _fleet_args(p)
+
+    p = add_action(actions, "train", _train, "train a cycle-life model and evaluate it on a test file")
+    p.add_argument("--train", type=Path, required=True, help="training cells: .npz (Severson format), .csv (cycler) or .h5 (battdat)")
+    p.add_argument("--test", type=Path, default=None, help="cells to evaluate/predict (same formats, same voltage grid)")
+    p.add_argument("--model", choices=_MODELS, default="dqnet", help="model (default dqnet)")
+    p.add_argument("--seeds", type=positive_int, default=10, help="independent fits; metrics are mean ± std (default 10)")
+
+    p = add_action(actions, "convert", _convert, "convert a cycler CSV or battdat HDF5 file to the npz format")
+    p.add_argument("--input", type=Path, required=True, help=".csv or .h5/.hdf5 file")
+
+    p = add_action(actions, "info", _info, "describe a battery file and the glitches its loader repaired", common=False)
+    p.add_argument("path", type=Path, help=".npz, .csv or .h5 file")
+
+
+def _fleet_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--cache", type=Path, default=None, help="fleet cache folder (default $MATNN_CACHE_DIR or ~/.cache/matnn)")
+    p.add_argument("--no-cache", action="store_true", help="simulate again even if the cache has the cells")
+    p.add_argument("--workers", type=positive_int, default=None, help="simulation processes (default: all cores)")
+    p.add_argument("--max-cycles", type=positive_int, default=3000, help="stop ageing a cell here (default 3000)")

@@ -3,6 +3,7 @@
 * ``matnn composition train --train CSV --test CSV --model {elemnet,rf-magpie,dense,hgb,auto} --out DIR``
 * ``matnn composition cv --data CSV --model NAME --folds 5 --out DIR``
 * ``matnn composition depth-study --train CSV --test CSV --depths 1,2,3,5,7,10,13,17,20,24 --out DIR``
+* ``matnn composition predict --model-dir RUN --data CSV --out DIR``
 * ``matnn composition featurize --data CSV --features magpie --out DIR``
 """
 
@@ -117,7 +118,7 @@ def _train(args: argparse.Namespace) -> dict:
 
     m = train_composition_model(
         args.train, args.test, model=args.model, out=args.out, settings=_settings(args), max_train=args.max_train,
-        seed=args.seed, target_label=args.target_label, **_policies(args),
+        seed=args.seed, target_label=args.target_label, save_model=not args.no_save_model, **_policies(args),
     )
     _print_summary(m, ("model", "mae", "rmse", "r2", "n_train", "n_test", "wall_time_s"))
     return m
@@ -156,6 +157,17 @@ def _featurize(args: argparse.Namespace) -> dict:
     return m
 
 
+def _predict(args: argparse.Namespace) -> dict:
+    from matnn.workflows.composition.predict import predict_composition
+
+    m = predict_composition(
+        args.model_dir, args.data, args.out, drop_invalid=args.drop_invalid, formula_column=args.formula_column,
+        target_column=args.target_column, target_label=args.target_label,
+    )
+    _print_summary(m, ("model", "n_rows", "mae", "rmse", "r2"))
+    return m
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     actions = area_parser(subparsers, "composition", HELP)
 
@@ -163,6 +175,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--train", required=True, help="training CSV (formula,target)")
     p.add_argument("--test", required=True, help="test CSV (formula,target); only used to score the final model")
     p.add_argument("--max-train", type=positive_int, default=None, help="random subset of this many training rows (quick runs)")
+    p.add_argument("--no-save-model", action="store_true", help="do not write DIR/model/ (large forests take space)")
     _add_model_args(p, model_default=None)
     _add_data_policy_args(p)
 
@@ -183,6 +196,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-forest", action="store_true", help="skip the random-forest reference")
     _add_model_args(p, model_default="elemnet")
     _add_data_policy_args(p)
+
+    p = add_action(actions, "predict", _predict, "predict formulas with a model saved by 'train' (scores it when the CSV has targets)")
+    p.add_argument("--model-dir", required=True, help="the --out folder of a 'train' run (or its model/ subfolder)")
+    p.add_argument("--data", required=True, help="CSV with a formula column (target column optional)")
+    g = p.add_argument_group("data policies")
+    g.add_argument("--formula-column", default="formula", help="name of the formula column (default 'formula')")
+    g.add_argument("--target-column", default="target", help="name of the target column, if any (default 'target')")
+    g.add_argument("--drop-invalid", action="store_true", help="skip unusable formulas (counted) instead of failing")
+    g.add_argument("--target-label", default="target", help="axis label for the parity plot")
 
     p = add_action(actions, "featurize", _featurize, "write the feature table (Magpie / element fractions) of a formula CSV")
     p.add_argument("--data", required=True, help="CSV with a formula column (target column optional)")

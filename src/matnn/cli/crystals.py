@@ -1,13 +1,105 @@
-"""``matnn crystals ...`` commands (see the matching workflow package for the Python API)."""
+"""``matnn crystals ...`` commands (Python API: :mod:`matnn.workflows.crystals`).
+
+* ``matnn crystals train --data FILE [--test FILE] --target NAME --model {cgcnn,megnet} [--epochs N] [--max-train N] --out DIR``
+* ``matnn crystals potential --system CuAu [--data FILE] [--epochs N] [--md-steps N] --out DIR``
+* ``matnn crystals graphs --data FILE [--cutoff 8] [--max-neighbors 12] --out DIR`` (build and cache graphs, report speed)
+"""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-from matnn.cli.common import area_parser
+from matnn.cli.common import add_action, area_parser, fraction, positive_float, positive_int
 
-HELP = "crystals workflows"
+HELP = "crystal graphs: CGCNN / MEGNet-style property models, a learned interatomic potential (energy + forces)"
+
+
+def _print(metrics: dict, keys: tuple[str, ...]) -> None:
+    print(", ".join(f"{k}={metrics[k]:.5g}" if isinstance(metrics.get(k), float) else f"{k}={metrics.get(k)}"
+                    for k in keys if k in metrics))
+
+
+def _train(args: argparse.Namespace) -> dict:
+    from matnn.workflows.crystals.train import train_property_model
+
+    run = train_property_model(
+        args.data, target=args.target, model=args.model, test=args.test, epochs=args.epochs, max_train=args.max_train,
+        batch_size=args.batch_size, learning_rate=args.learning_rate, loss=args.loss, test_fraction=args.test_fraction, val_fraction=args.val_fraction,
+        seed=args.seed, out=args.out, device=args.device, verbose=not args.quiet,
+        cache_dir=False if args.no_cache else args.cache_dir,
+    )
+    if not args.quiet:
+        _print(run.metrics, ("model", "target", "mae", "rmse", "r2", "n_test", "n_train", "epoch_time_s"))
+        print(f"wrote {Path(args.out) / 'metrics.json'}, parity.png, learning_curves.png, model.matnn")
+    return run.metrics
+
+
+def _potential(args: argparse.Namespace) -> dict:
+    from matnn.workflows.crystals.potential import train_potential
+
+    run = train_potential(
+        args.system, data=args.data, n_structures=args.n_structures, epochs=args.epochs, batch_size=args.batch_size,
+        learning_rate=args.learning_rate, force_weight=args.force_weight, stress_weight=args.stress_weight,
+        md_steps=args.md_steps, md_timestep_fs=args.md_timestep_fs, md_temperature_K=args.md_temperature,
+        seed=args.seed, out=args.out, device=args.device, verbose=not args.quiet,
+    )
+    if not args.quiet:
+        _print(run.metrics, ("system", "energy_mae_mev_atom", "force_mae_mev_A", "md_drift_mev_atom_ps",
+                             "md_drift_emt_mev_atom_ps", "n_test"))
+        print(f"wrote {Path(args.out) / 'metrics.json'}, parity_energy.png, parity_forces.png, md_energy.png, model.matnn")
+    return run.metrics
+
+
+def _graphs(args: argparse.Namespace) -> dict:
+    from matnn.workflows.crystals.graphs import graph_statistics
+
+    metrics = graph_statistics(args.data, cutoff=args.cutoff, max_neighbors=args.max_neighbors or None, out=args.out,
+                               cache_dir=False if args.no_cache else args.cache_dir, verbose=not args.quiet)
+    if not args.quiet:
+        _print(metrics, ("n_graphs", "graphs_per_s", "mean_atoms", "mean_neighbors", "cache_load_s"))
+    return metrics
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    area_parser(subparsers, "crystals", HELP)
+    actions = area_parser(subparsers, "crystals", HELP)
+
+    p = add_action(actions, "train", _train, "train CGCNN or the MEGNet-style network on structures with a target")
+    g = p.add_argument_group("data")
+    g.add_argument("--data", type=Path, required=True, help="structures with targets: .jsonl[.gz] (as in shared/datasets/structures), .json, CIF, POSCAR, .extxyz")
+    g.add_argument("--test", type=Path, default=None, help="separate test file of the same format (default: a seeded hold-out of --data)")
+    g.add_argument("--target", default="formation_energy_per_atom", help="key in each record's 'targets' (default formation_energy_per_atom)")
+    g.add_argument("--test-fraction", type=fraction, default=0.2, help="hold-out share of --data when no --test is given (default 0.2)")
+    g.add_argument("--val-fraction", type=fraction, default=0.1, help="share of the training structures used only to pick the best epoch (default 0.1)")
+    g.add_argument("--max-train", type=positive_int, default=None, help="use at most N training structures (seeded subsample)")
+    g.add_argument("--cache-dir", type=Path, default=None, help="graph cache folder (default ~/.cache/matnn/crystal_graphs or $MATNN_CACHE_DIR)")
+    g.add_argument("--no-cache", action="store_true", help="build graphs without reading or writing the cache")
+    g = p.add_argument_group("model and training")
+    g.add_argument("--model", choices=("cgcnn", "megnet"), default="cgcnn", help="architecture (default cgcnn)")
+    g.add_argument("--epochs", type=positive_int, default=100, help="training epochs (default 100)")
+    g.add_argument("--batch-size", type=positive_int, default=64, help="structures per batch (default 64)")
+    g.add_argument("--learning-rate", type=positive_float, default=2e-3, help="peak AdamW learning rate of the cosine schedule (default 2e-3)")
+    g.add_argument("--loss", choices=("mae", "mse", "huber"), default="mae", help="training loss (default mae)")
+
+    p = add_action(actions, "potential", _potential, "fit an energy+forces potential on EMT data, test it, check MD energy drift")
+    g = p.add_argument_group("data")
+    g.add_argument("--system", default="CuAu", help="EMT elements to alloy, from Al Cu Ag Au Ni Pd Pt (default CuAu)")
+    g.add_argument("--data", type=Path, default=None, help="use labelled structures from this file (.extxyz/.traj/.jsonl with energy and forces) instead of generating EMT data")
+    g.add_argument("--n-structures", type=positive_int, default=360, help="EMT configurations to generate (default 360)")
+    g = p.add_argument_group("model and training")
+    g.add_argument("--epochs", type=positive_int, default=120, help="training epochs (default 120)")
+    g.add_argument("--batch-size", type=positive_int, default=8, help="structures per batch (default 8)")
+    g.add_argument("--learning-rate", type=positive_float, default=2e-3, help="peak Adam learning rate (default 2e-3)")
+    g.add_argument("--force-weight", type=float, default=10.0, help="weight of the force MSE against the energy-per-atom MSE (default 10)")
+    g.add_argument("--stress-weight", type=float, default=100.0, help="weight of the stress MSE in (eV/Å³)², used when the data have stress (default 100; 0 = energies and forces only)")
+    g = p.add_argument_group("MD energy-conservation check")
+    g.add_argument("--md-steps", type=positive_int, default=500, help="velocity-Verlet steps (default 500)")
+    g.add_argument("--md-timestep-fs", type=positive_float, default=2.0, help="time step in fs (default 2)")
+    g.add_argument("--md-temperature", type=positive_float, default=300.0, help="initial temperature in K (default 300)")
+
+    p = add_action(actions, "graphs", _graphs, "build (and cache) the periodic neighbour graphs of a structure file; report graphs/s")
+    p.add_argument("--data", type=Path, required=True, help="structure file")
+    p.add_argument("--cutoff", type=positive_float, default=8.0, help="neighbour radius in Å (default 8)")
+    p.add_argument("--max-neighbors", type=int, default=12, help="nearest neighbours kept per atom, plus ties; 0 = all within the cutoff (default 12)")
+    p.add_argument("--cache-dir", type=Path, default=None, help="graph cache folder")
+    p.add_argument("--no-cache", action="store_true", help="do not read or write the cache")

@@ -1,13 +1,73 @@
-"""``matnn images ...`` commands (see the matching workflow package for the Python API)."""
+"""``matnn images ...`` commands: the convolution lab and digit classification.
+
+Thin wrappers over :mod:`matnn.workflows.images` (imported lazily so ``matnn --help`` stays fast).
+"""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+from typing import Any
 
-from matnn.cli.common import area_parser
+from matnn.cli.common import add_action, area_parser, fraction, positive_int
 
-HELP = "images workflows"
+HELP = "images: convolution lab (NumPy = torch, kernels, lines toy) and handwritten digits (LeNet)"
+
+_SAMPLES = ("coins", "camera", "moon", "text", "page", "brick", "grass", "gravel")  # = readers.SAMPLE_IMAGES (tested)
+
+
+def _print(args: argparse.Namespace, lines: list[str]) -> None:
+    if not args.quiet:
+        print("\n".join(lines))
+
+
+def _conv_lab(args: argparse.Namespace) -> dict[str, Any]:
+    from matnn.workflows.images.conv_lab import run_conv_lab
+
+    m = run_conv_lab(args.out, image=args.image, sample=args.sample, seeds=args.seeds, epochs=args.epochs, seed=args.seed,
+                     device=args.device)
+    _print(args, [
+        f"worked example: sum of products = {m['worked_example_value']:g}",
+        f"NumPy vs torch (conv, padding, pooling): max |difference| = {m['numpy_vs_torch_max_abs_diff']:.1e}",
+        f"lines toy, test accuracy on unseen positions ({args.seeds} seeds): dense {m['lines_dense_test_accuracy']:.3f} ± "
+        f"{m['lines_dense_test_accuracy_std']:.3f}, CNN {m['lines_cnn_test_accuracy']:.3f} ± {m['lines_cnn_test_accuracy_std']:.3f}",
+        f"figures and metrics.json in {args.out}",
+    ])
+    return m
+
+
+def _digits(args: argparse.Namespace) -> dict[str, Any]:
+    from matnn.workflows.images.digits import run_digits
+
+    m = run_digits(args.out, seeds=args.seeds, epochs=args.epochs, lecture_epochs=args.lecture_epochs, test_size=args.test_size,
+                   augment=args.augment, lecture=args.lecture, mnist_dir=args.mnist, seed=args.seed, device=args.device,
+                   progress=not args.quiet)
+    lines = [f"LeNet test accuracy over {args.seeds} seed(s): {m['accuracy']:.4f} ± {m['accuracy_std']:.4f}"]
+    if args.lecture:
+        lines.append(f"lecture dropout CNN: {m['lecture_cnn_accuracy']:.4f} ± {m['lecture_cnn_accuracy_std']:.4f}")
+    lines.append(f"confusion matrix, filters and metrics.json in {args.out}")
+    _print(args, lines)
+    return m
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    area_parser(subparsers, "images", HELP)
+    actions = area_parser(subparsers, "images", HELP)
+
+    p = add_action(actions, "conv-lab", _conv_lab,
+                   "NumPy convolution/padding/pooling checked against torch, the worked example (= 31), quiz kernels on "
+                   "a real image, and the lines toy (dense vs CNN on unseen positions)")
+    p.add_argument("--image", type=Path, default=None, help="your own image file for the kernel quiz (PNG/JPEG/TIFF/.npy)")
+    p.add_argument("--sample", choices=_SAMPLES, default="coins", help="scikit-image sample image when --image is not given")
+    p.add_argument("--seeds", type=positive_int, default=5, help="training seeds for the lines toy (default 5)")
+    p.add_argument("--epochs", type=positive_int, default=40, help="epochs for the lines toy (default 40)")
+
+    p = add_action(actions, "digits", _digits,
+                   "LeNet-style CNN (and the lecture's dropout CNN) on scikit-learn's 8x8 digits, mean ± std over seeds")
+    p.add_argument("--seeds", type=positive_int, default=5, help="seeds (new stratified split and weights each; default 5)")
+    p.add_argument("--epochs", type=positive_int, default=30, help="LeNet epochs over the shift-augmented set (default 30)")
+    p.add_argument("--lecture-epochs", type=positive_int, default=30, help="epochs for the lecture's CNN (default 30)")
+    p.add_argument("--test-size", type=fraction, default=0.2, help="held-out fraction of the digits (default 0.2)")
+    p.add_argument("--no-augment", dest="augment", action="store_false", help="train LeNet without shifted copies")
+    p.add_argument("--no-lecture", dest="lecture", action="store_false", help="skip the lecture's dropout CNN")
+    p.add_argument("--mnist", type=Path, default=None,
+                   help="folder with your MNIST IDX files (train-images-idx3-ubyte[.gz], ...) instead of the 8x8 digits")

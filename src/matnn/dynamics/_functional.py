@@ -139,7 +139,7 @@ def resolve_loss(loss: str | Callable[[torch.Tensor, torch.Tensor], torch.Tensor
 
     Names: ``"half_mse"`` = mean over samples of ½‖f − y‖² (the papers' convention, critical learning
     rate 2/λmax(K/n)), ``"mse"`` = mean over every entry of (f − y)² (Keras/matnn ``"mse"``),
-    ``"binary_crossentropy_logits"``.
+    ``"binary_crossentropy_logits"``, or any other loss name ``compile`` accepts.
     """
     if callable(loss):
 
@@ -150,6 +150,15 @@ def resolve_loss(loss: str | Callable[[torch.Tensor, torch.Tensor], torch.Tensor
         return wrapped
     if isinstance(loss, str) and loss in _LOSSES:
         return _LOSSES[loss]
-    from matnn.core.exceptions import unknown_name
+    if isinstance(loss, str):
+        # Any other name is one of matnn's compile() losses ("mae", "huber", "binary_crossentropy", ...).
+        from matnn.core import losses as losses_mod
 
-    raise unknown_name("loss", loss, sorted(_LOSSES))
+        try:
+            core_loss = losses_mod.get(loss)
+        except (KeyError, ValueError):
+            from matnn.core.exceptions import unknown_name
+
+            raise unknown_name("loss", loss, sorted(set(_LOSSES) | set(losses_mod.LOSSES.names()))) from None
+        return lambda y_true, y_pred: core_loss(y_true, y_pred)
+    raise ConfigError(f"A loss must be a name or a callable(y_true, y_pred); got {loss!r}.")

@@ -143,7 +143,10 @@ def _estimate(
 ) -> SpectrumEstimate:
     p = next(iter(trainable_params(model).values()))
     if method == "lanczos":
-        return lanczos(hvp, dim, k=k, which=which, n_iter=n_iter, tol=tol, seed=seed, device=p.device, dtype=p.dtype)
+        # Beyond ~2e8 basis numbers (800 MB in float32) keep three Lanczos vectors instead of the basis.
+        m = min(dim, n_iter or max(4 * k + 20, 40))
+        reorth = m * dim <= 2e8
+        return lanczos(hvp, dim, k=k, which=which, n_iter=n_iter, tol=tol, seed=seed, device=p.device, dtype=p.dtype, reorthogonalize=reorth)
     if method == "power":
         if k != 1:
             raise ConfigError("method='power' finds the largest-magnitude eigenvalue only (k=1); use method='lanczos' for k > 1.")

@@ -104,6 +104,7 @@ def lanczos(
     seed: int = 0,
     device: torch.device | str = "cpu",
     dtype: torch.dtype = torch.float32,
+    reorthogonalize: bool = True,
 ) -> SpectrumEstimate:
     """Extreme eigenvalues of a symmetric operator by Lanczos with full re-orthogonalisation.
 
@@ -125,6 +126,10 @@ def lanczos(
         Seed of the random start vector (same seed → same answer).
     device, dtype
         Where and in which precision the Krylov basis is kept (use the model's).
+    reorthogonalize : bool, default=True
+        Keep the whole basis (``n_iter × dim`` numbers) and re-orthogonalise against it.  ``False``
+        keeps three vectors only — for models whose parameter count makes the basis too large; the
+        extreme eigenvalue is still found, but with ``k > 1`` converged values may repeat ("ghosts").
 
     Returns
     -------
@@ -134,7 +139,8 @@ def lanczos(
 
     _check(dim, k, which)
     m = min(dim, n_iter or max(4 * k + 20, 40))
-    basis = torch.empty((m, dim), device=device, dtype=dtype)
+    basis = torch.empty((m if reorthogonalize else 1, dim), device=device, dtype=dtype)
+    v_prev = torch.zeros(dim, device=device, dtype=dtype)
     alphas: list[float] = []
     betas: list[float] = []
     v = _start_vector(dim, seed, device, dtype)
@@ -143,14 +149,17 @@ def lanczos(
     theta = np.zeros(1)
     n_mv = 0
     for j in range(m):
-        basis[j] = v
         w = matvec(v).to(dtype).reshape(-1)
         n_mv += 1
         alpha = float(torch.dot(w, v))
         alphas.append(alpha)
-        # Full re-orthogonalisation (twice is enough, Parlett): keeps the Ritz values free of ghosts.
-        for _ in range(2):
-            w = w - basis[: j + 1].T @ (basis[: j + 1] @ w)
+        if reorthogonalize:
+            basis[j] = v
+            # Full re-orthogonalisation (twice is enough, Parlett): keeps the Ritz values free of ghosts.
+            for _ in range(2):
+                w = w - basis[: j + 1].T @ (basis[: j + 1] @ w)
+        else:
+            w = w - alpha * v - (betas[-1] if betas else 0.0) * v_prev
         beta = float(w.norm())
         a = np.asarray(alphas)
         b = np.asarray(betas)
@@ -166,7 +175,7 @@ def lanczos(
             converged = j + 1 >= k
             break
         betas.append(beta)
-        v = w / beta
+        v_prev, v = v, w / beta
     idx = _select(theta, min(k, len(theta)), which)
     return SpectrumEstimate(values=np.asarray(theta[idx], dtype=float), n_matvecs=n_mv, converged=converged, method="lanczos", history=history)
 

@@ -33,7 +33,6 @@ from matnn.dynamics._functional import (
     Params,
     as_tensor,
     evaluation_mode,
-    flatten,
     model_fn,
     trainable_params,
 )

@@ -153,7 +153,7 @@ def fit_relu_networks(
         histories.append(dict(hist.history))
         preds.append(model.predict(x[:, None]).ravel())
     return ApproximationResult(
-        x=x, y_true=f(x), predictions=np.asarray(preds), in_range=(x >= lo) & (x <= hi),
+        x=x, y_true=f(x), predictions=np.asarray(preds, dtype=np.float64), in_range=(x >= lo) & (x <= hi),
         configs=list(configs), histories=histories,
     )
 
@@ -198,12 +198,12 @@ def run_demo(out_dir: str | Path, *, seed: int = 0, target: str = "sin", epochs:
     span = np.abs(res.y_true).max()
     ax.set(ylim=(-3 * span - 1, 3 * span + 1), xlabel="x", ylabel="y",
            title="Four equally good fits inside, four different answers outside")
-    ax.legend(fontsize=7, loc="upper left")
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2)
     ax = axes[1]
     for p, cfg in zip(res.predictions, res.configs, strict=True):
         ax.semilogy(res.x, np.abs(p - res.y_true) + 1e-6, lw=1, label=cfg.label)
     ax.set(xlabel="x", ylabel="|prediction − truth|", title="Error grows as soon as x leaves the training range")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2)
     save_figure(fig, out / "approximation.png")
     write_metrics(out, metrics)
     return metrics

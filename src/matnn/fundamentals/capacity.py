@@ -26,7 +26,9 @@ import numpy as np
 from matnn.core.exceptions import ConfigError
 from matnn.fundamentals._validation import as_features, as_targets, check_positive
 
-__all__ = ["CapacityCurve", "polynomial_fit_errors", "polynomial_capacity", "network_capacity", "run_demo"]
+__all__ = [
+    "CapacityCurve", "polynomial_fit_errors", "polynomial_capacity", "network_capacity", "network_training_curve", "run_demo",
+]
 
 
 @dataclass
@@ -116,8 +118,8 @@ def polynomial_capacity(
 
 
 def network_capacity(
-    *, widths: Sequence[int] = (1, 2, 4, 8, 16, 64, 256), n_train: int = 20, n_val: int = 200, noise: float = 0.25,
-    repeats: int = 3, epochs: int = 1500, learning_rate: float = 0.01, seed: int = 0, device: str | None = None,
+    *, widths: Sequence[int] = (1, 2, 4, 16, 64, 256), n_train: int = 20, n_val: int = 200, noise: float = 0.25,
+    repeats: int = 3, epochs: int = 1000, learning_rate: float = 0.01, seed: int = 0, device: str | None = None,
     show_progress: bool = True,
 ) -> CapacityCurve:
     """Train/validation MSE of ``Dense(width, tanh) → Dense(1)`` networks (matnn ``compile``/``fit``).
@@ -126,7 +128,7 @@ def network_capacity(
     curve shows what capacity alone does).
     """
     import matnn
-    from matnn.layers import Dense
+    from matnn.layers import Dense, Normalization
     from matnn.utils.progress import progress
 
     check_positive(repeats, owner="network_capacity", name="repeats", integer=True)
@@ -138,7 +140,11 @@ def network_capacity(
     for r, x_tr, y_tr, x_val, y_val in jobs:
         for j, width in enumerate(widths):
             matnn.set_seed(seed + 1000 * r + j)
-            model = matnn.Sequential([Dense(int(width), activation="tanh", input_shape=(1,)), Dense(1)])
+            # Standardised input (Normalization.adapt): with x in [0, 1] and Glorot weights the tanh
+            # units start almost linear and training crawls; scaling is part of every real recipe.
+            norm = Normalization(input_shape=(1,))
+            norm.adapt(x_tr[:, None])
+            model = matnn.Sequential([norm, Dense(int(width), activation="tanh"), Dense(1)])
             model.compile(optimizer=matnn.optimizers.Adam(learning_rate=learning_rate), loss="mse")
             model.fit(x_tr[:, None], y_tr[:, None], epochs=epochs, batch_size=n_train, shuffle=False, verbose=0, device=device)
             train[r, j] = np.mean((model.predict(x_tr[:, None]).ravel() - y_tr) ** 2)
@@ -148,20 +154,57 @@ def network_capacity(
     return CapacityCurve(np.asarray(widths), train, val)
 
 
+def network_training_curve(
+    *, width: int = 64, hidden_layers: int = 2, n_train: int = 20, n_val: int = 200, noise: float = 0.25,
+    epochs: int = 4000, learning_rate: float = 0.01, seed: int = 0, device: str | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Train/validation MSE per epoch of one wide tanh network: capacity used grows with training time.
+
+    A network starts out (small random weights) almost linear and bends more the longer it trains; on
+    few noisy points its validation error first falls, then rises as it starts to fit the noise — the
+    reason for early stopping (``matnn.callbacks.EarlyStopping``).
+
+    Returns
+    -------
+    train_mse, val_mse : ndarray of shape (epochs,)
+        From ``History.history['loss']`` (full batch: the MSE at the start of each epoch) and
+        ``['val_loss']`` (after each epoch).
+    """
+    import matnn
+    from matnn.fundamentals.datasets import noisy_sine
+    from matnn.layers import Dense, Normalization
+
+    check_positive(epochs, owner="network_training_curve", name="epochs", integer=True)
+    check_positive(hidden_layers, owner="network_training_curve", name="hidden_layers", integer=True)
+    x_tr, y_tr = noisy_sine(n_train, noise=noise, seed=seed)
+    x_val, y_val = noisy_sine(n_val, noise=noise, seed=seed + 10_000)
+    matnn.set_seed(seed)
+    norm = Normalization(input_shape=(1,))
+    norm.adapt(x_tr[:, None])
+    model = matnn.Sequential([norm, *[Dense(width, activation="tanh") for _ in range(hidden_layers)], Dense(1)])
+    model.compile(optimizer=matnn.optimizers.Adam(learning_rate=learning_rate), loss="mse")
+    hist = model.fit(x_tr[:, None], y_tr[:, None], epochs=epochs, batch_size=n_train, shuffle=False,
+                     validation_data=(x_val[:, None], y_val[:, None]), verbose=0, device=device)
+    return np.asarray(hist.history["loss"]), np.asarray(hist.history["val_loss"])
+
+
 def run_demo(
     out_dir: str | Path, *, seed: int = 0, max_degree: int = 15, networks: bool = True, device: str | None = None
 ) -> dict[str, float]:
-    """Capacity curves for polynomials (and, with ``networks=True``, for network width).
+    """Capacity curves: polynomial degree; with ``networks=True`` also network width and training time.
 
-    Writes ``capacity.png`` (train/validation MSE against degree and width, mean ± std over training
-    sets; example fits) and ``metrics.json``.  Metric keys: ``poly_val_mse_deg<d>`` etc. are mean
-    squared errors in units of y².
+    Writes ``capacity.png`` and ``metrics.json``.  Errors are mean squared errors in units of y²
+    (the noise variance, 0.0625, is the floor a perfect model would reach on validation data);
+    curves over several training sets report their mean (``..._std`` the standard deviation).
     """
+    from matnn.fundamentals.datasets import noisy_sine
     from matnn.utils.io import write_metrics
     from matnn.utils.plotting import plt, save_figure
 
     out = Path(out_dir)
     noise = 0.25
+    if not 1 <= max_degree <= 19:
+        raise ConfigError(f"The 'max_degree' parameter of the capacity demo must be in [1, 19] (20 training points). Got {max_degree!r}.")
     degrees = list(range(max_degree + 1))
     poly = polynomial_capacity(degrees=degrees, noise=noise, seed=seed)
     vm = poly.val_mse.mean(axis=0)
@@ -179,23 +222,43 @@ def run_demo(
         f"poly_train_mse_deg{max_degree}": float(poly.train_mse.mean(axis=0)[-1]),
         "poly_val_u_shaped": poly.is_u_shaped(),
     }
-    net = network_capacity(noise=noise, seed=seed, device=device) if networks else None
-    if net is not None:
-        nv = net.val_mse.mean(axis=0)
+    net = time_curve = None
+    if networks:
+        net = network_capacity(noise=noise, seed=seed, device=device)
+        nv, nt = net.val_mse.mean(axis=0), net.train_mse.mean(axis=0)
         metrics.update({
             "net_repeats": net.train_mse.shape[0],
             "net_best_width": net.best_capacity,
             "net_val_mse_best": float(nv.min()),
             "net_val_mse_best_std": float(net.val_mse.std(axis=0)[net.best_index]),
-            f"net_val_mse_width{int(net.capacity[0])}": float(nv[0]),
-            f"net_val_mse_width{int(net.capacity[-1])}": float(nv[-1]),
-            f"net_train_mse_width{int(net.capacity[-1])}": float(net.train_mse.mean(axis=0)[-1]),
-            "net_val_u_shaped": net.is_u_shaped(),
+            "net_train_mse_width_min": float(nt[0]),
+            "net_train_mse_width_max": float(nt[-1]),
+            "net_val_mse_width_min": float(nv[0]),
+            "net_val_mse_width_max": float(nv[-1]),
+            "net_width_min": int(net.capacity[0]),
+            "net_width_max": int(net.capacity[-1]),
+        })
+        tr, va = network_training_curve(noise=noise, seed=seed, device=device)
+        time_curve = (tr, va)
+        best = int(np.argmin(va))
+        metrics.update({
+            "net_time_width": 64,
+            "net_time_hidden_layers": 2,
+            "net_time_epochs": len(va),
+            "net_time_best_epoch": best + 1,
+            "net_time_val_mse_best": float(va[best]),
+            "net_time_val_mse_final": float(va[-1]),
+            "net_time_train_mse_at_best": float(tr[best]),
+            "net_time_train_mse_final": float(tr[-1]),
+            # Overfitting: validation ends well above its minimum while the training error kept falling.
+            "net_time_overfits": bool(va[-1] >= 1.2 * va[best] and tr[-1] < tr[best]),
         })
 
-    n_panels = 3 if net is not None else 2
-    fig, axes = plt.subplots(1, n_panels, figsize=(5.2 * n_panels, 4.3))
-    curves = [(axes[0], poly, "polynomial degree", False)] + ([(axes[1], net, "hidden units (width)", True)] if net else [])
+    fig, axes = plt.subplots(2, 2, figsize=(11, 8.5))
+    axes = axes.ravel()
+    curves = [(axes[0], poly, "polynomial degree", False)]
+    if net is not None:
+        curves.append((axes[1], net, "hidden units (width, one tanh layer)", True))
     for ax, curve, label, logx in curves:
         for key, name, color in (("train_mse", "training", "tab:blue"), ("val_mse", "validation", "tab:orange")):
             vals = getattr(curve, key)
@@ -207,11 +270,19 @@ def run_demo(
         ax.set_yscale("log")
         if logx:
             ax.set_xscale("log", base=2)
-        ax.set(xlabel=label, ylabel="mean squared error", title=f"Capacity: {label}")
+        ax.set(xlabel=label, ylabel="mean squared error", title=f"Capacity: {label.split(' (')[0]}")
         ax.legend(fontsize=8)
-    ax = axes[-1]
-    from matnn.fundamentals.datasets import noisy_sine
-
+    if time_curve is not None:
+        ax = axes[2]
+        tr, va = time_curve
+        ep = np.arange(1, len(tr) + 1)
+        ax.loglog(ep, tr, color="tab:blue", label="training")
+        ax.loglog(ep, va, color="tab:orange", label="validation")
+        ax.axhline(noise**2, color="k", ls=":", lw=1, label="noise variance")
+        ax.axvline(metrics["net_time_best_epoch"], color="tab:orange", ls="--", lw=1, label="best epoch (early stopping)")
+        ax.set(xlabel="epoch", ylabel="mean squared error", title="Capacity used grows with training time (2×64 tanh)")
+        ax.legend(fontsize=8)
+    ax = axes[3]
     x_tr, y_tr = noisy_sine(20, noise=noise, seed=seed)
     grid = np.linspace(0, 1, 300)
     ax.scatter(x_tr, y_tr, c="k", s=16, zorder=3, label="training points (one draw)")
@@ -219,8 +290,11 @@ def run_demo(
     for d, style in ((1, "b-"), (poly.best_capacity, "g-"), (max_degree, "r-")):
         p = np.polynomial.Legendre.fit(x_tr, y_tr, d, domain=[0, 1])
         ax.plot(grid, p(grid), style, label=f"degree {d}" + (" (best on validation)" if d == poly.best_capacity else ""))
-    ax.set(ylim=(-2, 2), xlabel="x", ylabel="y", title="Underfit, good fit, overfit")
+    ax.set(ylim=(-2, 2), xlabel="x", ylabel="y", title="Underfit, good fit, overfit (polynomials)")
     ax.legend(fontsize=7)
+    if net is None:
+        for ax in axes[1:3]:
+            ax.set_axis_off()
     fig.tight_layout()
     save_figure(fig, out / "capacity.png")
     write_metrics(out, metrics)

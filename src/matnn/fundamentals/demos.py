@@ -29,7 +29,7 @@ DEMOS: dict[str, tuple[str, str]] = {
     "approximation": ("matnn.fundamentals.approximation", "universal approximation in 1-D and its limits"),
 }
 
-Check = Callable[[Mapping[str, Any]], bool]
+Check = Callable[[Mapping[str, Any]], "bool | None"]
 
 #: demo name → {check description: predicate on the demo's metrics}
 CHECKS: dict[str, dict[str, Check]] = {
@@ -59,12 +59,24 @@ CHECKS: dict[str, dict[str, Check]] = {
     },
     "capacity": {
         "polynomial validation error is U-shaped": lambda m: bool(m["poly_val_u_shaped"]),
+        "polynomial training error falls with degree": lambda m: m[f"poly_train_mse_deg{max(_degrees(m))}"] < m["poly_train_mse_deg0"],
+        # None = not applicable (run with networks=False / --no-networks).
+        "width-1 network underfits (wider fits training data better)": lambda m: (
+            m["net_train_mse_width_max"] < m["net_train_mse_width_min"] if "net_repeats" in m else None
+        ),
+        "network trained long overfits (validation rises, training falls)": lambda m: (
+            bool(m["net_time_overfits"]) if "net_repeats" in m else None
+        ),
     },
     "approximation": {
         "all four fit inside the range (RMSE < 0.05)": lambda m: m["in_range_rmse_max"] < 0.05,
         "they disagree outside (spread ≥ 10× inside)": lambda m: m["spread_ratio_out_over_in"] >= 10.0,
     },
 }
+
+
+def _degrees(m: Mapping[str, Any]) -> list[int]:
+    return [int(k.removeprefix("poly_train_mse_deg")) for k in m if k.startswith("poly_train_mse_deg")]
 
 
 def _module(name: str):
@@ -79,13 +91,19 @@ def run_demo(name: str, out_dir: str | Path, *, seed: int = 0, **options: Any) -
 
 
 def evaluate_checks(name: str, metrics: Mapping[str, Any]) -> dict[str, bool]:
-    """Evaluate :data:`CHECKS` for one demo's metrics (a missing metric counts as a failed check)."""
+    """Evaluate :data:`CHECKS` for one demo's metrics.
+
+    A missing metric counts as a failed check; a check that does not apply to this run (its
+    predicate returns ``None``, e.g. network checks with ``--no-networks``) is left out.
+    """
     out = {}
     for desc, pred in CHECKS.get(name, {}).items():
         try:
-            out[desc] = bool(pred(metrics))
+            result = pred(metrics)
         except (KeyError, TypeError, ValueError):
-            out[desc] = False
+            result = False
+        if result is not None:
+            out[desc] = bool(result)
     return out
 
 
@@ -124,7 +142,8 @@ def run_all(out_dir: str | Path, *, seed: int = 0, demos: list[str] | None = Non
         lines += [f"- {'PASS' if passed else 'FAIL'}: {desc}" for desc, passed in checks.items()]
         lines.append("")
     summary["all_checks_passed"] = all_ok
-    lines.insert(3, f"**All checks passed: {'yes' if all_ok else 'NO'}.**\n")
+    lines.insert(3, f"**All checks passed: {'yes' if all_ok else 'NO'}.**")
+    lines.insert(4, "")
     with atomic_write(out / "summary.md", "w", encoding="utf-8") as fh:
         fh.write("\n".join(lines) + "\n")
     write_metrics(out, summary)

@@ -58,7 +58,7 @@ def parse_architecture(spec: str) -> tuple[list[Block], int]:
     ConfigError
         Malformed text, with the offending token and the expected form.
     """
-    if not isinstance(spec, str) or "-" not in spec:
+    if not isinstance(spec, str) or ("-" not in spec and not spec.strip().isdigit()):
         raise ConfigError(
             f"An ElemNet architecture must look like '1024x4D-512x3D-64x2-1' (blocks 'UNITSxLAYERS[D]' then the "
             f"output size). Got {spec!r} instead."

@@ -90,10 +90,18 @@ class Model(nn.Module):
     def count_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
-    def _regularization_loss(self) -> torch.Tensor | None:
+    def _regularized_layers(self) -> list[nn.Module]:
         from matnn.core.layers.base import Layer
 
-        terms = [t for m in self.modules() if isinstance(m, Layer) for t in [m.regularization_loss()] if t is not None]
+        return [m for m in self.modules() if isinstance(m, Layer)
+                and (getattr(m, "kernel_regularizer", None) is not None or getattr(m, "bias_regularizer", None) is not None)]
+
+    def _regularization_loss(self) -> torch.Tensor | None:
+        # fit() caches the list: walking every module at every step costs more than a small model's maths
+        layers = self._fit_state.get("regularized") if self._fit_state else None
+        if layers is None:
+            layers = self._regularized_layers()
+        terms = [t for m in layers for t in [m.regularization_loss()] if t is not None]
         if not terms:
             return None
         out = terms[0]

@@ -25,6 +25,11 @@ __all__ = ["Sequential", "unique_layer_name"]
 _SHAPE_WORDS = ("shape", "size", "dimension", "mat1", "mat2", "expected input", "channels")
 
 
+def _hooked(layer: nn.Module) -> bool:
+    return bool(layer._forward_hooks or layer._forward_pre_hooks or not isinstance(layer, Layer)
+                or nn.modules.module._global_forward_hooks or nn.modules.module._global_forward_pre_hooks)
+
+
 def unique_layer_name(layer: nn.Module, taken: set[str]) -> str:
     base = getattr(layer, "name", None) or snake_case(type(layer).__name__)
     name, k = base, 1
@@ -167,7 +172,9 @@ class Sequential(Model):
         for kind, layer in self._plan:
             try:
                 if kind == "cl":
-                    x = layer(x)
+                    # Layer.forward directly when nothing hooks the layer: the nn.Module call machinery
+                    # costs as much as a small layer's maths
+                    x = layer(x) if _hooked(layer) else layer.forward(x)
                 elif kind == "cf":
                     x = layer.forward_cf(x)
                 elif kind == "to_cf":

@@ -82,7 +82,8 @@ def fit_loop(model: Model, train: TensorData | LoaderData, *, epochs: int, batch
     steps = train.steps(batch_size)
     cbs = CallbackList(ordered, model, {"epochs": epochs, "steps": steps, "batch_size": batch_size,
                                         "samples": train.n, "verbose": verbose})
-    model._fit_state = {"generator": generator, "initial_epoch": initial_epoch, "callbacks": cbs.callbacks}
+    model._fit_state = {"generator": generator, "initial_epoch": initial_epoch, "callbacks": cbs.callbacks,
+                        "regularized": model._regularized_layers()}
     model.stop_training = False
     model.history = history
     optimizer = model.optimizer

@@ -128,16 +128,16 @@ class Layer(nn.Module):
 
     def build_for(self, input_shape: Any) -> Any:
         """Build (once) and return the output shape; errors name the layer and the shapes."""
-        if not self.built:
-            self.build(input_shape)
-            self.built = True
-            if not self._trainable:
-                for p in self.parameters():
-                    p.requires_grad_(False)
         try:
+            if not self.built:
+                self.build(input_shape)
+                self.built = True
+                if not self._trainable:
+                    for p in self.parameters():
+                        p.requires_grad_(False)
             out = self.compute_output_shape(input_shape)
         except ShapeError as exc:
-            raise ShapeError(f"Layer '{self.name or type(self).__name__}' ({type(self).__name__}): {exc}") from None
+            raise ShapeError(f"Layer '{self.name or snake_case(type(self).__name__)}' ({type(self).__name__}): {exc}") from None
         self.input_shape, self.output_shape = input_shape, out
         return out
 
@@ -205,6 +205,22 @@ class Layer(nn.Module):
         return cls(**config)
 
     def extra_repr(self) -> str:
+        """Only the arguments that differ from their defaults, as torch's ``extra_repr`` does."""
+        import inspect
+
+        defaults = {}
+        for klass in type(self).__mro__:
+            if "__init__" in vars(klass):
+                for k, p in inspect.signature(klass.__init__).parameters.items():
+                    if p.default is not inspect.Parameter.empty:
+                        defaults.setdefault(k, p.default)
+        norm = lambda v: list(v) if isinstance(v, tuple) else v  # noqa: E731
         cfg = self.get_config()
         cfg.pop("name", None)
-        return ", ".join(f"{k}={v!r}" for k, v in cfg.items())
+        def same(d: Any, v: Any) -> bool:
+            if isinstance(d, int) and isinstance(v, (list, tuple)):
+                return all(x == d for x in v)
+            return norm(d) == norm(v)
+
+        shown = {k: v for k, v in cfg.items() if k not in defaults or not same(defaults[k], v)}
+        return ", ".join(f"{k}={v!r}" for k, v in shown.items())

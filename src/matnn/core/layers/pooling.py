@@ -29,6 +29,9 @@ __all__ = [
 ]
 
 
+_POOL_FN = {(1, "max"): F.max_pool1d, (2, "max"): F.max_pool2d, (1, "avg"): F.avg_pool1d, (2, "avg"): F.avg_pool2d}
+
+
 class _Pool(Layer):
     rank = 0
     mode = "max"
@@ -63,13 +66,7 @@ class _Pool(Layer):
         return (*spatial, input_shape[-1])
 
     def _pool(self, x: torch.Tensor) -> torch.Tensor:
-        fn = {
-            (1, "max"): F.max_pool1d,
-            (2, "max"): F.max_pool2d,
-            (1, "avg"): F.avg_pool1d,
-            (2, "avg"): F.avg_pool2d,
-        }[(self.rank, self.mode)]
-        return fn(x, self.pool_size, self.strides)
+        return _POOL_FN[(self.rank, self.mode)](x, self.pool_size, self.strides)
 
     def forward_cf(self, x: torch.Tensor) -> torch.Tensor:
         if self._pads is None:

@@ -8,7 +8,7 @@ contiguous range of cycles (Severson et al. 2019 record cycles 2 to 100, see
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +22,7 @@ __all__ = [
     "DEFAULT_CYCLES",
     "NOMINAL_CAPACITY_AH",
     "default_voltage_grid",
+    "resample_voltage",
 ]
 
 #: Nominal capacity of the A123 APR18650M1A cells of Severson et al. (Ah); 80 % of it is end of life.
@@ -255,5 +256,25 @@ class BatteryDataset:
         )
 
 
-def _as_mapping(obj: Any) -> Mapping[str, Any]:
-    return obj if isinstance(obj, Mapping) else dict(obj)
+
+def resample_voltage(ds: BatteryDataset, voltage: np.ndarray = DEFAULT_VOLTAGE_GRID) -> BatteryDataset:
+    """Re-interpolate every Q(V) curve of ``ds`` on another voltage grid (linear in V).
+
+    Outside the original grid Q is held at its end values (0 above the top, full below the bottom).
+
+    Parameters
+    ----------
+    ds : BatteryDataset
+    voltage : ndarray of shape (n_voltages,)
+        The new grid in V (any order).
+    """
+    voltage = np.asarray(voltage, dtype=np.float64).reshape(-1)
+    order = np.argsort(ds.voltage)
+    v_src = ds.voltage[order]
+    q_src = ds.qdlin[:, order, :]
+    n_cells, _, n_cyc = ds.qdlin.shape
+    out = np.empty((n_cells, voltage.size, n_cyc))
+    for c in range(n_cells):
+        for k in range(n_cyc):
+            out[c, :, k] = np.interp(voltage, v_src, q_src[c, :, k])
+    return BatteryDataset(out, ds.cycle_life, voltage, ds.cycles, ds.cell_ids, ds.metadata, list(ds.qc_report), ds.source)

@@ -28,7 +28,7 @@ from matnn.data.crystals.batch import collate_graphs
 from matnn.data.crystals.graph import CrystalGraph, GraphSpec, build_graph
 from matnn.data.crystals.structures import Crystal, iter_jsonl, read_structures
 
-__all__ = ["GraphStore", "CrystalGraphDataset", "load_graphs", "build_store", "graph_loader", "default_cache_dir", "CACHE_VERSION"]
+__all__ = ["GraphStore", "CrystalGraphDataset", "load_graphs", "build_store", "cache_path_for", "count_records", "graph_loader", "default_cache_dir", "CACHE_VERSION"]
 
 CACHE_VERSION = 1
 
@@ -60,6 +60,7 @@ class GraphStore:
     def __init__(self, **arrays: Any) -> None:
         self.spec: GraphSpec = arrays.pop("spec")
         self.target_names: list[str] = list(arrays.pop("target_names"))
+        self.build_seconds: float | None = None  # wall time of building (None when loaded from a cache)
         for name in self._ARRAYS:
             setattr(self, name, arrays.get(name))
 
@@ -162,12 +163,33 @@ def _file_key(path: Path, spec: GraphSpec) -> str:
     return h.hexdigest()[:20]
 
 
+def count_records(path: str | os.PathLike) -> int:
+    """Number of non-empty lines of a ``.jsonl[.gz]`` file (for progress totals)."""
+    import gzip
+
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as fh:
+        return sum(1 for line in fh if line.strip())
+
+
+def cache_path_for(path: str | os.PathLike, spec: GraphSpec, cache_dir: str | os.PathLike | None = None) -> Path:
+    """Cache file of ``path``'s graphs: ``<cache_dir>/<name>-<hash of contents and spec>.npz``."""
+    path = Path(path)
+    return Path(cache_dir or default_cache_dir()) / f"{path.name.split('.')[0]}-{_file_key(path, spec)}.npz"
+
+
 def build_store(crystals: Iterable[Crystal], spec: GraphSpec, *, total: int | None = None, verbose: bool = True) -> GraphStore:
     """Build graphs for ``crystals`` (with progress) and pack them into a :class:`GraphStore`."""
+    import time
+
     from matnn.utils.progress import progress
 
+    t0 = time.perf_counter()
     graphs = [build_graph(c, spec) for c in progress(crystals, total=total, desc="building graphs", enabled=verbose)]
-    return GraphStore.from_graphs(graphs, spec)
+    store = GraphStore.from_graphs(graphs, spec)
+    store.build_seconds = time.perf_counter() - t0
+    return store
 
 
 def load_graphs(
@@ -201,7 +223,7 @@ def load_graphs(
         raise DataError(f"Structure file {path} does not exist.")
     cache_path = None
     if cache_dir is not False:
-        cache_path = Path(cache_dir or default_cache_dir()) / f"{path.name.split('.')[0]}-{_file_key(path, spec)}.npz"
+        cache_path = cache_path_for(path, spec, cache_dir)
         if cache_path.exists():
             try:
                 return GraphStore.load(cache_path)
@@ -209,7 +231,7 @@ def load_graphs(
                 pass  # unreadable or stale cache: rebuild it below
     name = path.name.lower()
     if name.endswith((".jsonl", ".jsonl.gz")):
-        store = build_store(iter_jsonl(path), spec, verbose=verbose)
+        store = build_store(iter_jsonl(path), spec, total=count_records(path), verbose=verbose)
     else:
         store = build_store(read_structures(path), spec, verbose=verbose)
     if cache_path is not None:

@@ -29,7 +29,7 @@ import numpy as np
 from matnn.core.exceptions import ConfigError, require
 from matnn.data.crystals.structures import Crystal, from_ase
 
-__all__ = ["EMT_ELEMENTS", "parse_system", "emt_lattice_constant", "generate_emt_dataset", "random_alloy", "group_of"]
+__all__ = ["EMT_ELEMENTS", "parse_system", "emt_lattice_constant", "generate_emt_dataset", "random_alloy", "group_of", "thermalize"]
 
 EMT_ELEMENTS = ("Al", "Cu", "Ag", "Au", "Ni", "Pd", "Pt")
 
@@ -90,6 +90,18 @@ def random_alloy(elements: list[str], rng: np.random.Generator, *, supercell: in
     return atoms
 
 
+def thermalize(atoms, temperature_K: float, rng: np.random.Generator) -> None:
+    """Maxwell–Boltzmann momenta at ``temperature_K`` (seeded), across ASE versions."""
+    try:
+        from ase.md.velocitydistribution import thermalize_momenta  # ASE >= 3.29
+    except ImportError:  # older ASE
+        from ase.md.velocitydistribution import MaxwellBoltzmannDistribution as _mb
+
+        _mb(atoms, temperature_K=temperature_K, rng=rng)
+    else:
+        thermalize_momenta(atoms, temperature_K, rng=rng)
+
+
 def _label(atoms, kind_id: str) -> Crystal:
     from ase.calculators.emt import EMT
 
@@ -143,7 +155,6 @@ def generate_emt_dataset(
     from ase import units
     from ase.calculators.emt import EMT
     from ase.md.langevin import Langevin
-    from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
 
     from matnn.utils.progress import progress
 
@@ -184,8 +195,8 @@ def generate_emt_dataset(
         if r % 2 == 1 and len(atoms) > 4:  # every other run has a vacancy to diffuse
             del atoms[int(rng.integers(len(atoms)))]
         atoms.calc = EMT()
-        MaxwellBoltzmannDistribution(atoms, temperature_K=temperature, rng=rng)
-        dyn = Langevin(atoms, md_timestep_fs * units.fs, temperature_K=temperature, friction=0.02,
+        thermalize(atoms, temperature, rng)
+        dyn = Langevin(atoms, md_timestep_fs * units.fs, temperature_K=temperature, friction=0.02, fixcm=False,
                        rng=np.random.RandomState(int(rng.integers(2**31))))
         dyn.run(5 * md_interval)
         for f in range(md_frames):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from matnn.core.exceptions import ConfigError
-from matnn.data.crystals.neighbors import keep_nearest, neighbor_list
+from matnn.data.crystals.neighbors import neighbor_list
 from matnn.data.crystals.structures import Crystal
 
 __all__ = ["CrystalGraph", "build_graph", "GraphSpec"]
@@ -112,10 +112,8 @@ def build_graph(crystal: Crystal, spec: GraphSpec | None = None, **spec_kwargs) 
         spec = GraphSpec(**spec_kwargs)
     elif spec_kwargs:
         raise ConfigError("Pass either a GraphSpec or keyword arguments to build_graph, not both.")
-    i, j, s, d = neighbor_list(crystal.positions, crystal.cell, spec.cutoff, backend=spec.backend)
-    if spec.max_neighbors is not None:
-        keep = keep_nearest(i, d, crystal.n_atoms, spec.max_neighbors)
-        i, j, s, d = i[keep], j[keep], s[keep], d[keep]
+    i, j, s, d = neighbor_list(crystal.positions, crystal.cell, spec.cutoff, backend=spec.backend,
+                               max_neighbors=spec.max_neighbors)
     return CrystalGraph(
         numbers=crystal.numbers,
         positions=crystal.positions,

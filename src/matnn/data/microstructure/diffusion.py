@@ -159,7 +159,7 @@ def _solve(d: np.ndarray, ax: int, with_field: bool, method: str = "auto") -> Di
         # A 2D grid numbered along its shorter side has a bandwidth of at most that side, and a
         # banded Cholesky factorisation (LAPACK pbsv) of it is 2-3x faster than SuperLU at 64x64.
         # 3D bandwidths (a whole slice) are too large for that: SuperLU with a fill-reducing ordering.
-        method = "banded" if d.ndim == 2 and min(d.shape) <= 256 else "sparse"
+        method = "banded" if d.ndim == 2 and min(d.shape) <= 128 else "sparse"
 
     # Number the active voxels so that the fastest-running index is the shortest axis (small bandwidth).
     order = "F" if d.ndim == 2 and d.shape[0] < d.shape[1] else "C"
@@ -193,7 +193,7 @@ def _solve(d: np.ndarray, ax: int, with_field: bool, method: str = "auto") -> Di
         A = sp.csc_matrix(
             (np.concatenate([diag, -g, -g]), (np.concatenate([ar, i, j]), np.concatenate([ar, j, i]))), shape=(n, n)
         )
-        c = spla.spsolve(A, rhs, permc_spec="MMD_AT_PLUS_A")
+        c = spla.spsolve(A, rhs)  # SuperLU, COLAMD ordering (the fastest of its orderings here)
     f_in = float(np.sum(g_in * (1.0 - c[i_in])))
     f_out = float(np.sum(g_out * c[i_out]))
     length = d.shape[ax]

@@ -32,7 +32,7 @@ from matnn.core.exceptions import ConfigError, NotFittedError, unknown_name
 from matnn.data.composition.featurizers import FEATURE_SETS
 from matnn.data.composition.loader import CompositionTable
 
-__all__ = ["MODEL_NAMES", "ModelSettings", "make_estimator", "default_features", "NeuralRegressor", "ForestRegressor", "BoostingRegressor", "AutoSelectRegressor", "validation_split"]
+__all__ = ["MODEL_NAMES", "ModelSettings", "make_estimator", "load_estimator", "default_features", "NeuralRegressor", "ForestRegressor", "BoostingRegressor", "AutoSelectRegressor", "validation_split"]
 
 MODEL_NAMES = ("elemnet", "rf-magpie", "dense", "hgb", "auto")
 _DEFAULT_FEATURES = {"elemnet": "fractions", "rf-magpie": "magpie", "dense": "magpie", "hgb": "magpie+fractions"}
@@ -192,7 +192,7 @@ class NeuralRegressor(_Base):
         if work_dir is not None:
             work = Path(work_dir)
             work.mkdir(parents=True, exist_ok=True)
-            callbacks += [BackupAndRestore(str(work / "backup")), CSVLogger(str(work / "history.csv"), append=True)]
+            callbacks += [BackupAndRestore(str(work / "backup")), CSVLogger(str(work / "history.csv"))]
         t0 = time.perf_counter()
         history = self.model_.fit(
             Xs[tr], ys[tr], validation_data=(Xs[va], ys[va]), epochs=self.epochs, batch_size=self.batch_size,
@@ -241,6 +241,20 @@ class NeuralRegressor(_Base):
         return d
 
 
+def _save_sklearn(est: _Base, directory: str | Path) -> Path:
+    import joblib
+
+    from matnn.utils.io import atomic_path, write_json
+
+    est._check_fitted()
+    d = Path(directory)
+    d.mkdir(parents=True, exist_ok=True)
+    with atomic_path(d / "model.joblib") as tmp:
+        joblib.dump(est.model_, tmp, compress=3)
+    write_json(d / "preprocessing.json", {"model": est.name, "features": est.features})
+    return d
+
+
 class ForestRegressor(_Base):
     """scikit-learn ``RandomForestRegressor`` on a feature set (Magpie by default).
 
@@ -275,6 +289,10 @@ class ForestRegressor(_Base):
     def predict(self, data: Data) -> np.ndarray:
         self._check_fitted()
         return self.model_.predict(_matrix(data, self.features))
+
+    def save(self, directory: str | Path) -> Path:
+        """Write ``model.joblib`` (compressed) and ``preprocessing.json`` to ``directory``."""
+        return _save_sklearn(self, directory)
 
 
 class BoostingRegressor(_Base):
@@ -313,6 +331,10 @@ class BoostingRegressor(_Base):
     def predict(self, data: Data) -> np.ndarray:
         self._check_fitted()
         return self.model_.predict(_matrix(data, self.features))
+
+    def save(self, directory: str | Path) -> Path:
+        """Write ``model.joblib`` (compressed) and ``preprocessing.json`` to ``directory``."""
+        return _save_sklearn(self, directory)
 
 
 class AutoSelectRegressor(_Base):
@@ -354,6 +376,53 @@ class AutoSelectRegressor(_Base):
     def predict(self, data: Data) -> np.ndarray:
         self._check_fitted()
         return self.best_.predict(data)
+
+    def save(self, directory: str | Path) -> Path:
+        """Save the selected, refitted model (see its own ``save``)."""
+        self._check_fitted()
+        return self.best_.save(directory)
+
+
+class _Loaded(_Base):
+    """A model read back by :func:`load_estimator` (predict only)."""
+
+    def __init__(self, name: str, features: str, predict_fn) -> None:
+        super().__init__()
+        self.name, self.features, self._predict_fn, self.fitted_ = name, features, predict_fn, True
+
+    def predict(self, data: Data) -> np.ndarray:
+        return np.asarray(self._predict_fn(_matrix(data, self.features)), dtype=np.float64).reshape(-1)
+
+
+def load_estimator(directory: str | Path) -> _Base:
+    """Read a model written by ``train`` (``DIR/model/``): ``predict(table)`` works as after ``fit``."""
+    import json
+
+    from matnn.core.exceptions import DataError
+
+    d = Path(directory)
+    meta_path = d / "preprocessing.json"
+    if not meta_path.is_file():
+        raise DataError(f"{d}: no preprocessing.json here; expected the model/ folder written by 'matnn composition train'.")
+    meta = json.loads(meta_path.read_text())
+    if (d / "model.matnn").is_file():
+        import matnn
+
+        net = matnn.load_model(d / "model.matnn")
+        xm, xs = np.asarray(meta["x_mean"]), np.asarray(meta["x_scale"])
+        ym, ys = float(meta["y_mean"]), float(meta["y_scale"])
+
+        def predict(X: np.ndarray) -> np.ndarray:
+            out = np.asarray(net.predict(((X - xm) / xs).astype(np.float32), batch_size=4096)).reshape(-1)
+            return out.astype(np.float64) * ys + ym
+
+        return _Loaded(meta["model"], meta["features"], predict)
+    if (d / "model.joblib").is_file():
+        import joblib
+
+        skl = joblib.load(d / "model.joblib")
+        return _Loaded(meta["model"], meta["features"], skl.predict)
+    raise DataError(f"{d}: neither model.matnn nor model.joblib found.")
 
 
 def make_estimator(name: str, settings: ModelSettings | None = None):

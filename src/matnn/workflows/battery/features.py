@@ -1,0 +1,71 @@
+"""Features of the early-cycle discharge curves used by the literature models.
+
+All functions take a :class:`~matnn.data.battery.BatteryDataset` and return NumPy arrays with one
+row per cell.  ΔQ_{100−10}(V) = Q_100(V) − Q_10(V) is Severson's key signal: its log variance
+across voltage correlates with log cycle life at ρ ≈ −0.93 on the Severson cells.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from matnn.data.battery.dataset import BatteryDataset
+
+__all__ = [
+    "log_variance",
+    "discharge_features",
+    "delta_q_features",
+    "delta_q_image",
+    "TUTORIAL_CYCLES",
+    "log_life",
+]
+
+#: Cycles whose ΔQ to cycle 10 form the tutorial CNN's image (Paulson & Ward 2022).
+TUTORIAL_CYCLES = (20, 30, 40, 50, 60, 70, 80, 90, 100)
+_EPS = 1e-12
+
+
+def log_life(cycle_life: np.ndarray) -> np.ndarray:
+    """log10 of the cycle life (the regression target of every model here)."""
+    return np.log10(np.asarray(cycle_life, dtype=float))
+
+
+def log_variance(ds: BatteryDataset, cycle: int = 100, reference: int = 10) -> np.ndarray:
+    """Severson's variance feature log10(var_V ΔQ_{cycle−reference}(V)), shape (n_cells, 1)."""
+    dq = ds.delta_q(cycle, reference)
+    return np.log10(np.var(dq, axis=1) + _EPS)[:, None]
+
+
+def discharge_features(ds: BatteryDataset) -> np.ndarray:
+    """Severson's "discharge" feature set, shape (n_cells, 6).
+
+    Columns: log10|min ΔQ|, log10 var ΔQ, log10|skewness ΔQ|, log10|kurtosis ΔQ| (all of
+    ΔQ_{100−10}), discharge capacity at cycle 2, and max discharge capacity minus cycle 2's
+    (capacity = Q at the lowest grid voltage).
+    """
+    from scipy import stats
+
+    dq = ds.delta_q(100, 10)
+    cap = ds.qdlin[:, -1, :]  # (n_cells, n_cycles): capacity discharged down to the lowest voltage
+    c2 = cap[:, ds.cycle_index(2)] if 2 in set(ds.cycles.tolist()) else cap[:, 0]
+    return np.column_stack(
+        [
+            np.log10(np.abs(dq.min(axis=1)) + _EPS),
+            np.log10(np.var(dq, axis=1) + _EPS),
+            np.log10(np.abs(stats.skew(dq, axis=1)) + _EPS),
+            np.log10(np.abs(stats.kurtosis(dq, axis=1, fisher=False)) + _EPS),
+            c2,
+            cap.max(axis=1) - c2,
+        ]
+    )
+
+
+def delta_q_features(ds: BatteryDataset, cycle: int = 100, reference: int = 10) -> np.ndarray:
+    """The full curve ΔQ_{cycle−reference}(V) in Ah, shape (n_cells, n_voltages) (for ridge, PLSR, PCR...)."""
+    return ds.delta_q(cycle, reference)
+
+
+def delta_q_image(ds: BatteryDataset, cycles: tuple[int, ...] = TUTORIAL_CYCLES, reference: int = 10) -> np.ndarray:
+    """ΔQ_k(V) = Q_k(V) − Q_ref(V) for each k of ``cycles``, shape (n_cells, n_voltages, len(cycles)) in Ah."""
+    ref = ds.q(reference)
+    return np.stack([ds.q(k) - ref for k in cycles], axis=-1)

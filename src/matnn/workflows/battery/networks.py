@@ -1,0 +1,268 @@
+"""Training the battery networks: inputs, sample weights, early stopping, ensembles.
+
+Both networks regress log10 cycle life with MSE and Adam (AdamW for ``dqnet``), weight each
+training cell by the inverse frequency of its log-life bin (the tutorial's recipe, so the few
+long-lived cells are not ignored), and stop early on a validation split of the *training* cells.
+``dqnet`` trains an ensemble: member j validates on fold j of a K-fold split of the training
+cells, so every cell is used for fitting by K−1 members, and the prediction is the members' mean.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from matnn.core.exceptions import ConfigError, NotFittedError, unknown_name
+from matnn.data.battery.dataset import BatteryDataset
+from matnn.workflows.battery.features import TUTORIAL_CYCLES, delta_q_image, discharge_features, log_life
+
+__all__ = ["NEURAL_MODELS", "NeuralConfig", "NeuralModel", "inverse_frequency_weights", "network_inputs", "DEFAULT_CONFIGS"]
+
+NEURAL_MODELS = ("cnn", "dqnet")
+_EPS = 1e-12
+_ASINH_SCALE_AH = 1e-3
+
+
+@dataclass(frozen=True)
+class NeuralConfig:
+    """Training settings of a battery network.
+
+    Parameters
+    ----------
+    epochs : int
+        Upper bound; early stopping on the validation loss usually ends sooner.
+    batch_size : int
+    learning_rate : float
+    weight_decay : float
+        Decoupled weight decay (AdamW) when > 0, else plain Adam.
+    patience : int
+        Early-stopping patience in epochs (best weights restored).
+    val_fraction : float
+        Validation share of the training cells for a single model (``ensemble=1``).
+    ensemble : int
+        Members; with more than one, member j validates on fold j of an ``ensemble``-fold split.
+    scalars : {"discharge", "summary", "curve"}
+        Scalar features of ``dqnet``: Severson's six discharge features plus log10 |mean ΔQ|
+        ("discharge"); log10 of the variance, |min| and |mean| of ΔQ_{100−10} ("summary"); or the
+        discharge set plus log10 |ΔQ_{100−10}(V)| at every 10th voltage point ("curve").
+    asinh : bool
+        ``dqnet`` convolves asinh(ΔQ / 1 mAh) instead of ΔQ (default True).
+    residual : bool
+        ``dqnet`` only: stack the network on a classical base model. The base (one of
+        ``base_candidates``, chosen by 5-fold CV on the training cells) is fitted in closed form; the
+        network learns the residual of its *out-of-fold* predictions, starting from a zero output,
+        so early stopping can only add what the curves explain beyond the base.
+    base_candidates : tuple of str
+        Classical models the residual base is chosen from.
+    kwargs : dict
+        Architecture arguments passed to the builder.
+    """
+
+    epochs: int = 600
+    batch_size: int = 8
+    learning_rate: float = 1e-3
+    weight_decay: float = 0.0
+    patience: int = 60
+    val_fraction: float = 0.2
+    ensemble: int = 1
+    scalars: str = "discharge"
+    asinh: bool = True
+    residual: bool = False
+    base_candidates: tuple[str, ...] = ("discharge", "pcr", "variance")
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1 or self.batch_size < 1 or self.patience < 1 or self.ensemble < 1:
+            raise ConfigError("NeuralConfig: epochs, batch_size, patience and ensemble must be positive integers.")
+        if self.scalars not in ("discharge", "summary", "curve"):
+            raise ConfigError(f"NeuralConfig.scalars must be 'discharge', 'summary' or 'curve'. Got {self.scalars!r}.")
+        if not 0.0 < self.val_fraction < 0.5:
+            raise ConfigError(f"NeuralConfig.val_fraction must be in (0, 0.5). Got {self.val_fraction!r}.")
+
+
+#: Defaults chosen by 5-fold cross-validation on the Severson training cells (bench/battery_cv.py).
+DEFAULT_CONFIGS: dict[str, NeuralConfig] = {
+    "cnn": NeuralConfig(epochs=600, batch_size=8, learning_rate=1e-3, patience=60, val_fraction=0.2, ensemble=1),
+    "dqnet": NeuralConfig(
+        epochs=600, batch_size=8, learning_rate=1e-3, weight_decay=1e-2, patience=60, ensemble=5, residual=True,
+    ),
+}
+
+
+def inverse_frequency_weights(y_log: np.ndarray, n_bins: int = 5) -> np.ndarray:
+    """Weight of each cell ∝ 1 / (cells in its log-life histogram bin), normalised to mean 1.
+
+    Parameters
+    ----------
+    y_log : ndarray of shape (n_cells,)
+        log10 cycle lives.
+    n_bins : int, default=5
+        Equal-width bins between the smallest and largest value.
+    """
+    y = np.asarray(y_log, dtype=float)
+    if y.size == 0:
+        return y
+    edges = np.linspace(y.min(), y.max() + 1e-9, n_bins + 1)
+    idx = np.clip(np.digitize(y, edges) - 1, 0, n_bins - 1)
+    counts = np.bincount(idx, minlength=n_bins).astype(float)
+    w = 1.0 / counts[idx]
+    return w * (w.size / w.sum())
+
+
+def _scalars(ds: BatteryDataset, kind: str = "discharge") -> np.ndarray:
+    dq = ds.delta_q(100, 10)
+    log_mean = np.log10(np.abs(dq.mean(axis=1)) + _EPS)
+    if kind == "discharge":
+        return np.column_stack([discharge_features(ds), log_mean])
+    if kind == "curve":  # discharge features + log10 |ΔQ(V)| at every 10th grid voltage
+        return np.column_stack([discharge_features(ds), log_mean, np.log10(np.abs(dq[:, ::10]) + 1e-5)])
+    return np.column_stack([np.log10(np.var(dq, axis=1) + _EPS), np.log10(np.abs(dq.min(axis=1)) + _EPS), log_mean])
+
+
+def network_inputs(name: str, ds: BatteryDataset, scalars: str = "discharge", asinh: bool = True) -> Any:
+    """The input arrays of network ``name`` for the cells of ``ds`` (float32).
+
+    ``cnn``: ΔQ image of shape (n_cells, n_voltages, 9, 1); ``dqnet``: ``[curves (n_cells,
+    n_voltages, 9), scalars (n_cells, n_scalars)]`` (see :class:`NeuralConfig` ``scalars``).
+    """
+    image = delta_q_image(ds, TUTORIAL_CYCLES).astype(np.float32)
+    if name == "cnn":
+        return image[..., None]
+    if name == "dqnet":
+        # asinh(ΔQ / 1 mAh): linear below 1 mAh, logarithmic above, sign kept, so cells whose ΔQ
+        # differ by decades (long- and short-lived) are both visible to the convolutions.
+        curves = np.arcsinh(image / _ASINH_SCALE_AH).astype(np.float32) if asinh else image
+        return [curves, _scalars(ds, scalars).astype(np.float32)]
+    raise unknown_name("battery network", name, NEURAL_MODELS)
+
+
+def _take(x: Any, idx: np.ndarray) -> Any:
+    return [a[idx] for a in x] if isinstance(x, list) else x[idx]
+
+
+def _build(name: str, x: Any, y_log: np.ndarray, kwargs: dict[str, Any], residual: bool = False) -> Any:
+    from matnn.models.battery_cnn import build_dq_net, build_tutorial_cnn
+
+    if name == "cnn":
+        return build_tutorial_cnn(x, y_log, **kwargs)
+    return build_dq_net(x[0], x[1], y_log, residual=residual, **kwargs)
+
+
+def _oof_log(base: str, ds: BatteryDataset, seed: int, n_folds: int = 5) -> tuple[np.ndarray, float]:
+    """Out-of-fold log10 predictions of classical model ``base`` on ``ds`` and their RMSE in cycles."""
+    from matnn.workflows.battery.baselines import ClassicalModel
+
+    rng = np.random.default_rng(seed + 7919)
+    folds = np.array_split(rng.permutation(ds.n_cells), min(n_folds, ds.n_cells))
+    pred = np.zeros(ds.n_cells)
+    for f in folds:
+        rest = np.setdiff1d(np.arange(ds.n_cells), f)
+        pred[f] = ClassicalModel(base, seed=seed).fit(ds.subset(rest)).predict_log(ds.subset(f))
+    return pred, float(np.sqrt(np.mean((10**pred - ds.cycle_life) ** 2)))
+
+
+@dataclass
+class NeuralModel:
+    """A battery network (or ensemble of them) with its training recipe.
+
+    Parameters
+    ----------
+    name : {"cnn", "dqnet"}
+    seed : int, default=0
+        Seeds weights, validation splits and batch order.
+    config : NeuralConfig, optional
+        Default: :data:`DEFAULT_CONFIGS` [name].
+    """
+
+    name: str
+    seed: int = 0
+    config: NeuralConfig | None = None
+    members_: list[Any] = field(default_factory=list, init=False, repr=False)
+    histories_: list[dict[str, list[float]]] = field(default_factory=list, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.name not in NEURAL_MODELS:
+            raise unknown_name("battery network", self.name, NEURAL_MODELS)
+        if self.config is None:
+            self.config = DEFAULT_CONFIGS[self.name]
+
+    def fit(self, ds: BatteryDataset, *, verbose: int = 0, device: Any = None) -> NeuralModel:
+        """Train on the cells of ``ds`` (all must have a cycle life)."""
+        import matnn
+        from matnn.callbacks import EarlyStopping
+
+        cfg = self.config
+        assert cfg is not None
+        x = network_inputs(self.name, ds, cfg.scalars, cfg.asinh)
+        y = log_life(ds.cycle_life).astype(np.float32)
+        residual = self.name == "dqnet" and cfg.residual
+        self.base_ = None
+        if residual:
+            from matnn.workflows.battery.baselines import ClassicalModel
+
+            scores = {b: _oof_log(b, ds, self.seed) for b in cfg.base_candidates}
+            self.base_name_ = min(scores, key=lambda b: scores[b][1])
+            self.base_ = ClassicalModel(self.base_name_, seed=self.seed).fit(ds)
+            y = (y - scores[self.base_name_][0]).astype(np.float32)  # residual of out-of-fold base predictions
+        n = ds.n_cells
+        rng = np.random.default_rng(self.seed)
+        perm = rng.permutation(n)
+        if cfg.ensemble > 1:
+            folds = np.array_split(perm, cfg.ensemble)
+        else:
+            folds = [perm[: max(1, int(round(cfg.val_fraction * n)))]]
+        self.members_, self.histories_ = [], []
+        for j, val_idx in enumerate(folds):
+            tr_idx = np.setdiff1d(np.arange(n), val_idx)
+            matnn.set_seed(self.seed * 1000 + j)
+            x_tr, y_tr = _take(x, tr_idx), y[tr_idx]
+            model = _build(self.name, x_tr, y_tr, dict(cfg.kwargs), residual=residual)
+            if cfg.weight_decay > 0:
+                opt = matnn.optimizers.AdamW(learning_rate=cfg.learning_rate, weight_decay=cfg.weight_decay)
+            else:
+                opt = matnn.optimizers.Adam(learning_rate=cfg.learning_rate)
+            model.compile(optimizer=opt, loss="mse")
+            hist = model.fit(
+                x_tr,
+                y_tr[:, None],
+                sample_weight=inverse_frequency_weights(log_life(ds.cycle_life)[tr_idx]).astype(np.float32),
+                validation_data=(_take(x, val_idx), y[val_idx][:, None]),
+                epochs=cfg.epochs,
+                batch_size=cfg.batch_size,
+                shuffle=True,
+                callbacks=[EarlyStopping(monitor="val_loss", patience=cfg.patience, restore_best_weights=True)],
+                verbose=verbose,
+                device=device,
+            )
+            self.members_.append(model)
+            self.histories_.append({k: [float(v) for v in vals] for k, vals in hist.history.items()})
+        return self
+
+    def predict_log(self, ds: BatteryDataset) -> np.ndarray:
+        """Mean over members of the predicted log10 cycle life, shape (n_cells,)."""
+        return self.predict_log_members(ds).mean(axis=0)
+
+    def base_log(self, ds: BatteryDataset) -> np.ndarray:
+        """The residual base's log10 prediction (zeros when the model has no base), shape (n_cells,)."""
+        base = getattr(self, "base_", None)
+        return base.predict_log(ds) if base is not None else np.zeros(ds.n_cells)
+
+    def predict_log_members(self, ds: BatteryDataset) -> np.ndarray:
+        """Per-member predictions, shape (n_members, n_cells), log10 cycles."""
+        if not self.members_:
+            raise NotFittedError(f"NeuralModel({self.name!r}) is not fitted yet; call fit(train) first.")
+        assert self.config is not None
+        x = network_inputs(self.name, ds, self.config.scalars, self.config.asinh)
+        base = self.base_log(ds)
+        return np.stack([base + np.asarray(m.predict(x, batch_size=256), dtype=float).reshape(-1) for m in self.members_])
+
+    def predict(self, ds: BatteryDataset) -> np.ndarray:
+        """Predicted cycle life in cycles, shape (n_cells,)."""
+        return 10.0 ** self.predict_log(ds)
+
+    def with_config(self, **changes: Any) -> NeuralModel:
+        """A new unfitted model with some config fields changed (for CV sweeps)."""
+        assert self.config is not None
+        return NeuralModel(self.name, self.seed, replace(self.config, **changes))

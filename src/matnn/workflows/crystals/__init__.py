@@ -1,0 +1,22 @@
+"""Crystal workflows: property models on structure files, and interatomic potentials trained from scratch.
+
+* :func:`train_property_model` — CGCNN / MEGNet-style network on a structure file with a target.
+* :func:`train_potential` — EMT data → GraphPotential (energy + forces) → held-out errors → MD drift.
+"""
+
+from __future__ import annotations
+
+from matnn.workflows.crystals.potential import PotentialRun, evaluate_potential, md_energy_drift, train_potential
+from matnn.workflows.crystals.train import MODELS, PropertyRun, build_property_model, regression_metrics, train_property_model
+
+__all__ = [
+    "train_property_model",
+    "PropertyRun",
+    "MODELS",
+    "build_property_model",
+    "regression_metrics",
+    "train_potential",
+    "PotentialRun",
+    "evaluate_potential",
+    "md_energy_drift",
+]

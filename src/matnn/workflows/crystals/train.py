@@ -1,0 +1,250 @@
+"""Train CGCNN or the MEGNet-style network on a file of structures with a scalar target.
+
+prepare (read + build graphs, cached) → split (seeded hold-out, or a separate test file) →
+train (validation part of the training data picks the best epoch; the test set is never looked at
+during training) → analyse (MAE/RMSE/R² on the test set, parity plot, learning curves).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from matnn.core.exceptions import ConfigError, DataError, unknown_name
+
+__all__ = ["train_property_model", "PropertyRun", "MODELS", "build_property_model", "regression_metrics"]
+
+MODELS = ("cgcnn", "megnet")
+
+
+@dataclass
+class PropertyRun:
+    """What :func:`train_property_model` returns.
+
+    Attributes
+    ----------
+    metrics : dict
+        Flat summary (also written to ``out/metrics.json``); see :func:`train_property_model`.
+    model : matnn.Model
+        The trained network (best validation epoch).
+    history : dict of lists
+        Per-epoch ``loss``, ``mae``, ``val_loss``, ``val_mae``, ``lr``.
+    test_ids : list of str;  y_test, y_pred : arrays of shape (n_test,)
+    """
+
+    metrics: dict[str, Any]
+    model: Any
+    history: dict[str, list[float]] = field(default_factory=dict)
+    test_ids: list[str] = field(default_factory=list)
+    y_test: np.ndarray | None = None
+    y_pred: np.ndarray | None = None
+
+
+def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
+    """``mae``, ``rmse``, ``r2`` and ``n_test`` (units of the target)."""
+    y_true = np.asarray(y_true, dtype=np.float64).reshape(-1)
+    y_pred = np.asarray(y_pred, dtype=np.float64).reshape(-1)
+    err = y_pred - y_true
+    ss_tot = float(((y_true - y_true.mean()) ** 2).sum())
+    return {
+        "mae": float(np.abs(err).mean()),
+        "rmse": float(np.sqrt((err**2).mean())),
+        "r2": float(1.0 - (err**2).sum() / ss_tot) if ss_tot > 0 else float("nan"),
+        "n_test": int(len(y_true)),
+    }
+
+
+def build_property_model(name: str, n_targets: int = 1, **kwargs: Any) -> Any:
+    """``'cgcnn'`` → :class:`~matnn.models.graph.CGCNN`, ``'megnet'`` → :class:`~matnn.models.graph.MEGNet`."""
+    from matnn.models.graph import CGCNN, MEGNet
+
+    key = str(name).lower()
+    if key not in MODELS:
+        raise unknown_name("crystal model", name, MODELS)
+    return (CGCNN if key == "cgcnn" else MEGNet)(n_targets, **kwargs)
+
+
+def train_property_model(
+    data: str | os.PathLike,
+    *,
+    target: str = "formation_energy_per_atom",
+    model: str = "cgcnn",
+    test: str | os.PathLike | None = None,
+    epochs: int = 100,
+    max_train: int | None = None,
+    batch_size: int = 64,
+    learning_rate: float = 2e-3,
+    weight_decay: float = 1e-5,
+    loss: str = "mae",
+    test_fraction: float = 0.2,
+    val_fraction: float = 0.1,
+    seed: int = 0,
+    out: str | os.PathLike | None = None,
+    device: Any = None,
+    verbose: bool = True,
+    cache_dir: str | os.PathLike | None | bool = None,
+    model_kwargs: dict[str, Any] | None = None,
+) -> PropertyRun:
+    """Train a crystal graph network on ``target`` and score it on held-out structures.
+
+    Parameters
+    ----------
+    data : path
+        Structures with targets (``.jsonl[.gz]`` as in ``shared/datasets/structures``, or any format
+        :func:`matnn.data.crystals.read_structures` reads).
+    target : str, default='formation_energy_per_atom'
+        Key in each record's ``targets`` (eV/atom for formation energy).
+    model : {'cgcnn', 'megnet'}
+    test : path, optional
+        A separate file of structures to score. Without it, a seeded ``test_fraction`` of ``data``
+        is held out (the "held-out fifth").
+    epochs, batch_size : int
+    max_train : int, optional
+        Use at most this many training structures (seeded subsample), e.g. for a quick run.
+    learning_rate : float, default=2e-3
+        Peak of a cosine schedule (5 % linear warm-up, decay to 1 % of the peak) with AdamW.
+    weight_decay : float, default=1e-5
+    loss : {'mae', 'mse', 'huber'}, default='mae'
+    val_fraction : float, default=0.1
+        Part of the training structures used only to pick the best epoch.
+    seed : int
+        Controls the split, the subsample, the initial weights and the shuffling.
+    out : path, optional
+        Output folder: ``metrics.json``, ``model.matnn``, ``parity.png``, ``learning_curves.png``,
+        ``predictions.csv``, ``history.csv``; a ``backup/`` folder lets a killed run resume.
+    device : str, optional
+        'auto' (CUDA if present), 'cpu', 'cuda'.
+    cache_dir : path or False, optional
+        Graph cache (default ``~/.cache/matnn/crystal_graphs``).
+    model_kwargs : dict, optional
+        Passed to the model constructor (``atom_dim``, ``n_conv``, ...).
+
+    Returns
+    -------
+    PropertyRun
+        ``metrics`` keys: ``mae``, ``rmse``, ``r2``, ``n_test`` (test set, target units),
+        ``val_mae``, ``train_mae``, ``n_train``, ``n_val``, ``epochs``, ``best_epoch``,
+        ``epoch_time_s``, ``train_time_s``, ``graph_time_s``, ``graphs_per_s`` (building, when not
+        cached), ``n_params``, ``model``, ``target``, ``device``, ``hardware``.
+    """
+    import matnn
+    from matnn.callbacks import BackupAndRestore, CSVLogger, EarlyStopping
+    from matnn.config import resolve_device
+    from matnn.data.crystals.batch import collate_graphs
+    from matnn.data.crystals.dataset import CrystalGraphDataset, load_graphs
+    from matnn.core.schedules import CosineDecay
+    from matnn.optimizers import AdamW
+    from matnn.utils.io import ensure_dir, write_metrics
+    from matnn.workflows.crystals._common import EpochTimer, hardware, holdout_split, predict_dataset
+
+    if str(model).lower() not in MODELS:
+        raise unknown_name("crystal model", model, MODELS)
+    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
+        if not isinstance(value, int) or value < 1:
+            raise ConfigError(f"'{name}' must be a positive integer. Got {value!r} instead.")
+    if max_train is not None and (not isinstance(max_train, int) or max_train < 2):
+        raise ConfigError(f"'max_train' must be an integer >= 2. Got {max_train!r} instead.")
+    if not 0.0 < val_fraction < 1.0:
+        raise ConfigError(f"'val_fraction' must be in (0, 1). Got {val_fraction!r} instead.")
+    matnn.set_seed(seed)
+    dev = resolve_device(device if device is not None else "auto")
+    out_dir = ensure_dir(out) if out is not None else None
+    model_kwargs = dict(model_kwargs or {})
+
+    # ---------------------------------------------------------------- prepare
+    probe = build_property_model(model, 1, **model_kwargs)
+    spec = probe.graph_spec
+    t0 = time.perf_counter()
+    store = load_graphs(data, spec, cache_dir=cache_dir, verbose=verbose)
+    graph_time = time.perf_counter() - t0
+    if target not in store.target_names:
+        raise unknown_name(f"target in {data}", target, store.target_names or ["(none)"])
+    full = CrystalGraphDataset(store, target)
+    if len(full) < 5:
+        raise DataError(f"{data}: only {len(full)} structures have a value for '{target}'; need at least 5.")
+    if test is not None:
+        test_store = load_graphs(test, spec, cache_dir=cache_dir, verbose=verbose)
+        if target not in test_store.target_names:
+            raise unknown_name(f"target in {test}", target, test_store.target_names or ["(none)"])
+        test_set = CrystalGraphDataset(test_store, target)
+        pool = np.arange(len(full))
+    else:
+        pool, test_pos = holdout_split(len(full), test_fraction, seed)
+        test_set = full.subset(test_pos)
+    rng = np.random.default_rng(seed + 1)
+    pool = rng.permutation(pool)
+    n_val = max(1, int(round(len(pool) * val_fraction)))
+    val_pos, train_pos = np.sort(pool[:n_val]), pool[n_val:]
+    if max_train is not None and len(train_pos) > max_train:
+        train_pos = train_pos[:max_train]
+    train_pos = np.sort(train_pos)
+    train_set, val_set = full.subset(train_pos), full.subset(val_pos)
+
+    # ---------------------------------------------------------------- train
+    net = build_property_model(model, 1, **model_kwargs)
+    net.adapt(train_set.y)
+    steps_per_epoch = -(-len(train_set) // batch_size)
+    total = epochs * steps_per_epoch
+    warm = max(1, int(0.05 * total))
+    schedule = CosineDecay(learning_rate * 0.01, decay_steps=max(1, total - warm), alpha=0.01,
+                           warmup_target=learning_rate, warmup_steps=warm)
+    net.compile(optimizer=AdamW(learning_rate=schedule, weight_decay=weight_decay), loss=loss, metrics=["mae"])
+    timer = EpochTimer()
+    best = EarlyStopping(monitor="val_mae", patience=epochs + 1, restore_best_weights=True)
+    callbacks = [timer, best]
+    if out_dir is not None:
+        callbacks += [CSVLogger(out_dir / "history.csv"), BackupAndRestore(out_dir / "backup")]
+    net.metadata.update({"target": target, "graph_cutoff_A": spec.cutoff, "graph_max_neighbors": spec.max_neighbors})
+    t1 = time.perf_counter()
+    history = net.fit(train_set, batch_size=batch_size, epochs=epochs, collate_fn=collate_graphs,
+                      validation_data=val_set, validation_batch_size=256, callbacks=callbacks,
+                      verbose=2 if verbose else 0, device=dev)
+    train_time = time.perf_counter() - t1
+
+    # ---------------------------------------------------------------- analyse
+    y_pred = predict_dataset(net, test_set, device=dev).reshape(-1)
+    y_test = test_set.y.reshape(-1)
+    metrics: dict[str, Any] = regression_metrics(y_test, y_pred)
+    hist = {k: list(v) for k, v in history.history.items()}
+    val_curve = hist.get("val_mae", [float("nan")])
+    train_eval = predict_dataset(net, train_set, device=dev).reshape(-1)
+    metrics.update({
+        "val_mae": float(np.nanmin(val_curve)) if val_curve else float("nan"),
+        "train_mae": float(np.abs(train_eval - train_set.y.reshape(-1)).mean()),
+        "n_train": len(train_set),
+        "n_val": len(val_set),
+        "epochs": len(hist.get("loss", [])),
+        "best_epoch": int(best.best_epoch) + 1,
+        "epoch_time_s": float(np.median(timer.times)) if timer.times else float("nan"),
+        "train_time_s": train_time,
+        "graph_time_s": graph_time,
+        "graphs_per_s": (len(store) / store.build_seconds) if store.build_seconds else float("nan"),
+        "n_params": int(net.count_params()),
+        "model": str(model).lower(),
+        "target": target,
+        "device": str(dev),
+        "hardware": hardware(dev),
+        "seed": seed,
+    })
+    if out_dir is not None:
+        from matnn.utils.io import atomic_write
+        from matnn.utils.plotting import plot_learning_curves, plot_parity
+
+        net.save(out_dir / "model.matnn")
+        plot_parity(y_test, y_pred, out_dir / "parity.png", label=target,
+                    title=f"{model.upper()} on {len(y_test)} test structures: MAE {metrics['mae']:.4f}")
+        if hist.get("loss"):
+            plot_learning_curves({k: v for k, v in hist.items() if k in ("loss", "val_loss", "mae", "val_mae")},
+                                 out_dir / "learning_curves.png", keys=["mae"], title=f"{model.upper()}: {target}")
+        with atomic_write(out_dir / "predictions.csv", "w", encoding="utf-8") as fh:
+            fh.write(f"id,{target},predicted\n")
+            for i, yt, yp in zip(test_set.store.ids[test_set.indices], y_test, y_pred, strict=True):
+                fh.write(f"{i},{yt:.6g},{yp:.6g}\n")
+        write_metrics(out_dir, metrics)
+    return PropertyRun(metrics=metrics, model=net, history=hist,
+                       test_ids=[str(i) for i in test_set.store.ids[test_set.indices]], y_test=y_test, y_pred=y_pred)

@@ -1,0 +1,1 @@
+"""Image workflows: the convolution lab and digit classification (``matnn images ...``)."""

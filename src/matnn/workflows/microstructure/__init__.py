@@ -1,0 +1,1 @@
+"""Microstructure workflows: generation, image → tortuosity, inpainting, image → profile (``matnn microstructure ...``)."""

@@ -1,0 +1,61 @@
+"""``matnn battery ...`` end to end on small files, and its one-line errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from matnn.cli.main import main
+from matnn.data.battery import resample_voltage, save_npz
+
+
+def test_train_writes_metrics_predictions_and_figures(tmp_path, curves, capsys):
+    save_npz(curves.subset(np.r_[0:16]), tmp_path / "train.npz")
+    save_npz(curves.subset(np.r_[16:24]), tmp_path / "test.npz")
+    rc = main(["battery", "train", "--train", str(tmp_path / "train.npz"), "--test", str(tmp_path / "test.npz"),
+               "--model", "pcr", "--seeds", "2", "--out", str(tmp_path / "run"), "--quiet"])
+    assert rc == 0
+    m = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    for key in ("rmse", "rmse_std", "mape", "n_test", "model"):
+        assert key in m
+    assert m["n_test"] == 8 and m["model"] == "pcr" and m["rmse"] > 0
+    lines = (tmp_path / "run" / "predictions.csv").read_text().splitlines()
+    assert lines[0] == "cell,true,predicted_mean,predicted_std" and len(lines) == 9
+    assert (tmp_path / "run" / "parity.png").stat().st_size > 1000
+    assert (tmp_path / "run" / "learning_curves.png").stat().st_size > 1000
+
+
+def test_missing_key_is_one_line_exit_2(tmp_path, capsys):
+    np.savez(tmp_path / "bad.npz", Q=np.zeros((2, 3, 4)))
+    rc = main(["battery", "train", "--train", str(tmp_path / "bad.npz"), "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1
+    assert "bad.npz has no key 'qdlin'" in err
+
+
+def test_mismatched_voltage_grid_is_one_line_exit_2(tmp_path, curves, capsys):
+    save_npz(curves, tmp_path / "train.npz")
+    save_npz(resample_voltage(curves, np.linspace(3.6, 2.0, 120)), tmp_path / "test.npz")
+    rc = main(["battery", "train", "--train", str(tmp_path / "train.npz"), "--test", str(tmp_path / "test.npz"),
+               "--model", "variance", "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1
+    assert "different voltage grid: 120 points" in err and "test.npz" in err
+
+
+def test_unlabelled_training_file_and_unknown_model(tmp_path, curves, capsys):
+    np.savez(tmp_path / "nolabel.npz", qdlin=curves.qdlin)
+    rc = main(["battery", "train", "--train", str(tmp_path / "nolabel.npz"), "--out", str(tmp_path / "o")])
+    assert rc == 2 and "no key 'cycle_life'" in capsys.readouterr().err
+    try:
+        main(["battery", "train", "--train", "x.npz", "--model", "lstm", "--out", str(tmp_path / "o")])
+    except SystemExit as exc:
+        assert exc.code == 2
+    assert "invalid choice: 'lstm'" in capsys.readouterr().err
+
+
+def test_info_and_convert(tmp_path, curves, capsys):
+    save_npz(curves, tmp_path / "c.npz")
+    assert main(["battery", "info", str(tmp_path / "c.npz")]) == 0
+    assert "n_cells: 24" in capsys.readouterr().out

@@ -1,0 +1,116 @@
+"""ElemNet as published, the architecture notation, the dense network and the estimators."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import matnn
+from matnn.core.exceptions import ConfigError, NotFittedError
+from matnn.models.dense_network import build_dense_network, parse_hidden
+from matnn.models.elemnet import (
+    ELEMNET_ARCHITECTURE,
+    build_elemnet,
+    elemnet_architecture_for_depth,
+    parse_architecture,
+)
+from matnn.workflows.composition import ModelSettings, make_estimator, validation_split
+
+
+def _kinds(model):
+    return [type(layer).__name__ for layer in model.layers]
+
+
+def test_elemnet_layers_widths_and_dropout_placement():
+    model = build_elemnet()
+    kinds = _kinds(model)
+    dense = [layer for layer in model.layers if type(layer).__name__ == "Dense"]
+    assert len(dense) == 17  # 16 hidden + output
+    assert [d.units for d in dense] == [1024] * 4 + [512] * 3 + [256] * 3 + [128] * 3 + [64] * 2 + [32] + [1]
+    # Dropout right after the last layer of the 1024, 512, 256 and 128 blocks, nowhere else.
+    dropout_positions = [i for i, k in enumerate(kinds) if k == "Dropout"]
+    dense_before = [kinds[:i].count("Dense") for i in dropout_positions]
+    assert dense_before == [4, 7, 10, 13]
+    rates = [layer.rate for layer in model.layers if type(layer).__name__ == "Dropout"]
+    assert rates == pytest.approx([0.2, 0.1, 0.3, 0.2])  # drop rates = 1 - keep-prob (0.8, 0.9, 0.7, 0.8)
+    assert [d.get_config()["activation"] for d in dense] == ["relu"] * 16 + [None]  # linear output
+    assert dense[0].get_config()["kernel_initializer"] == "glorot_uniform"  # Xavier, as TF-slim's default
+    assert sum(p.numel() for p in model.parameters()) == 4_631_361
+    out = model.predict(np.random.default_rng(0).random((5, 86)).astype(np.float32))
+    assert out.shape == (5, 1)
+
+
+def test_elemnet_output_is_linear_and_hidden_relu():
+    model = build_elemnet(architecture="8x1-1")
+    torch = pytest.importorskip("torch")
+    x = torch.randn(64, 86)
+    model.eval()
+    hidden = model.layers[0](x)
+    assert (hidden >= 0).all()  # ReLU
+    y = model(x)
+    assert (y < 0).any() or (y > 0).all()  # the output layer has no ReLU clamp: negative values possible
+    model2 = build_elemnet(architecture="8x1-1")
+    with torch.no_grad():
+        for p in model2.parameters():
+            p.fill_(0.0)
+        model2.layers[-1].bias.fill_(-1.0)
+    assert float(model2(x)[0, 0].detach()) == pytest.approx(-1.0)
+
+
+def test_architecture_notation_and_depth_family():
+    blocks, n_out = parse_architecture(ELEMNET_ARCHITECTURE)
+    assert n_out == 1 and [(b.units, b.n_layers, b.dropout) for b in blocks][:2] == [(1024, 4, True), (512, 3, True)]
+    assert elemnet_architecture_for_depth(17) == ELEMNET_ARCHITECTURE
+    assert elemnet_architecture_for_depth(1) == "1"
+    assert elemnet_architecture_for_depth(3) == "1024x2D-1"
+    assert elemnet_architecture_for_depth(6) == "1024x4D-512x1D-1"
+    assert elemnet_architecture_for_depth(20) == "1024x4D-512x3D-256x3D-128x3D-64x2-32x4-1"
+    for depth in (1, 2, 5, 17, 24):
+        dense = [k for k in _kinds(build_elemnet(architecture=elemnet_architecture_for_depth(depth))) if k == "Dense"]
+        assert len(dense) == depth
+    for bad in ("1024x4D", "1024x0-1", "1024y4-1", "1024x4-x"):
+        with pytest.raises(ConfigError):
+            parse_architecture(bad)
+    with pytest.raises(ConfigError, match="dropout rates must be in"):
+        build_elemnet(dropout_rates=(0.8, 1.2))
+
+
+def test_dense_network_is_configurable():
+    model = build_dense_network(10, "32,16", dropout=0.25, activation="tanh")
+    assert _kinds(model) == ["Dense", "Dropout", "Dense", "Dropout", "Dense"]
+    assert build_dense_network(10, "").predict(np.zeros((3, 10), np.float32)).shape == (3, 1)
+    assert parse_hidden("256, 128") == (256, 128)
+    with pytest.raises(ConfigError, match="comma-separated positive integers"):
+        parse_hidden("256,abc")
+
+
+def test_validation_split_is_deterministic_and_disjoint():
+    a = validation_split(100, 0.2, 3)
+    b = validation_split(100, 0.2, 3)
+    np.testing.assert_array_equal(a[0], b[0])
+    assert len(a[1]) == 20 and not set(a[0]) & set(a[1]) and len(a[0]) + len(a[1]) == 100
+    assert not np.array_equal(validation_split(100, 0.2, 4)[1], a[1])
+
+
+def test_estimators_learn_a_linear_table_and_refuse_use_before_fit():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 5))
+    y = X @ np.array([1.0, -2.0, 0.5, 0.0, 3.0]) + 0.05 * rng.normal(size=300)
+    est = make_estimator("dense", ModelSettings(features="columns", hidden="32", dropout=0.0, epochs=200, patience=20))
+    with pytest.raises(NotFittedError, match="not fitted"):
+        est.predict(X)
+    est.fit(X[:240], y[:240], seed=0)
+    mae = np.mean(np.abs(est.predict(X[240:]) - y[240:]))
+    assert mae < 0.15 * np.mean(np.abs(y[240:] - y[:240].mean()))
+    with pytest.raises(KeyError, match="Unknown composition model 'elemnett'"):
+        make_estimator("elemnett")
+
+
+def test_same_seed_same_numbers():
+    rng = np.random.default_rng(1)
+    X, y = rng.normal(size=(120, 4)), rng.normal(size=120)
+    settings = ModelSettings(features="columns", hidden="16", epochs=5)
+    p1 = make_estimator("dense", settings).fit(X, y, seed=7).predict(X)
+    p2 = make_estimator("dense", settings).fit(X, y, seed=7).predict(X)
+    np.testing.assert_array_equal(p1, p2)
+    assert matnn.config.get_num_threads() == 1

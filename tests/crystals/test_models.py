@@ -1,0 +1,197 @@
+"""CGCNN, MEGNet and GraphPotential: symmetry, physics, fitting, saving."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import matnn
+from matnn.data.crystals import Crystal, build_graph
+from matnn.data.crystals.batch import batch_graphs, collate_graphs
+from matnn.data.crystals.dataset import CrystalGraphDataset, build_store
+from matnn.models.graph import CGCNN, GraphPotential, MEGNet
+
+SMALL = {
+    "cgcnn": lambda: CGCNN(atom_dim=16, n_conv=2, hidden_dim=16, cutoff=5.0, max_neighbors=8, n_gaussians=20),
+    "megnet": lambda: MEGNet(embed_dim=8, dim=16, hidden=16, n_blocks=2, cutoff=5.0, max_neighbors=8, n_gaussians=20),
+    "potential": lambda: GraphPotential(dim=16, n_interactions=2, cutoff=4.0, n_rbf=12),
+}
+
+
+def _predict(model, crystals):
+    graphs = [build_graph(c, model.graph_spec) for c in crystals]
+    x = batch_graphs(graphs)
+    model.eval()
+    with torch.enable_grad() if model.inference_requires_grad else torch.no_grad():
+        return model(x).detach().numpy().reshape(-1)
+
+
+def _transformed(c: Crystal, rot=None, shift=None, perm=None, reps=None) -> Crystal:
+    pos, cell, numbers = c.positions.copy(), c.cell.copy(), c.numbers.copy()
+    if reps is not None:
+        images = np.array([[a, b, k] for a in range(reps[0]) for b in range(reps[1]) for k in range(reps[2])])
+        pos = (pos[None, :, :] + (images @ cell)[:, None, :]).reshape(-1, 3)
+        numbers = np.tile(numbers, len(images))
+        cell = np.diag(reps) @ cell
+    if perm is not None:
+        pos, numbers = pos[perm], numbers[perm]
+    if rot is not None:
+        pos, cell = pos @ rot.T, cell @ rot.T
+    if shift is not None:
+        pos = pos + shift
+    return Crystal(numbers, pos, cell)
+
+
+@pytest.mark.parametrize("name", ["cgcnn", "megnet", "potential"])
+def test_invariant_to_rotation_translation_permutation(name, rng, make_crystal, random_rotation):
+    torch.manual_seed(0)
+    model = SMALL[name]()
+    crystals = [make_crystal(rng, n_atoms=5) for _ in range(3)]
+    base = _predict(model, crystals)
+    worst = 0.0
+    for c_idx, c in enumerate(crystals):
+        perm = rng.permutation(c.n_atoms)
+        moved = _transformed(c, rot=random_rotation(rng), shift=rng.normal(0, 3.0, 3), perm=perm)
+        got = _predict(model, [moved])
+        np.testing.assert_allclose(got, base[c_idx], rtol=1e-4, atol=1e-5)
+        worst = max(worst, float(np.abs(got - base[c_idx]).max()))
+    # Changes that are not symmetries must change the prediction far more (so the test can fail).
+    c = crystals[0]
+    squeezed = Crystal(c.numbers, c.positions * 0.9, c.cell * 0.9)
+    swapped = Crystal(np.where(c.numbers == c.numbers[0], 3, c.numbers), c.positions, c.cell)
+    for other in (squeezed, swapped):
+        assert abs(_predict(model, [other])[0] - base[0]) > max(100 * worst, 1e-6)
+
+
+@pytest.mark.parametrize("name", ["cgcnn", "megnet"])
+def test_property_models_are_intensive(name, rng, make_crystal):
+    """The same crystal described by a 2×1×1 supercell gets the same per-crystal prediction."""
+    torch.manual_seed(0)
+    model = SMALL[name]()
+    c = make_crystal(rng, n_atoms=3)
+    a, b = _predict(model, [c, _transformed(c, reps=(2, 1, 1))])
+    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_potential_energy_is_extensive(rng, make_crystal):
+    torch.manual_seed(0)
+    model = SMALL["potential"]()
+    c = make_crystal(rng, n_atoms=3)
+    e1, e2 = _predict(model, [c, _transformed(c, reps=(1, 2, 2))])
+    np.testing.assert_allclose(e2, 4 * e1, rtol=1e-4)
+
+
+def _double_potential(rng, make_crystal):
+    torch.manual_seed(1)
+    model = SMALL["potential"]().double()
+    model.adapt([np.array([29, 79])], [-3.0])
+    model.energy_scale_.fill_(1.0)  # untrained weights give tiny atomic energies; make forces O(0.1 eV/Å)
+    c = make_crystal(rng, n_atoms=4, elements=(29, 79), a=3.6)
+    return model, c
+
+
+def _energy(model, c: Crystal) -> float:
+    x = batch_graphs([build_graph(c, model.graph_spec)], dtype=torch.float64)
+    return float(model.energy_forces(x)["energy"][0])
+
+
+def test_forces_are_minus_the_finite_difference_gradient(rng, make_crystal):
+    model, c = _double_potential(rng, make_crystal)
+    x = batch_graphs([build_graph(c, model.graph_spec)], dtype=torch.float64)
+    forces = model.energy_forces(x)["forces"].numpy()
+    assert np.abs(forces).max() > 1e-3  # not trivially zero
+    np.testing.assert_allclose(forces.sum(0), 0.0, atol=1e-10)  # Newton's third law (periodic cell)
+    h = 1e-5
+    for atom, axis in [(0, 0), (1, 2), (3, 1)]:
+        plus, minus = c.copy(), c.copy()
+        plus.positions[atom, axis] += h
+        minus.positions[atom, axis] -= h
+        fd = -(_energy(model, plus) - _energy(model, minus)) / (2 * h)
+        np.testing.assert_allclose(forces[atom, axis], fd, rtol=1e-5, atol=1e-8)
+
+
+def test_stress_is_the_strain_derivative_over_volume(rng, make_crystal):
+    model, c = _double_potential(rng, make_crystal)
+    x = batch_graphs([build_graph(c, model.graph_spec)], dtype=torch.float64)
+    stress = model.energy_forces(x, stress=True)["stress"][0].numpy()
+    h = 1e-6
+    for a, b in [(0, 0), (1, 2), (2, 2)]:
+        eps = np.zeros((3, 3))
+        eps[a, b] = eps[b, a] = h / 2 if a != b else h
+        plus = Crystal(c.numbers, c.positions @ (np.eye(3) + eps), c.cell @ (np.eye(3) + eps))
+        minus = Crystal(c.numbers, c.positions @ (np.eye(3) - eps), c.cell @ (np.eye(3) - eps))
+        fd = (_energy(model, plus) - _energy(model, minus)) / (2 * h) / c.volume
+        np.testing.assert_allclose(stress[a, b], fd, rtol=1e-5, atol=1e-9)
+
+
+def test_energy_is_smooth_when_an_atom_crosses_the_cutoff():
+    """Two atoms in a large cell: energy and force go to the isolated values continuously at the cutoff."""
+    torch.manual_seed(0)
+    model = SMALL["potential"]().double()
+    cell = np.eye(3) * 12.0
+    energies = []
+    for r in (3.999, 4.0 - 1e-7, 4.001):
+        c = Crystal([29, 79], [[0, 0, 0], [r, 0, 0]], cell)
+        energies.append(_energy(model, c))
+    assert abs(energies[1] - energies[2]) < 1e-9
+    assert abs(energies[0] - energies[2]) < 1e-5
+
+
+def test_tiny_cgcnn_overfits_a_handful_of_structures(crystals):
+    matnn.set_seed(0)
+    store = build_store(crystals, SMALL["cgcnn"]().graph_spec, verbose=False)
+    ds = CrystalGraphDataset(store, "y")
+    model = SMALL["cgcnn"]()
+    model.adapt(ds.y)
+    model.compile(optimizer=matnn.optimizers.Adam(learning_rate=1e-2), loss="mae", metrics=["mae"])
+    start = model.evaluate(ds, collate_fn=collate_graphs)["mae"]
+    model.fit(ds, batch_size=8, epochs=300, collate_fn=collate_graphs, verbose=0)
+    end = model.evaluate(ds, collate_fn=collate_graphs)["mae"]
+    assert end < 0.05 * start and end < 0.05, (start, end)
+
+
+def test_tiny_potential_fits_energies_and_forces():
+    from matnn.data.crystals.emt import generate_emt_dataset
+    from matnn.workflows.crystals.potential import evaluate_potential
+
+    matnn.set_seed(0)
+    data = generate_emt_dataset("CuAu", n_rattled=4, n_strained=0, n_vacancy=0, n_md_runs=0, supercell=1, verbose=False)
+    model = GraphPotential(dim=16, n_interactions=2, cutoff=4.0, n_rbf=12, force_weight=1.0)
+    store = build_store(data, model.graph_spec, verbose=False)
+    ds = CrystalGraphDataset(store, potential=True)
+    model.adapt([store.graph(k).numbers for k in range(len(store))], store.energy)
+    before = evaluate_potential(model, ds)
+    model.compile(optimizer=matnn.optimizers.Adam(learning_rate=5e-3))
+    hist = model.fit(ds, batch_size=4, epochs=150, collate_fn=collate_graphs, verbose=0)
+    after = evaluate_potential(model, ds)
+    f_before = np.abs(before["f_pred"] - before["f_true"]).mean()
+    f_after = np.abs(after["f_pred"] - after["f_true"]).mean()
+    e_before = np.abs(before["e_pred"] - before["e_true"]).mean()
+    e_after = np.abs(after["e_pred"] - after["e_true"]).mean()
+    assert hist.history["loss"][-1] < 0.05 * hist.history["loss"][0]
+    assert f_after < 0.2 * f_before and e_after < 0.25 * e_before, (f_before, f_after, e_before, e_after)
+
+
+@pytest.mark.parametrize("name", ["cgcnn", "megnet", "potential"])
+def test_save_and_load_round_trip(name, tmp_path, crystals):
+    torch.manual_seed(0)
+    model = SMALL[name]()
+    if name != "potential":
+        model.adapt(np.array([[1.0], [3.0]]))
+    assert type(model).from_config(model.get_config()).get_config() == model.get_config()
+    before = _predict(model, crystals)
+    model.save(tmp_path / "m.matnn")
+    loaded = matnn.load_model(tmp_path / "m.matnn")
+    np.testing.assert_allclose(_predict(loaded, crystals), before, rtol=1e-6, atol=1e-6)
+
+
+def test_bad_model_settings_are_named():
+    with pytest.raises(matnn.ConfigError, match="atom_dim"):
+        CGCNN(atom_dim=0)
+    with pytest.raises(matnn.core.exceptions.UnknownNameError, match="onehot"):
+        CGCNN(atom_features="onehott")
+    with pytest.raises(matnn.ConfigError, match="cutoff"):
+        GraphPotential(cutoff=-1.0)
+    with pytest.raises(matnn.DataError, match="n_targets"):
+        CGCNN().adapt(np.zeros((4, 2)))
