@@ -25,9 +25,7 @@ from matnn.workflows.battery.networks import DEFAULT_CONFIGS, NeuralModel
 VARIANTS = {
     "cnn": ("cnn", {}),
     "dqnet": ("dqnet", {}),
-    "dqnet_summary": ("dqnet", {"scalars": "summary"}),
-    "dqnet_small": ("dqnet", {"kwargs": {"hidden": 8, "dropout": 0.3}}),
-    "dqnet_wd": ("dqnet", {"weight_decay": 1e-2}),
+    "dqnet_curve": ("dqnet", {"scalars": "curve"}),
 }
 
 

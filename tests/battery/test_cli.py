@@ -59,3 +59,18 @@ def test_info_and_convert(tmp_path, curves, capsys):
     save_npz(curves, tmp_path / "c.npz")
     assert main(["battery", "info", str(tmp_path / "c.npz")]) == 0
     assert "n_cells: 24" in capsys.readouterr().out
+
+
+def test_convert_csv_to_npz(tmp_path, capsys):
+    import pandas as pd
+
+    rows = []
+    for k in range(1, 102):  # a linear 4C discharge per cycle: V = 3.2 - 1.2 Q
+        q = np.linspace(0, 1.0, 60)
+        rows.append(pd.DataFrame({"cycle": k, "voltage": 3.2 - 1.2 * q, "current": -4.0, "discharge_capacity": q}))
+    pd.concat(rows).to_csv(tmp_path / "cell7.csv", index=False)
+    assert main(["battery", "convert", "--input", str(tmp_path / "cell7.csv"), "--out", str(tmp_path / "c.npz"), "--quiet"]) == 0
+    from matnn.data.battery import load_npz
+
+    ds = load_npz(tmp_path / "c.npz")
+    assert ds.cell_ids == ["cell7"] and ds.qdlin.shape == (1, 200, 99)

@@ -84,3 +84,15 @@ def test_dqnet_member_saves_and_loads(tmp_path, curves):
     m.members_[0].save(tmp_path / "dq.matnn")
     again = matnn.load_model(tmp_path / "dq.matnn")
     np.testing.assert_allclose(again.predict(x), m.members_[0].predict(x), rtol=1e-6)
+
+
+def test_residual_dqnet_starts_from_its_base(curves):
+    """A zero-initialised correction: with a vanishing learning rate the network is its base model."""
+    from matnn.workflows.battery.baselines import ClassicalModel
+
+    cfg = NeuralConfig(epochs=2, patience=1, ensemble=2, residual=True, learning_rate=1e-12,
+                       base_candidates=("variance", "pcr"))
+    m = NeuralModel("dqnet", seed=0, config=cfg).fit(curves)
+    assert m.base_name_ in ("variance", "pcr")
+    base = ClassicalModel(m.base_name_, seed=0).fit(curves).predict_log(curves)
+    np.testing.assert_allclose(m.predict_log(curves), base, atol=1e-6)

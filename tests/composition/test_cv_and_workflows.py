@@ -28,6 +28,7 @@ def test_kfold_is_deterministic_and_partitions_the_rows():
     assert sorted(tests.tolist()) == list(range(103))  # every row tested exactly once
     for (tr1, te1), (tr2, te2) in zip(a, b, strict=True):
         np.testing.assert_array_equal(te1, te2)
+        np.testing.assert_array_equal(tr1, tr2)
         assert not set(tr1) & set(te1) and len(tr1) + len(te1) == 103
     assert sorted(len(te) for _, te in a) == [20, 20, 21, 21, 21]
     c = kfold_indices(103, 5, split_seed=1)

@@ -114,3 +114,19 @@ def test_same_seed_same_numbers():
     p2 = make_estimator("dense", settings).fit(X, y, seed=7).predict(X)
     np.testing.assert_array_equal(p1, p2)
     assert matnn.config.get_num_threads() == 1
+
+
+def test_rf_median_is_the_mae_optimal_forest_on_a_zero_inflated_target():
+    # Like band gaps: 70 % of the targets are exactly 0 (metals), the rest spread, unrelated to X.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 3))
+    y = np.where(rng.random(600) < 0.7, 0.0, rng.uniform(1, 5, 600))
+    s = ModelSettings(features="columns", n_estimators=60)  # fully grown trees
+    mean_forest = make_estimator("rf-magpie", s).fit(X[:400], y[:400], seed=0)
+    median_forest = mean_forest.with_aggregate("median")
+    mae_mean = np.mean(np.abs(mean_forest.predict(X[400:]) - y[400:]))
+    mae_median = np.mean(np.abs(median_forest.predict(X[400:]) - y[400:]))
+    # The conditional median (0) beats the conditional mean (~0.9) under absolute error.
+    assert mae_median < 0.9 * mae_mean, (mae_median, mae_mean)  # 0.78-0.86 over data seeds 0-2
+    trees = np.stack([t.predict(X[400:].astype(np.float32)) for t in mean_forest.model_.estimators_])
+    np.testing.assert_allclose(median_forest.predict(X[400:]), np.median(trees, axis=0))

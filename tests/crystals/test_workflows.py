@@ -108,3 +108,19 @@ def test_same_seed_same_numbers(structure_file):
     c = train_property_model(structure_file, seed=4, **kw)
     np.testing.assert_array_equal(a.y_pred, b.y_pred)
     assert a.test_ids == b.test_ids and a.test_ids != c.test_ids
+
+
+def test_time_limited_chunks_resume_to_the_same_model(tmp_path, structure_file):
+    from matnn.workflows.crystals import train_property_model
+
+    kw = dict(target="zbar", epochs=3, batch_size=8, cache_dir=False, verbose=False, seed=5,
+              model_kwargs={"atom_dim": 16, "n_conv": 1, "hidden_dim": 16})
+    whole = train_property_model(structure_file, out=tmp_path / "whole", **kw)
+    first = train_property_model(structure_file, out=tmp_path / "chunks", time_limit_s=1e-3, **kw)
+    assert first.metrics["status"] == "interrupted" and first.metrics["epochs_done"] == 1
+    assert (tmp_path / "chunks" / "backup" / "training_state.pt").exists()
+    second = train_property_model(structure_file, out=tmp_path / "chunks", time_limit_s=1e-3, **kw)
+    assert second.metrics["epochs_done"] == 2
+    last = train_property_model(structure_file, out=tmp_path / "chunks", **kw)
+    assert last.metrics["status"] == "complete" and last.metrics["epochs"] == 3
+    np.testing.assert_array_equal(last.y_pred, whole.y_pred)

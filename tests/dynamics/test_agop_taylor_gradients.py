@@ -88,6 +88,8 @@ def test_taylor_models_train_only_the_displacement():
     assert quad.delta_norm() > 0
     for p, b in zip(net.parameters(), before, strict=True):
         torch.testing.assert_close(p, b)  # the original network is untouched
+    quad64 = QuadraticModel(net).double()  # moves the frozen copy and w₀ as well
+    torch.testing.assert_close(quad64(x.double()), net.double()(x.double()))
     with pytest.raises(ConfigError, match="order"):
         from matnn.dynamics import TaylorModel
 

@@ -1,6 +1,6 @@
 """``matnn composition ...`` commands (see the matching workflow package for the Python API).
 
-* ``matnn composition train --train CSV --test CSV --model {elemnet,rf-magpie,dense,hgb,auto} --out DIR``
+* ``matnn composition train --train CSV --test CSV --model {elemnet,rf-magpie,rf-median,dense,hgb,auto} --out DIR``
 * ``matnn composition cv --data CSV --model NAME --folds 5 --out DIR``
 * ``matnn composition depth-study --train CSV --test CSV --depths 1,2,3,5,7,10,13,17,20,24 --out DIR``
 * ``matnn composition predict --model-dir RUN --data CSV --out DIR``
@@ -15,7 +15,7 @@ from matnn.cli.common import add_action, area_parser, fraction, positive_float, 
 
 HELP = "formula → property: element fractions, Magpie features, ElemNet, random forest, Matbench-style CV"
 
-MODELS = ("elemnet", "rf-magpie", "dense", "hgb", "auto")
+MODELS = ("elemnet", "rf-magpie", "rf-median", "dense", "hgb", "auto")
 FEATURES = ("fractions", "magpie", "magpie+fractions", "columns")
 
 
@@ -78,9 +78,10 @@ def _add_model_args(p: argparse.ArgumentParser, *, model_default: str | None) ->
     g.add_argument("--weight-decay", type=float, default=0.0, help="networks: Adam weight decay (default 0)")
     g.add_argument("--architecture", default=None, help="elemnet: architecture in ElemNet notation (default 1024x4D-512x3D-256x3D-128x3D-64x2-32x1-1)")
     g.add_argument("--reduce-lr-patience", type=positive_int, default=None, help="networks: halve the learning rate after this many epochs without improvement")
-    g.add_argument("--n-estimators", type=positive_int, default=None, help="rf-magpie: trees (default 500); hgb: maximum boosting rounds (default 2000)")
+    g.add_argument("--n-estimators", type=positive_int, default=None, help="rf-magpie/rf-median: trees (default 500); hgb: maximum boosting rounds (default 2000)")
     g.add_argument("--max-features", default=None, help="rf-magpie: features tried per split, a fraction or 'sqrt' (default 0.333)")
-    g.add_argument("--candidates", default="rf-magpie,hgb,dense", help="auto: comma-separated candidate models (default rf-magpie,hgb,dense)")
+    g.add_argument("--selection-folds", type=positive_int, default=None, help="auto: inner CV folds for the choice (default 5 up to 5,000 rows, else one hold-out split; 1 = hold-out)")
+    g.add_argument("--candidates", default="rf-magpie,rf-median,hgb,dense", help="auto: comma-separated candidate models (default rf-magpie,rf-median,hgb,dense)")
 
 
 def _settings(args: argparse.Namespace):
@@ -97,7 +98,7 @@ def _settings(args: argparse.Namespace):
         patience=args.patience, validation_fraction=args.validation_fraction, loss=args.loss, hidden=args.hidden,
         dropout=args.dropout, activation=args.activation, batch_norm=args.batch_norm, weight_decay=args.weight_decay,
         architecture=args.architecture, reduce_lr_patience=args.reduce_lr_patience, n_estimators=args.n_estimators,
-        max_features=mf, candidates=args.candidates, verbose=0 if args.quiet else "auto",
+        max_features=mf, candidates=args.candidates, selection_folds=args.selection_folds or 0, verbose=0 if args.quiet else "auto",
     )
 
 

@@ -28,7 +28,10 @@ def _train(args: argparse.Namespace) -> dict:
         batch_size=args.batch_size, learning_rate=args.learning_rate, loss=args.loss, test_fraction=args.test_fraction, val_fraction=args.val_fraction,
         seed=args.seed, out=args.out, device=args.device, verbose=not args.quiet,
         cache_dir=False if args.no_cache else args.cache_dir,
+        time_limit_s=None if args.time_limit is None else 60.0 * args.time_limit,
     )
+    if run.metrics.get("status") == "interrupted":
+        return run.metrics
     if not args.quiet:
         _print(run.metrics, ("model", "target", "mae", "rmse", "r2", "n_test", "n_train", "epoch_time_s"))
         print(f"wrote {Path(args.out) / 'metrics.json'}, parity.png, learning_curves.png, model.matnn")
@@ -80,6 +83,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     g.add_argument("--batch-size", type=positive_int, default=64, help="structures per batch (default 64)")
     g.add_argument("--learning-rate", type=positive_float, default=2e-3, help="peak AdamW learning rate of the cosine schedule (default 2e-3)")
     g.add_argument("--loss", choices=("mae", "mse", "huber"), default="mae", help="training loss (default mae)")
+    g.add_argument("--time-limit", type=positive_float, default=None, metavar="MIN",
+                   help="stop between epochs after MIN minutes, keeping the backup; the same command resumes (for job-length limits)")
 
     p = add_action(actions, "potential", _potential, "fit an energy+forces potential on EMT data, test it, check MD energy drift")
     g = p.add_argument_group("data")

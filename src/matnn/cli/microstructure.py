@@ -104,8 +104,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--learning-rate", type=positive_float, default=2e-3, help="initial Adam learning rate, cosine decay (default 2e-3)")
     p.add_argument("--width", type=positive_int, default=16, help="channels of the first CNN stage (default 16)")
     p.add_argument("--no-augment", dest="augment", action="store_false", help="no random flips during training")
-    p.add_argument("--connectivity", action="store_true",
-                   help="give the CNN the percolating-cluster mask (computed from the image) as a second channel")
+    p.add_argument("--no-connectivity", dest="connectivity", action="store_false",
+                   help="train on the binary image alone (default: the percolating-cluster mask, computed from the "
+                        "image, is a second input channel)")
 
     p = add_action(actions, "inpaint", _inpaint,
                    "the lecture's exercise: CNN fills 25%% missing pixels of smooth 50x50 maps; vs neighbour mean and the "

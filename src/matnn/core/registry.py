@@ -91,7 +91,8 @@ def serialize(obj: Any) -> dict[str, Any]:
             f"{type(obj).__name__} is not registered for saving. Decorate it with "
             "@matnn.register_serializable() and give it a get_config() method."
         )
-    return {"class_name": key, "config": obj.get_config()}
+    # The module lets load_model import a class registered outside matnn's always-imported modules.
+    return {"class_name": key, "module": type(obj).__module__, "config": obj.get_config()}
 
 
 def deserialize(spec: dict[str, Any], custom_objects: dict[str, type] | None = None) -> Any:
@@ -103,6 +104,14 @@ def deserialize(spec: dict[str, Any], custom_objects: dict[str, type] | None = N
     if custom_objects:
         cls = custom_objects.get(name) or custom_objects.get(name.split(">")[-1])
     if cls is None:
+        module = spec.get("module")
+        if name not in SERIALIZABLES and isinstance(module, str) and module.startswith("matnn."):
+            import importlib
+
+            try:  # only matnn's own modules: loading a file must never import arbitrary code
+                importlib.import_module(module)
+            except ImportError:
+                pass
         cls = SERIALIZABLES.get(name)
     from_config = getattr(cls, "from_config", None)
     config = spec.get("config", {}) or {}

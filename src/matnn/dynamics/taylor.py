@@ -54,6 +54,13 @@ class TaylorModel(nn.Module):
         self._f = model_fn(self._base[0])
         self.delta = nn.ParameterDict({k.replace(".", "__"): nn.Parameter(torch.zeros_like(v)) for k, v in self._w0.items()})
 
+    def _apply(self, fn, *args, **kwargs):  # type: ignore[override]
+        # .to(device) / .double() must move the hidden base network and w₀ along with Δ.
+        super()._apply(fn, *args, **kwargs)
+        self._base[0]._apply(fn, *args, **kwargs)
+        self._w0 = {k: fn(v) for k, v in self._w0.items()}
+        return self
+
     def _delta(self) -> Params:
         return {k: self.delta[k.replace(".", "__")] for k in self._w0}
 

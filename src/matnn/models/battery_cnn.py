@@ -12,12 +12,12 @@ Two architectures, both built from :mod:`matnn.layers` (channels-last):
 
 ``build_dq_net`` (matnn's own design)
     A 1D CNN along voltage with the nine ΔQ_k curves as channels, plus a branch of scalar summary
-    features (by default Severson's six "discharge" features of ΔQ_{100−10} and the capacity, and
-    log10 |mean ΔQ|).  The output is a linear function of the scalar features *plus* a small
-    nonlinear correction from the convolutional and scalar features, so the network starts from
-    Severson's physics-motivated linear models and learns what the curves add.  Inputs are standardised by ``Normalization`` layers adapted
-    on the training cells, and the output is rescaled by ``Rescaling`` to log10 cycles, so a saved
-    model needs no external scaler.
+    features (by default Severson's six "discharge" features and log10 |mean ΔQ|), standardised by
+    ``Normalization`` layers adapted on the training cells and soft-clipped (:class:`SoftClip`).
+    With ``residual=True`` (how :class:`matnn.workflows.battery.networks.NeuralModel` uses it) the
+    output layer starts at zero and the network learns the correction to a classical base model;
+    otherwise the output is a linear function of the scalars plus a nonlinear correction.
+    ``Rescaling`` maps the output to log10 cycles, so a saved model needs no external scaler.
 """
 
 from __future__ import annotations

@@ -145,7 +145,7 @@ class Functional(Model):
         layers: dict[str, Layer] = {}
         for spec in config["layers"]:
             cfg = {k: v for k, v in spec["config"].items() if k != "input_shape"}
-            layers[spec["name"]] = deserialize({"class_name": spec["class_name"], "config": cfg})
+            layers[spec["name"]] = deserialize({"class_name": spec["class_name"], "module": spec.get("module"), "config": cfg})
         values: list[Any] = []
         for node in config["nodes"]:
             args = [inputs[i] if n < 0 else _pick(values[n], i) for n, i in node["inputs"]]

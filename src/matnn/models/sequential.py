@@ -212,7 +212,8 @@ class Sequential(Model):
     def from_config(cls, config: dict[str, Any]) -> Sequential:
         layers = []
         for spec in config.get("layers", []):
-            spec = {"class_name": spec["class_name"], "config": {k: v for k, v in spec["config"].items() if k != "input_shape"}}
+            spec = {"class_name": spec["class_name"], "module": spec.get("module"),
+                    "config": {k: v for k, v in spec["config"].items() if k != "input_shape"}}
             layers.append(deserialize(spec))
         model = cls(layers, name=config.get("name"))
         if config.get("build_input_shape") is not None:

@@ -3,8 +3,10 @@
 Both networks regress log10 cycle life with MSE and Adam (AdamW for ``dqnet``), weight each
 training cell by the inverse frequency of its log-life bin (the tutorial's recipe, so the few
 long-lived cells are not ignored), and stop early on a validation split of the *training* cells.
-``dqnet`` trains an ensemble: member j validates on fold j of a K-fold split of the training
-cells, so every cell is used for fitting by K−1 members, and the prediction is the members' mean.
+``dqnet`` is stacked on a classical base model chosen by 5-fold CV on the training cells: the
+network learns the residual of the base's out-of-fold predictions from a zero start.  It trains
+an ensemble: member j validates on fold j of a K-fold split of the training cells, so every cell
+is used for fitting by K−1 members; the prediction is the base plus the members' mean correction.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ import torch
 from matnn.core.callbacks import Callback
 from matnn.core.exceptions import ConfigError
 
-__all__ = ["holdout_split", "group_holdout_split", "hardware", "EpochTimer", "predict_dataset"]
+__all__ = ["holdout_split", "group_holdout_split", "hardware", "EpochTimer", "TimeLimit", "TimeLimitReached", "predict_dataset"]
 
 
 def holdout_split(n: int, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -71,6 +71,47 @@ class EpochTimer(Callback):
 
     def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
         self.times.append(time.perf_counter() - self._t0)
+
+
+class TimeLimitReached(Exception):
+    """Raised by :class:`TimeLimit` at the start of an epoch once the wall-time budget is spent."""
+
+    def __init__(self, epoch: int, elapsed_s: float) -> None:
+        super().__init__(f"time limit reached before epoch {epoch + 1} after {elapsed_s / 60:.1f} min")
+        self.epoch, self.elapsed_s = epoch, elapsed_s
+
+
+class TimeLimit(Callback):
+    """Stop a run *between* epochs once ``limit_s`` seconds have passed, keeping its backup.
+
+    The exception is raised at the start of an epoch, after ``BackupAndRestore`` has saved the
+    previous one and before ``on_train_end`` (which would delete the backup) can run, so the same
+    command started again resumes exactly there. This lets a long training run proceed in chunks
+    that each fit a shared machine's job-length limit.
+    """
+
+    def __init__(self, limit_s: float) -> None:
+        super().__init__()
+        self.limit_s = float(limit_s)
+        self._start = time.perf_counter()
+        self._epoch_s = 0.0
+        self._t_epoch = 0.0
+        self._done = 0
+
+    def on_train_begin(self, logs: Any = None) -> None:
+        self._start = time.perf_counter()
+        self._done = 0
+
+    def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+        elapsed = time.perf_counter() - self._start
+        # Stop if the next epoch would probably end past the limit (but always make progress).
+        if self._done > 0 and elapsed + self._epoch_s > self.limit_s:
+            raise TimeLimitReached(epoch, elapsed)
+        self._t_epoch = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+        self._epoch_s = max(self._epoch_s, time.perf_counter() - self._t_epoch)
+        self._done += 1
 
 
 def predict_dataset(model: Any, dataset: Any, *, batch_size: int = 256, device: Any = None) -> np.ndarray:

@@ -338,7 +338,7 @@ def train_potential(
                 continue
             e0 = trace["e_tot"][0]
             axes[0].plot(trace["time_ps"], (trace["e_tot"] - e0) * 1000.0, style,
-                         label=f"{name}: drift {trace['drift_mev_atom_ps']:+.3f} meV/atom/ps")
+                         label=f"{name}: drift {trace['drift_mev_atom_ps']:+.1e} meV/atom/ps")
             axes[1].plot(trace["time_ps"], trace["e_pot"] * 1000.0, style, label=f"{name} potential energy")
         axes[0].set_xlabel("time [ps]")
         axes[0].set_ylabel("total energy − initial [meV/atom]")

@@ -89,6 +89,7 @@ def train_property_model(
     verbose: bool = True,
     cache_dir: str | os.PathLike | None | bool = None,
     model_kwargs: dict[str, Any] | None = None,
+    time_limit_s: float | None = None,
 ) -> PropertyRun:
     """Train a crystal graph network on ``target`` and score it on held-out structures.
 
@@ -123,6 +124,11 @@ def train_property_model(
         Graph cache (default ``~/.cache/matnn/crystal_graphs``).
     model_kwargs : dict, optional
         Passed to the model constructor (``atom_dim``, ``n_conv``, ...).
+    time_limit_s : float, optional
+        Wall-time budget of this call. When the next epoch would end past it, training stops
+        between epochs, the backup in ``out/backup`` is kept, and ``metrics`` is
+        ``{"status": "interrupted", "epochs_done": k, ...}``; the same call again resumes (needs
+        ``out``). Long runs can so proceed in chunks that fit a shared machine's job limit.
 
     Returns
     -------
@@ -130,7 +136,8 @@ def train_property_model(
         ``metrics`` keys: ``mae``, ``rmse``, ``r2``, ``n_test`` (test set, target units),
         ``val_mae``, ``train_mae``, ``n_train``, ``n_val``, ``epochs``, ``best_epoch``,
         ``epoch_time_s``, ``train_time_s``, ``graph_time_s``, ``graphs_per_s`` (building, when not
-        cached), ``n_params``, ``model``, ``target``, ``device``, ``hardware``.
+        cached), ``n_params``, ``model``, ``target``, ``device``, ``hardware``, ``status``
+        (``'complete'``).
     """
     import matnn
     from matnn.callbacks import BackupAndRestore, CSVLogger, EarlyStopping
@@ -140,7 +147,7 @@ def train_property_model(
     from matnn.core.schedules import CosineDecay
     from matnn.optimizers import AdamW
     from matnn.utils.io import ensure_dir, write_metrics
-    from matnn.workflows.crystals._common import EpochTimer, hardware, holdout_split, predict_dataset
+    from matnn.workflows.crystals._common import EpochTimer, TimeLimit, TimeLimitReached, hardware, holdout_split, predict_dataset
 
     if str(model).lower() not in MODELS:
         raise unknown_name("crystal model", model, MODELS)
@@ -151,6 +158,8 @@ def train_property_model(
         raise ConfigError(f"'max_train' must be an integer >= 2. Got {max_train!r} instead.")
     if not 0.0 < val_fraction < 1.0:
         raise ConfigError(f"'val_fraction' must be in (0, 1). Got {val_fraction!r} instead.")
+    if time_limit_s is not None and (out is None or not time_limit_s > 0):
+        raise ConfigError("'time_limit_s' needs an output folder (out=...) to keep the backup in, and a positive number of seconds.")
     matnn.set_seed(seed)
     dev = resolve_device(device if device is not None else "auto")
     out_dir = ensure_dir(out) if out is not None else None
@@ -199,11 +208,22 @@ def train_property_model(
     callbacks = [timer, best]
     if out_dir is not None:
         callbacks += [CSVLogger(out_dir / "history.csv"), BackupAndRestore(out_dir / "backup")]
+    if time_limit_s is not None:
+        callbacks.append(TimeLimit(time_limit_s))
     net.metadata.update({"target": target, "graph_cutoff_A": spec.cutoff, "graph_max_neighbors": spec.max_neighbors})
     t1 = time.perf_counter()
-    history = net.fit(train_set, batch_size=batch_size, epochs=epochs, collate_fn=collate_graphs,
-                      validation_data=val_set, validation_batch_size=256, callbacks=callbacks,
-                      verbose=2 if verbose else 0, device=dev)
+    try:
+        history = net.fit(train_set, batch_size=batch_size, epochs=epochs, collate_fn=collate_graphs,
+                          validation_data=val_set, validation_batch_size=256, callbacks=callbacks,
+                          verbose=2 if verbose else 0, device=dev)
+    except TimeLimitReached as stop:
+        partial = {"status": "interrupted", "epochs_done": stop.epoch, "epochs": epochs,
+                   "chunk_time_s": time.perf_counter() - t1, "model": str(model).lower(), "target": target,
+                   "hardware": hardware(dev), "seed": seed}
+        write_metrics(out_dir, partial)
+        if verbose:
+            print(f"Stopped before epoch {stop.epoch + 1}/{epochs} ({stop}); run the same command again to resume.")
+        return PropertyRun(metrics=partial, model=net)
     train_time = time.perf_counter() - t1
 
     # ---------------------------------------------------------------- analyse
@@ -230,6 +250,7 @@ def train_property_model(
         "device": str(dev),
         "hardware": hardware(dev),
         "seed": seed,
+        "status": "complete",
     })
     if out_dir is not None:
         from matnn.utils.io import atomic_write

@@ -144,7 +144,7 @@ def train_tortuosity(
     learning_rate: float = 2e-3,
     width: int = 16,
     augment: bool = True,
-    connectivity: bool = False,
+    connectivity: bool = True,
     seed: int = 0,
     device: Any = None,
     verbose: Any = "auto",
@@ -165,8 +165,9 @@ def train_tortuosity(
         Fraction of the remaining images used to pick the best epoch.
     epochs, batch_size, learning_rate, width, augment
         See :func:`fit_tortuosity_cnn`.
-    connectivity : bool, default=False
-        Give the CNN the percolating-cluster mask as a second channel (:func:`network_inputs`).
+    connectivity : bool, default=True
+        Give the CNN the percolating-cluster mask as a second channel (:func:`network_inputs`);
+        ``False`` trains on the binary image alone.
 
     Returns
     -------

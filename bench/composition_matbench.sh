@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Matbench-style 5-fold CV (KFold shuffle, random_state 18012019) on expt_gap and steels_yield.
+# Run from the repo root on one core:  /work/tools/heavy bash bench/composition_matbench.sh
+# Results: runs/composition/<task>_<model>/metrics.json (mae = mean over folds, mae_std = std over folds).
+set -e
+D=../shared/datasets/composition
+M="${MATNN:-.venv/bin/matnn}"
+for task in matbench_expt_gap matbench_steels_yield; do
+  for model in rf-magpie auto; do
+    /usr/bin/time -f "$task $model wall %e s" $M composition cv --data $D/$task.csv --model $model --folds 5 \
+      --seed 0 --quiet --out runs/composition/${task}_${model}
+  done
+done
