@@ -123,4 +123,5 @@ def test_time_limited_chunks_resume_to_the_same_model(tmp_path, structure_file):
     assert second.metrics["epochs_done"] == 2
     last = train_property_model(structure_file, out=tmp_path / "chunks", **kw)
     assert last.metrics["status"] == "complete" and last.metrics["epochs"] == 3
+    assert last.metrics["epochs_time_s"] > last.metrics["train_time_s"]  # earlier chunks are counted
     np.testing.assert_array_equal(last.y_pred, whole.y_pred)

@@ -58,7 +58,13 @@ def test_train_cli_short_run_writes_model_and_metrics(small_dataset, tmp_path):
     assert m["n_test"] == 40 and np.isfinite(m["r2"]) and m["baseline_r2"] > 0.3
     assert not (out / "training_state").exists() or not any((out / "training_state").iterdir())
     model = matnn.load_model(out / "model.matnn")
-    pred = model.predict(np.zeros((2, 32, 32, 1), np.float32))
+    from matnn.workflows.microstructure.train import network_inputs
+
+    images = np.zeros((2, 32, 32), np.uint8)
+    images[:, :, 10:20] = 1  # a straight pore channel, so the percolating mask is not empty
+    x = network_inputs(images, connectivity=True)
+    assert x.shape == (2, 32, 32, 2)
+    pred = model.predict(x)
     assert pred.shape in ((2, 1), (2,)) and np.all(np.isfinite(pred))
     for name in ("parity.png", "learning_curves.png", "error_vs_porosity.png"):
         assert (out / name).exists()

@@ -72,6 +72,13 @@ class EpochTimer(Callback):
     def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
         self.times.append(time.perf_counter() - self._t0)
 
+    # Saved by BackupAndRestore, so a resumed run reports the time of all its epochs.
+    def get_state(self) -> dict[str, Any]:
+        return {"times": list(self.times)}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.times = list(state.get("times", []))
+
 
 class TimeLimitReached(Exception):
     """Raised by :class:`TimeLimit` at the start of an epoch once the wall-time budget is spent."""

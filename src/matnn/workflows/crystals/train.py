@@ -135,7 +135,8 @@ def train_property_model(
     PropertyRun
         ``metrics`` keys: ``mae``, ``rmse``, ``r2``, ``n_test`` (test set, target units),
         ``val_mae``, ``train_mae``, ``n_train``, ``n_val``, ``epochs``, ``best_epoch``,
-        ``epoch_time_s``, ``train_time_s``, ``graph_time_s``, ``graphs_per_s`` (building, when not
+        ``epoch_time_s`` (median), ``epochs_time_s`` (sum over all epochs, across resumed chunks),
+        ``train_time_s`` (this call's ``fit``), ``graph_time_s``, ``graphs_per_s`` (building, when not
         cached), ``n_params``, ``model``, ``target``, ``device``, ``hardware``, ``status``
         (``'complete'``).
     """
@@ -242,6 +243,7 @@ def train_property_model(
         "best_epoch": int(best.best_epoch) + 1,
         "epoch_time_s": float(np.median(timer.times)) if timer.times else float("nan"),
         "train_time_s": train_time,
+        "epochs_time_s": float(np.sum(timer.times)),
         "graph_time_s": graph_time,
         "graphs_per_s": (len(store) / store.build_seconds) if store.build_seconds else float("nan"),
         "n_params": int(net.count_params()),
