@@ -188,8 +188,17 @@ class Layer(nn.Module):
         return sum(p.numel() for p in self.parameters())
 
     def regularization_loss(self) -> torch.Tensor | None:
-        """Penalty from ``kernel_regularizer``/``bias_regularizer`` (``None`` when the layer has none)."""
-        return None
+        """Penalty from ``kernel_regularizer`` on ``weight`` and ``bias_regularizer`` on ``bias``.
+
+        ``None`` when the layer has no regularizer (layers without these attributes never do).
+        """
+        terms = []
+        kernel_reg, bias_reg = getattr(self, "kernel_regularizer", None), getattr(self, "bias_regularizer", None)
+        if kernel_reg is not None:
+            terms.append(kernel_reg(self.weight))
+        if bias_reg is not None and getattr(self, "bias", None) is not None:
+            terms.append(bias_reg(self.bias))
+        return sum(terms) if terms else None  # type: ignore[return-value]
 
     # ----------------------------------------------------------------- config
     def get_config(self) -> dict[str, Any]:

@@ -113,14 +113,6 @@ class _Conv(Layer):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.forward_cf(x.movedim(-1, 1)).movedim(1, -1)
 
-    def regularization_loss(self) -> torch.Tensor | None:
-        terms = []
-        if self.kernel_regularizer is not None:
-            terms.append(self.kernel_regularizer(self.weight))
-        if self.bias_regularizer is not None and self.bias is not None:
-            terms.append(self.bias_regularizer(self.bias))
-        return sum(terms) if terms else None  # type: ignore[return-value]
-
     def get_config(self) -> dict[str, Any]:
         cfg = super().get_config()
         one = (lambda t: t[0]) if self.rank == 1 else list

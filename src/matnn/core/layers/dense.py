@@ -80,14 +80,6 @@ class Dense(Layer):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.activation(F.linear(x, self.weight, self.bias))
 
-    def regularization_loss(self) -> torch.Tensor | None:
-        terms = []
-        if self.kernel_regularizer is not None:
-            terms.append(self.kernel_regularizer(self.weight))
-        if self.bias_regularizer is not None and self.bias is not None:
-            terms.append(self.bias_regularizer(self.bias))
-        return sum(terms) if terms else None  # type: ignore[return-value]
-
     def get_config(self) -> dict[str, Any]:
         cfg = super().get_config()
         cfg.update(units=self.units, activation=self.activation_spec, use_bias=self.use_bias,
