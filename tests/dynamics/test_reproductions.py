@@ -17,7 +17,7 @@ SMALL = {
     "sgd-catapults": dict(n=32, d=5, width=128, n_test=64, batch_sizes=(32, 4), steps=60, n_seeds=1),
     "quadratic-model": dict(n=32, d=5, width=256, steps=60),
     "linearity-width": dict(n=8, d=3, widths=(32, 64), max_steps=100),
-    "hessian-scaling": dict(d=4, n_inputs=2, widths=(16, 64), deep_widths=(16, 64)),
+    "hessian-scaling": dict(d=4, n_inputs=2, widths=(16, 64), deep_widths=(16, 64), n_inits=2),
     "dag-linearity": dict(in_degrees=(2, 4), d=8, n_layers=2, width=8, n_graphs=1, n_inputs=2),
     "relu-conditioning": dict(n=10, d=20, width=32, depths=(1, 2), n_seeds=1),
     "label-noise": dict(width=64, steps=10, n_seeds=1),

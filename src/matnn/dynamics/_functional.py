@@ -9,12 +9,14 @@ flat vector, hence :func:`flatten` / :func:`unflatten`.
 from __future__ import annotations
 
 import contextlib
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import torch
 from torch import nn
 from torch.func import functional_call
+from torch.func import jvp as _torch_jvp
 
 from matnn.core.exceptions import ConfigError, ShapeError
 
@@ -31,6 +33,7 @@ __all__ = [
     "resolve_loss",
     "model_device",
     "model_dtype",
+    "jvp",
 ]
 
 
@@ -113,6 +116,36 @@ def as_tensor(x: Any, model: nn.Module, name: str = "x") -> torch.Tensor:
         bad = int((~torch.isfinite(t)).reshape(t.shape[0], -1).any(1).nonzero()[0, 0])
         raise ShapeError(f"'{name}' contains NaN or inf (first at row {bad}); clean the data first.")
     return t
+
+
+_FORWARD_AD_READY = False
+
+
+def _prepare_forward_ad() -> None:
+    """Let torch register its forward-AD decompositions once, without its deprecation noise.
+
+    On the first forward-mode AD call of a process, torch imports ``torch._decomp.decompositions_for_jvp``,
+    which registers its decompositions through ``torch.jit.script`` — deprecated in recent torch (2.13 here), so
+    every program using ``jvp`` got ~18 ``DeprecationWarning`` s about code that is torch's own, not
+    ours or the user's.  Triggering that one-off registration here (a zero-size dual tensor) with
+    exactly that warning silenced keeps any other warning visible.
+    """
+    global _FORWARD_AD_READY
+    if _FORWARD_AD_READY:
+        return
+    import torch.autograd.forward_ad as fwAD
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*torch\.jit\.script.*deprecated", category=DeprecationWarning)
+        with fwAD.dual_level():
+            fwAD.make_dual(torch.zeros(1), torch.zeros(1))
+    _FORWARD_AD_READY = True
+
+
+def jvp(func: Callable, primals: tuple, tangents: tuple, **kwargs: Any):
+    """:func:`torch.func.jvp` (same signature and result), after :func:`_prepare_forward_ad`."""
+    _prepare_forward_ad()
+    return _torch_jvp(func, primals, tangents, **kwargs)
 
 
 def _half_mse(y_true: torch.Tensor, y_pred: torch.Tensor) -> torch.Tensor:

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
-from torch.func import grad, jvp
+from torch.func import grad
 
 from matnn.core.exceptions import ConfigError, ShapeError
 from matnn.dynamics._functional import (
@@ -28,6 +28,7 @@ from matnn.dynamics._functional import (
     as_tensor,
     evaluation_mode,
     flatten,
+    jvp,
     model_fn,
     resolve_loss,
     trainable_params,

@@ -26,13 +26,14 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
-from torch.func import jacrev, jvp, vjp, vmap
+from torch.func import jacrev, vjp, vmap
 
 from matnn.core.exceptions import ConfigError, ShapeError
 from matnn.dynamics._functional import (
     Params,
     as_tensor,
     evaluation_mode,
+    jvp,
     model_fn,
     trainable_params,
 )

@@ -19,10 +19,9 @@ import copy
 
 import torch
 from torch import nn
-from torch.func import jvp
 
 from matnn.core.exceptions import ConfigError
-from matnn.dynamics._functional import Params, model_fn, trainable_params
+from matnn.dynamics._functional import Params, jvp, model_fn, trainable_params
 
 __all__ = ["TaylorModel", "LinearizedModel", "QuadraticModel"]
 

@@ -30,7 +30,7 @@ def _iterations_gd(net, x, y, lr: float, target: float, max_steps: int) -> int |
     opt = torch.optim.SGD(net.parameters(), lr=lr)
     for t in range(max_steps):
         loss = half_mse(net(x), y)
-        if float(loss) < target:
+        if float(loss.detach()) < target:
             return t
         opt.zero_grad(set_to_none=True)
         loss.backward()
