@@ -6,8 +6,8 @@ number generator (Python, NumPy, torch CPU/CUDA and the shuffling generator), th
 state of the other callbacks (early-stopping counters, best weights, ...). When ``fit`` starts and a
 backup exists, it is loaded and training continues with the next epoch, so a run killed at any
 point and restarted with the same command ends with the same weights as an uninterrupted one (on the
-CPU; some CUDA kernels are not deterministic). The backup is deleted when training completes,
-unless ``delete_checkpoint=False``.
+CPU; some CUDA kernels are not deterministic). The backup (and its folder, once empty) is deleted when
+training completes, unless ``delete_checkpoint=False``.
 """
 
 from __future__ import annotations
@@ -109,3 +109,7 @@ class BackupAndRestore(Callback):
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if self.delete_checkpoint and self.path.exists():
             self.path.unlink()
+            # an empty backup folder in a finished run's output would suggest there is something to resume
+            folder = self.path.parent
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()

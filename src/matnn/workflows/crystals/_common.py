@@ -121,6 +121,7 @@ class TimeLimit(Callback):
         self._done += 1
 
 
+
 def predict_dataset(model: Any, dataset: Any, *, batch_size: int = 256, device: Any = None) -> np.ndarray:
     """``model.predict`` over a graph data set, shape (n_items, n_outputs)."""
     from matnn.data.crystals.batch import collate_graphs
