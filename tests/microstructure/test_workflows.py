@@ -125,3 +125,39 @@ def test_connectivity_channel_is_the_percolating_mask():
     np.testing.assert_array_equal(x[..., 0], im)
     assert x[0, :, 1, 1].all() and not x[0, 2, 3:5, 1].any()
     assert network_inputs(im).shape == (2, 6, 6, 1)
+
+
+def test_predict_builds_the_input_the_model_was_trained_on(small_dataset, tmp_path, capsys):
+    """'predict' takes plain binary images for both the 2-channel (default) and the 1-channel model."""
+    from matnn.cli.main import main
+    from matnn.workflows.microstructure.predict import predict_tortuosity
+
+    blocked = np.zeros((32, 32), np.uint8)
+    blocked[:, 5:9] = 1
+    blocked[16, :] = 0  # a solid row: no path from top to bottom
+    np.save(tmp_path / "blocked.npy", blocked)
+    for flag, channels in (([], 2), (["--no-connectivity"], 1)):
+        out = tmp_path / f"train{channels}"
+        assert main(["microstructure", "train", "--data", str(small_dataset), "--out", str(out), "--epochs", "1",
+                     "--test-size", "40", "--width", "4", "--quiet", *flag]) == 0
+        model = matnn.load_model(out / "model.matnn")
+        assert model.metadata["input_channels"] == channels
+        pred_dir = tmp_path / f"pred{channels}"
+        assert main(["microstructure", "predict", "--model", str(out), "--images", str(small_dataset),
+                     str(tmp_path / "blocked.npy"), "--out", str(pred_dir), "--quiet"]) == 0
+        m = json.loads((pred_dir / "metrics.json").read_text())
+        assert m["n_images"] == 161 and m["n_percolating"] == 160 and m["input_channels"] == channels
+        assert "r2" not in m  # the .npy has no solver labels, so the stack as a whole is not scored
+        rows = (pred_dir / "predictions.csv").read_text().splitlines()
+        assert len(rows) == 162 and rows[-1].startswith("blocked.npy,") and ",0,inf," in rows[-1]
+        # the workflow's own test predictions are reproduced from plain images
+        saved = np.load(out / "predictions.npz")
+        from matnn.data.microstructure.dataset import MicrostructureDataset
+
+        ims = MicrostructureDataset.load(small_dataset).images[saved["test_index"]]
+        np.testing.assert_allclose(predict_tortuosity(model, ims)["log_tau"], saved["log_tau_cnn"], rtol=1e-5, atol=1e-6)
+    rc = main(["microstructure", "predict", "--model", str(out), "--images", str(tmp_path / "blocked.npy"),
+               str(tmp_path / "nothing.png"), "--out", str(tmp_path / "bad")])
+    assert rc == 2 and "nothing.png" in capsys.readouterr().err
+    with pytest.raises(matnn.core.exceptions.ShapeError, match="32x32"):
+        predict_tortuosity(model, np.ones((1, 16, 16), np.uint8))

@@ -55,6 +55,17 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
     return m
 
 
+def _predict(args: argparse.Namespace) -> dict[str, Any]:
+    from matnn.workflows.microstructure.predict import run_predict
+
+    m = run_predict(args.model, args.images, args.out, invert=args.invert, flip_average=not args.no_flip_average)
+    lines = [f"{m['n_images']} image(s), {m['n_percolating']} percolating; model input channels: {m['input_channels']}"]
+    if "r2" in m:
+        lines.append(f"against the solver's tau: R2 (ln tau) = {m['r2']:.4f}, MAE = {m['mae_log_tau']:.4f}")
+    _print(args, lines + [f"predictions.csv and metrics.json in {args.out}"])
+    return m
+
+
 def _inpaint(args: argparse.Namespace) -> dict[str, Any]:
     from matnn.workflows.microstructure.inpaint import run_inpainting
 
@@ -107,6 +118,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-connectivity", dest="connectivity", action="store_false",
                    help="train on the binary image alone (default: the percolating-cluster mask, computed from the "
                         "image, is a second input channel)")
+
+    p = add_action(actions, "predict", _predict,
+                   "predict tau for your binary images with a model from 'train' (the mask channel is built for you)")
+    p.add_argument("--model", type=Path, required=True, help="model.matnn from 'train' (or its --out folder)")
+    p.add_argument("--images", type=Path, nargs="+", required=True,
+                   help=".npz from 'generate' (scored against its tau), .npy (H, W) or (n, H, W) of 0/1, or image files "
+                        "(Otsu-thresholded, bright = pore); transport runs top to bottom")
+    p.add_argument("--invert", action="store_true", help="dark pixels are pore in image files")
+    p.add_argument("--no-flip-average", action="store_true", help="one prediction per image instead of the mean over 4 flips")
 
     p = add_action(actions, "inpaint", _inpaint,
                    "the lecture's exercise: CNN fills 25%% missing pixels of smooth 50x50 maps; vs neighbour mean and the "

@@ -1,6 +1,6 @@
 """Architectures for microstructure images: property regression, inpainting, image → curve.
 
-* :func:`tortuosity_cnn` — image ``(H, W, 1)`` → one number (log τ).
+* :func:`tortuosity_cnn` — image ``(H, W, 1)``, or image + percolating-cluster mask ``(H, W, 2)`` → one number (log τ).
 * :func:`inpainting_cnn` / :func:`lecture_inpainting_cnn` — map with missing pixels → full map.
 * :func:`profile_encoder_decoder` — 2D convolutional encoder, 1D convolutional decoder: image → curve
   (the lecture's ferroelectric architecture, here for the through-plane concentration profile).
@@ -22,7 +22,7 @@ def _size(size: int, name: str, multiple: int = 1) -> int:
 
 
 def tortuosity_cnn(size: int = 64, *, width: int = 16, dense: int = 64, channels: int = 1):
-    """CNN regressing one scalar (log τ) from a binary microstructure ``(size, size, 1)``.
+    """CNN regressing one scalar (log τ) from a binary microstructure ``(size, size, channels)``.
 
     Two 3 x 3 convolutions at full resolution (a one-pixel neck decides the flux, so the first layers
     must see single pixels), then four convolution + max-pool stages doubling the channels, global

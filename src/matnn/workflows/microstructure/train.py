@@ -64,7 +64,7 @@ def porosity_baseline(porosity_train: np.ndarray, y_train: np.ndarray):
 
 
 def predict_flip_average(model: Any, x: np.ndarray, *, batch_size: int = 256) -> np.ndarray:
-    """Mean prediction over the four label-preserving flips of ``x`` (n, H, W, 1) → (n,)."""
+    """Mean prediction over the four label-preserving flips of ``x`` (n, H, W, channels) → (n,)."""
     from matnn.data.images.augment import flip_variants
 
     preds = [np.asarray(model.predict(np.ascontiguousarray(v), batch_size=batch_size)).reshape(len(x)) for v in flip_variants(x)]
@@ -87,7 +87,9 @@ def fit_tortuosity_cnn(
     device: Any = None,
     verbose: Any = "auto",
 ):
-    """Train :func:`~matnn.models.microstructure_cnn.tortuosity_cnn` on images (n, H, W, 1) → y (n,).
+    """Train :func:`~matnn.models.microstructure_cnn.tortuosity_cnn` on inputs (n, H, W, channels) → y (n,).
+
+    ``x`` comes from :func:`network_inputs` (1 channel: the image; 2: image + percolating-cluster mask).
 
     Adam with a cosine-decaying learning rate, MSE loss; the network works on standardised targets and
     ends in a ``Rescaling`` layer, so it predicts ``y`` in its own units, the weights of the epoch with the lowest
@@ -228,10 +230,12 @@ def _write_outputs(out: Path, model, history, ds, te, y_te, p_cnn, p_base, metri
     inputs = "binary image (H, W, 1), 1 = pore" if metrics["input_channels"] == 1 else \
         "(H, W, 2): binary image (1 = pore), percolating-cluster mask (matnn...train.network_inputs)"
     model.metadata.update({"target": "natural log of the tortuosity factor", "input": inputs,
-                           "transport_axis": 0})
+                           "input_channels": int(metrics["input_channels"]), "transport_axis": 0,
+                           "predict_with": "matnn.workflows.microstructure.predict.predict_tortuosity "
+                                           "or 'matnn microstructure predict' (build the channels for you)"})
     model.save(out / "model.matnn")
     atomic_save_npz(out / "predictions.npz", test_index=te, log_tau_true=y_te, log_tau_cnn=p_cnn, log_tau_porosity_baseline=p_base)
-    plot_learning_curves(history, out / "learning_curves.png", keys=["loss"], title="Tortuosity CNN (standardised MSE)")
+    plot_learning_curves(history, out / "learning_curves.png", keys=["loss"], title="Tortuosity CNN (MSE of ln τ)")
 
     fig, axes = plt.subplots(1, 2, figsize=(9, 4.3), sharex=True, sharey=True)
     lo, hi = float(min(y_te.min(), p_cnn.min(), p_base.min())), float(max(y_te.max(), p_cnn.max(), p_base.max()))
