@@ -125,3 +125,22 @@ def test_train_save_predict_round_trip_on_synthetic_table(tmp_path):
     first = pd.read_csv(run / "predictions.csv")
     again = pd.read_csv(tmp_path / "p" / "predictions.csv")
     np.testing.assert_allclose(again.prediction, first.prediction, rtol=1e-9)
+
+
+def test_depth_study_picks_depth_on_validation_and_resumes(oqmd_small, tmp_path):
+    from matnn.workflows.composition import depth_study
+
+    settings = ModelSettings(epochs=3, batch_size=64, learning_rate=1e-3, patience=5, n_estimators=20)
+    out = tmp_path / "depth"
+    m = depth_study(oqmd_small / "train.csv", oqmd_small / "test.csv", out=out, depths=(1, 3), settings=settings,
+                    max_abs_target=5.0)
+    table = pd.read_csv(out / "depth_study.csv")
+    assert list(table.depth) == [1, 3] and list(table.architecture) == ["1", "1024x2D-1"]
+    # The chosen depth is the one with the lowest validation MAE (the test set chooses nothing).
+    best = table.loc[table.val_mae.idxmin()]
+    assert m["best_depth"] == best.depth and m["best_depth_test_mae"] == pytest.approx(best.test_mae)
+    assert m["mae_depth_3"] == pytest.approx(table.test_mae[1]) and m["rf_magpie_mae"] > 0
+    assert (out / "depth_study.png").stat().st_size > 0
+    again = depth_study(oqmd_small / "train.csv", oqmd_small / "test.csv", out=out, depths=(1, 3), settings=settings,
+                        max_abs_target=5.0)
+    assert again["mae_depth_1"] == m["mae_depth_1"] and again["best_depth"] == m["best_depth"]

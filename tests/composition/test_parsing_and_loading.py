@@ -105,6 +105,8 @@ def test_loader_reports_invalid_rows_with_file_and_line(bad_csv):
     assert "line 4, column 'formula', value 'NaCl·H2O'" in msg
     assert "line 5, column 'formula', value 'HeO'" in msg and "'He'" in msg
     assert "line 6, column 'target', value 'abc'" in msg
+    # A blank cell is shown as empty text, not as pandas' NaN.
+    assert "line 7, column 'formula', value ''" in msg and "nan" not in msg
     assert "--drop-invalid" in msg
 
 

@@ -146,7 +146,7 @@ def _depth(args: argparse.Namespace) -> dict:
         args.train, args.test, out=args.out, depths=args.depths, settings=_settings(args), max_train=args.max_train,
         max_test=args.max_test, seed=args.seed, with_forest=not args.no_forest, **pol,
     )
-    _print_summary(m, ("best_depth", "best_test_mae", "rf_magpie_mae", "n_train", "n_test", "wall_time_s"))
+    _print_summary(m, ("best_depth", "best_depth_val_mae", "best_depth_test_mae", "rf_magpie_mae", "n_train", "n_test", "wall_time_s"))
     return m
 
 

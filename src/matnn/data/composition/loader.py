@@ -92,8 +92,17 @@ def _line(i: int) -> int:
     return i + 2  # header on line 1, row 0 on line 2
 
 
+def _show(value: object) -> str:
+    """A cell for an error message: blank cells (read as NaN) appear as ''."""
+    if isinstance(value, float) and value != value:
+        return "''"
+    return repr(value)
+
+
 def _format_problems(path: str, problems: list[tuple[int, str, object, str]], limit: int = 5) -> str:
-    shown = "; ".join(f"line {_line(i)}, column {col!r}, value {val!r}: {why.rstrip('.')}" for i, col, val, why in problems[:limit])
+    shown = "; ".join(
+        f"line {_line(i)}, column {col!r}, value {_show(val)}: {why.rstrip('.')}" for i, col, val, why in problems[:limit]
+    )
     more = f" (and {len(problems) - limit} more)" if len(problems) > limit else ""
     return f"{path}: {len(problems)} unusable row(s): {shown}{more}"
 

@@ -72,7 +72,9 @@ def parse_formula(formula: object, *, row: int | None = None, allowed: Iterable[
     comp = require("pymatgen.core", "composition")
     where = _describe_row(row)
     if not isinstance(formula, str) or not formula.strip():
-        raise FormulaError(f"{where}empty formula {formula!r}; expected text such as 'Fe2O3'.", formula=formula, row=row)
+        # A blank CSV cell arrives as NaN (float); show it as empty text, not 'nan'.
+        shown = formula if isinstance(formula, str) else ""
+        raise FormulaError(f"{where}empty formula {shown!r}; expected text such as 'Fe2O3'.", formula=formula, row=row)
     try:
         amounts = comp.Composition(formula).get_el_amt_dict()
     except Exception as exc:  # pymatgen raises ValueError/KeyError with terse texts

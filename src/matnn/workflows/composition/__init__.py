@@ -9,6 +9,9 @@
 from __future__ import annotations
 
 from matnn.workflows.composition.cv import MATBENCH_SPLIT_SEED, cross_validate_composition, kfold_indices, summarize_folds
+# Imported eagerly (light imports only): a lazy module __getattr__ returned the *submodule*
+# ``depth_study`` instead of the function once the submodule had been imported anywhere.
+from matnn.workflows.composition.depth_study import depth_study
 from matnn.workflows.composition.estimators import MODEL_NAMES, ModelSettings, make_estimator, validation_split
 from matnn.workflows.composition.train import regression_metrics, train_composition_model
 
@@ -26,10 +29,3 @@ __all__ = [
     "depth_study",
 ]
 
-
-def __getattr__(name: str):
-    if name == "depth_study":
-        from matnn.workflows.composition.depth_study import depth_study
-
-        return depth_study
-    raise AttributeError(name)
