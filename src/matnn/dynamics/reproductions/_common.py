@@ -17,7 +17,6 @@ from torch import nn
 from matnn.utils.io import ensure_dir, write_metrics
 
 __all__ = [
-    "device_of",
     "product_data",
     "gd_train",
     "GDRun",
@@ -26,13 +25,6 @@ __all__ = [
     "Timer",
     "half_mse",
 ]
-
-
-def device_of(device: str | torch.device | None) -> torch.device:
-    """The run's device: ``None`` → matnn's default ('auto': CUDA when present, else CPU)."""
-    from matnn.config import resolve_device
-
-    return resolve_device(device)
 
 
 def half_mse(pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

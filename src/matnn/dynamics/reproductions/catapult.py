@@ -17,9 +17,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from matnn.config import resolve_device
 from matnn.dynamics.networks import NTKNetwork
 from matnn.dynamics.ntk import ntk_spectrum
-from matnn.dynamics.reproductions._common import Timer, device_of, finish, gd_train, product_data
+from matnn.dynamics.reproductions._common import Timer, finish, gd_train, product_data
 from matnn.dynamics.spikes import find_spikes
 from matnn.utils.plotting import plt, save_figure
 from matnn.utils.progress import progress
@@ -55,7 +56,7 @@ def run(
     ``r`` in units of η_crit and ``p`` for the decimal point).
     """
     timer = Timer()
-    dev = device_of(device)
+    dev = resolve_device(device)
     x, y = product_data(n, d, seed, device=dev)
     lam0 = ntk_spectrum(NTKNetwork(d, width, seed=seed + 1).to(dev), x).lambda_max
     eta_crit = 2.0 / lam0

@@ -16,9 +16,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from matnn.config import resolve_device
 from matnn.dynamics.hessian import model_hessian_norm
 from matnn.dynamics.networks import RandomDAGNetwork
-from matnn.dynamics.reproductions._common import Timer, device_of, finish, loglog_slope
+from matnn.dynamics.reproductions._common import Timer, finish, loglog_slope
 from matnn.utils.plotting import plt, save_figure
 from matnn.utils.progress import progress
 
@@ -43,7 +44,7 @@ def run(
 ) -> dict[str, Any]:
     """Hessian norm of ``n_graphs`` random DAG networks per in-degree, ``n_inputs`` inputs each."""
     timer = Timer()
-    dev = device_of(device)
+    dev = resolve_device(device)
     gen = torch.Generator().manual_seed(seed)
     x = torch.randn(n_inputs, d, generator=gen).to(dev)
     values: dict[int, list[float]] = {k: [] for k in in_degrees}

@@ -25,9 +25,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from matnn.config import resolve_device
 from matnn.dynamics.hessian import model_hessian_norm
 from matnn.dynamics.networks import NTKNetwork
-from matnn.dynamics.reproductions._common import Timer, device_of, finish, loglog_slope
+from matnn.dynamics.reproductions._common import Timer, finish, loglog_slope
 from matnn.utils.plotting import plt, save_figure
 from matnn.utils.progress import progress
 
@@ -60,7 +61,7 @@ def run(
     """Measure max over ``n_inputs`` inputs of ‖H_f(x)‖ at initialisation (mean over ``n_inits`` draws of the
     weights) for each width and model."""
     timer = Timer()
-    dev = device_of(device)
+    dev = resolve_device(device)
     gen = torch.Generator().manual_seed(seed)
     x = torch.randn(n_inputs, d, generator=gen).to(dev)
     draws: dict[str, dict[int, list[float]]] = {k: {} for k in MODELS}

@@ -19,10 +19,11 @@ from typing import Any
 import numpy as np
 import torch
 
+from matnn.config import resolve_device
 from matnn.dynamics.gradients import gradient_decomposition
 from matnn.dynamics.networks import NTKNetwork
 from matnn.dynamics.ntk import ntk_spectrum
-from matnn.dynamics.reproductions._common import Timer, device_of, finish, half_mse
+from matnn.dynamics.reproductions._common import Timer, finish, half_mse
 from matnn.utils.plotting import plt, save_figure
 from matnn.utils.progress import progress
 
@@ -70,7 +71,7 @@ def run(
 ) -> dict[str, Any]:
     """GD with ``noise`` of the training labels flipped; logs clean test error and the gradient split."""
     timer = Timer()
-    dev = device_of(device)
+    dev = resolve_device(device)
     at = _log_steps(steps)
     curves = {k: np.zeros((n_seeds, len(at))) for k in ("test_error", "noisy_fitted", "ratio", "cosine", "loss")}
     for s in progress(range(n_seeds), desc="label-noise: seeds", enabled=show_progress):

@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from matnn.config import resolve_device
 from matnn.dynamics.networks import NTKNetwork
 from matnn.dynamics.ntk import empirical_ntk
-from matnn.dynamics.reproductions._common import Timer, device_of, finish, gd_train, half_mse, loglog_slope
+from matnn.dynamics.reproductions._common import Timer, finish, gd_train, half_mse, loglog_slope
 from matnn.utils.plotting import plt, save_figure
 from matnn.utils.progress import progress
 
@@ -42,7 +43,7 @@ def run(
 ) -> dict[str, Any]:
     """Train to ``tol`` × initial loss (at most ``max_steps`` GD steps) and measure the NTK change."""
     timer = Timer()
-    dev = device_of(device)
+    dev = resolve_device(device)
     gen = torch.Generator().manual_seed(seed)
     x = torch.randn(n, d, generator=gen).to(dev)
     y = 0.5 * torch.tanh(x[:, :1] * x[:, 1:2])  # inside tanh's range, so both models can fit it

@@ -16,9 +16,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from matnn.config import resolve_device
 from matnn.dynamics.networks import NTKNetwork
 from matnn.dynamics.ntk import ntk_spectrum
-from matnn.dynamics.reproductions._common import Timer, device_of, finish, gd_train, product_data
+from matnn.dynamics.reproductions._common import Timer, finish, gd_train, product_data
 from matnn.dynamics.taylor import LinearizedModel, QuadraticModel
 from matnn.utils.plotting import plt, save_figure
 from matnn.utils.progress import progress
@@ -45,7 +46,7 @@ def run(
 ) -> dict[str, Any]:
     """Train network, linear and quadratic models with GD at ``lr_ratio`` × 2/λ₀; see the module docstring."""
     timer = Timer()
-    dev = device_of(device)
+    dev = resolve_device(device)
     x, y = product_data(n, d, seed, device=dev)
     net = NTKNetwork(d, width, seed=seed + 1).to(dev)
     lam0 = ntk_spectrum(net, x).lambda_max

@@ -17,9 +17,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from matnn.config import resolve_device
 from matnn.dynamics.networks import NTKNetwork
 from matnn.dynamics.ntk import ntk_spectrum
-from matnn.dynamics.reproductions._common import Timer, device_of, finish
+from matnn.dynamics.reproductions._common import Timer, finish
 from matnn.utils.plotting import plt, save_figure
 from matnn.utils.progress import progress
 
@@ -62,7 +63,7 @@ def run(
 ) -> dict[str, Any]:
     """NTK condition numbers of linear and ReLU networks of each depth on clustered data."""
     timer = Timer()
-    dev = device_of(device)
+    dev = resolve_device(device)
     x = clustered_data(n, d, n_clusters, spread, seed).to(dev)
     gram = (x @ x.T / d).double().numpy()
     cond_gram = float(np.linalg.cond(gram))

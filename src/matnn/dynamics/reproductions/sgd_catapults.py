@@ -16,10 +16,11 @@ from typing import Any
 import numpy as np
 import torch
 
+from matnn.config import resolve_device
 from matnn.dynamics.agop import agop, agop_alignment
 from matnn.dynamics.networks import NTKNetwork
 from matnn.dynamics.ntk import ntk_spectrum
-from matnn.dynamics.reproductions._common import Timer, device_of, finish, product_data, sgd_train
+from matnn.dynamics.reproductions._common import Timer, finish, product_data, sgd_train
 from matnn.dynamics.spikes import find_spikes
 from matnn.utils.plotting import plt, save_figure
 from matnn.utils.progress import progress
@@ -49,7 +50,7 @@ def run(
 ) -> dict[str, Any]:
     """SGD at ``lr_ratio`` × 2/λ₀ for each batch size and seed; counts catapults of the full training loss."""
     timer = Timer()
-    dev = device_of(device)
+    dev = resolve_device(device)
     M_star = torch.zeros(d, d)
     M_star[0, 0] = M_star[1, 1] = 1.0
     rec: dict[int, dict[str, list[float]]] = {b: {"catapults": [], "alignment": [], "test_mse": [], "final_loss": []} for b in batch_sizes}

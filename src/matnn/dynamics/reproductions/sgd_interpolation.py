@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from matnn.config import resolve_device
 from matnn.dynamics.networks import NTKNetwork
 from matnn.dynamics.ntk import empirical_ntk
-from matnn.dynamics.reproductions._common import Timer, device_of, finish, half_mse, loglog_slope, product_data
+from matnn.dynamics.reproductions._common import Timer, finish, half_mse, loglog_slope, product_data
 from matnn.utils.plotting import plt, save_figure
 from matnn.utils.progress import progress
 
@@ -70,7 +71,7 @@ def run(
 ) -> dict[str, Any]:
     """Iterations to reach ``threshold`` × initial loss for GD and batch-1 SGD, for each training-set size."""
     timer = Timer()
-    dev = device_of(device)
+    dev = resolve_device(device)
     rec: dict[int, dict[str, list]] = {n: {"gd": [], "sgd": [], "ratio": []} for n in sizes}
     jobs = [(n, s) for n in sizes for s in range(n_seeds)]
     for n, s in progress(jobs, desc="sgd-interpolation: n x seed", enabled=show_progress):
