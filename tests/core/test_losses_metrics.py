@@ -120,3 +120,20 @@ def test_accuracy_detects_binary_categorical_sparse():
     acc.reset()
     acc.update(torch.tensor([[0.0, 1.0], [1.0, 0.0]]), torch.tensor([[0.2, 0.8], [0.1, 0.9]]))
     assert acc.result().item() == pytest.approx(0.5)
+
+
+def test_regression_metrics_of_finished_predictions_match_scikit_learn():
+    from sklearn.metrics import max_error, mean_absolute_error, mean_squared_error, r2_score
+
+    from matnn.core.metrics import regression_metrics
+
+    rng = np.random.default_rng(3)
+    y = rng.normal(size=(40, 5))
+    p = y + rng.normal(scale=0.3, size=y.shape)
+    got = regression_metrics(y, p)  # element by element over any shape
+    yf, pf = y.ravel(), p.ravel()
+    assert got["mae"] == pytest.approx(mean_absolute_error(yf, pf))
+    assert got["rmse"] == pytest.approx(np.sqrt(mean_squared_error(yf, pf)))
+    assert got["r2"] == pytest.approx(r2_score(yf, pf))
+    assert got["max_abs_error"] == pytest.approx(max_error(yf, pf))
+    assert np.isnan(regression_metrics(np.ones(4), np.arange(4.0))["r2"])  # R² undefined for a constant target

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import torch
 
 from matnn.core import losses as losses_mod
@@ -29,6 +30,7 @@ __all__ = [
     "R2Score",
     "get",
     "METRICS",
+    "regression_metrics",
 ]
 
 METRICS = Registry("metric")
@@ -216,3 +218,21 @@ def get(identifier: str | Metric | Callable | Any) -> Metric:
     if callable(identifier):
         return MeanMetricWrapper(identifier, getattr(identifier, "__name__", "metric"))
     raise ConfigError(f"A metric must be a name, a Metric or a callable. Got {identifier!r}.")
+
+
+def regression_metrics(y_true: Any, y_pred: Any) -> dict[str, float]:
+    """Scores of finished predictions: ``mae``, ``rmse``, ``max_abs_error`` (target units) and ``r2``.
+
+    NumPy in, floats out, for reports after training (the classes above accumulate during ``fit``).
+    Arrays of any shape are compared element by element; ``r2`` is NaN when ``y_true`` is constant.
+    """
+    y_true = np.asarray(y_true, dtype=np.float64).reshape(-1)
+    y_pred = np.asarray(y_pred, dtype=np.float64).reshape(-1)
+    err = y_pred - y_true
+    ss_tot = float(np.sum((y_true - y_true.mean()) ** 2))
+    return {
+        "mae": float(np.mean(np.abs(err))),
+        "rmse": float(np.sqrt(np.mean(err**2))),
+        "r2": float(1.0 - np.sum(err**2) / ss_tot) if ss_tot > 0 else float("nan"),
+        "max_abs_error": float(np.max(np.abs(err))),
+    }

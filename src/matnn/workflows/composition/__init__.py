@@ -13,7 +13,7 @@ from matnn.workflows.composition.cv import MATBENCH_SPLIT_SEED, cross_validate_c
 # ``depth_study`` instead of the function once the submodule had been imported anywhere.
 from matnn.workflows.composition.depth_study import depth_study
 from matnn.workflows.composition.estimators import MODEL_NAMES, ModelSettings, make_estimator, validation_split
-from matnn.workflows.composition.train import regression_metrics, train_composition_model
+from matnn.workflows.composition.train import train_composition_model
 
 __all__ = [
     "MATBENCH_SPLIT_SEED",
@@ -22,7 +22,6 @@ __all__ = [
     "cross_validate_composition",
     "kfold_indices",
     "make_estimator",
-    "regression_metrics",
     "summarize_folds",
     "train_composition_model",
     "validation_split",

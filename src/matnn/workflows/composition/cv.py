@@ -24,7 +24,8 @@ import numpy as np
 from matnn.core.exceptions import ConfigError, DataError
 from matnn.data.composition.loader import CompositionTable
 from matnn.workflows.composition.estimators import ModelSettings, make_estimator
-from matnn.workflows.composition.train import _xy, load_for_model, regression_metrics
+from matnn.core.metrics import regression_metrics
+from matnn.workflows.composition.train import _xy, load_for_model
 
 __all__ = ["MATBENCH_SPLIT_SEED", "kfold_indices", "cross_validate_composition", "summarize_folds"]
 

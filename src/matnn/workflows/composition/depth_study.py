@@ -27,7 +27,8 @@ from matnn.core.exceptions import ConfigError
 from matnn.data.composition.elements import ELEMNET_ELEMENTS
 from matnn.data.composition.loader import load_formula_csv
 from matnn.workflows.composition.estimators import ModelSettings, make_estimator
-from matnn.workflows.composition.train import regression_metrics, subsample
+from matnn.core.metrics import regression_metrics
+from matnn.workflows.composition.train import subsample
 
 __all__ = ["DEFAULT_DEPTHS", "depth_study"]
 

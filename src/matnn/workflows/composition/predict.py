@@ -14,7 +14,7 @@ from matnn.data.composition.featurizers import required_elements
 from matnn.data.composition.loader import CompositionTable, load_formula_csv
 from matnn.data.composition.parsing import parse_formulas
 from matnn.workflows.composition.estimators import load_estimator
-from matnn.workflows.composition.train import regression_metrics
+from matnn.core.metrics import regression_metrics
 
 __all__ = ["predict_composition"]
 

@@ -17,25 +17,13 @@ from typing import Any
 import numpy as np
 
 from matnn.core.exceptions import ConfigError, DataError
+from matnn.core.metrics import regression_metrics
 from matnn.data.composition.featurizers import required_elements
 from matnn.data.composition.loader import CompositionTable, load_formula_csv, load_tabular_csv
 from matnn.workflows.composition.estimators import ModelSettings, default_features, make_estimator
 
-__all__ = ["regression_metrics", "load_for_model", "train_composition_model", "subsample"]
+__all__ = ["load_for_model", "train_composition_model", "subsample"]
 
-
-def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
-    """``mae``, ``rmse``, ``r2`` and ``max_abs_error`` (target units; r2 dimensionless)."""
-    y_true = np.asarray(y_true, dtype=np.float64).reshape(-1)
-    y_pred = np.asarray(y_pred, dtype=np.float64).reshape(-1)
-    err = y_pred - y_true
-    ss_tot = float(np.sum((y_true - y_true.mean()) ** 2))
-    return {
-        "mae": float(np.mean(np.abs(err))),
-        "rmse": float(np.sqrt(np.mean(err**2))),
-        "r2": float(1.0 - np.sum(err**2) / ss_tot) if ss_tot > 0 else float("nan"),
-        "max_abs_error": float(np.max(np.abs(err))),
-    }
 
 
 def _allowed_for(model: str, settings: ModelSettings) -> tuple[str, ...] | None:

@@ -7,14 +7,13 @@
 from __future__ import annotations
 
 from matnn.workflows.crystals.potential import PotentialRun, evaluate_potential, md_energy_drift, train_potential
-from matnn.workflows.crystals.train import MODELS, PropertyRun, build_property_model, regression_metrics, train_property_model
+from matnn.workflows.crystals.train import MODELS, PropertyRun, build_property_model, train_property_model
 
 __all__ = [
     "train_property_model",
     "PropertyRun",
     "MODELS",
     "build_property_model",
-    "regression_metrics",
     "train_potential",
     "PotentialRun",
     "evaluate_potential",

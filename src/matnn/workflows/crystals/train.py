@@ -16,8 +16,9 @@ from typing import Any
 import numpy as np
 
 from matnn.core.exceptions import ConfigError, DataError, unknown_name
+from matnn.core.metrics import regression_metrics
 
-__all__ = ["train_property_model", "PropertyRun", "MODELS", "build_property_model", "regression_metrics"]
+__all__ = ["train_property_model", "PropertyRun", "MODELS", "build_property_model"]
 
 MODELS = ("cgcnn", "megnet")
 
@@ -44,19 +45,6 @@ class PropertyRun:
     y_test: np.ndarray | None = None
     y_pred: np.ndarray | None = None
 
-
-def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
-    """``mae``, ``rmse``, ``r2`` and ``n_test`` (units of the target)."""
-    y_true = np.asarray(y_true, dtype=np.float64).reshape(-1)
-    y_pred = np.asarray(y_pred, dtype=np.float64).reshape(-1)
-    err = y_pred - y_true
-    ss_tot = float(((y_true - y_true.mean()) ** 2).sum())
-    return {
-        "mae": float(np.abs(err).mean()),
-        "rmse": float(np.sqrt((err**2).mean())),
-        "r2": float(1.0 - (err**2).sum() / ss_tot) if ss_tot > 0 else float("nan"),
-        "n_test": int(len(y_true)),
-    }
 
 
 def build_property_model(name: str, n_targets: int = 1, **kwargs: Any) -> Any:
@@ -230,7 +218,7 @@ def train_property_model(
     # ---------------------------------------------------------------- analyse
     y_pred = predict_dataset(net, test_set, device=dev).reshape(-1)
     y_test = test_set.y.reshape(-1)
-    metrics: dict[str, Any] = regression_metrics(y_test, y_pred)
+    metrics: dict[str, Any] = {**regression_metrics(y_test, y_pred), "n_test": int(len(y_test))}
     hist = {k: list(v) for k, v in history.history.items()}
     val_curve = hist.get("val_mae", [float("nan")])
     train_eval = predict_dataset(net, train_set, device=dev).reshape(-1)

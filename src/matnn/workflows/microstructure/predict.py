@@ -165,9 +165,9 @@ def run_predict(
                                "input_channels": model_input_channels(model)}
     ok = pred["percolates"]
     if tau_true is not None and ok.sum() >= 2:
-        from sklearn.metrics import mean_absolute_error, r2_score
+        from matnn.core.metrics import regression_metrics
 
-        y, p = np.log(tau_true[ok]), pred["log_tau"][ok]
-        metrics.update({"r2": float(r2_score(y, p)), "mae_log_tau": float(mean_absolute_error(y, p))})
+        scores = regression_metrics(np.log(tau_true[ok]), pred["log_tau"][ok])
+        metrics.update({"r2": scores["r2"], "mae_log_tau": scores["mae"]})
     write_metrics(out, metrics)
     return metrics

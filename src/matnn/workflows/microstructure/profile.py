@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from matnn.core.metrics import regression_metrics
 from matnn.data.microstructure.dataset import MicrostructureDataset
 
 __all__ = ["run_profile"]
@@ -86,15 +87,10 @@ def run_profile(
                      verbose=verbose, device=device)
     train_time = time.perf_counter() - t0
     pred = np.asarray(model.predict(x[te], batch_size=256))
-    err = pred - y[te]
     mean_profile = y[tr].mean(axis=0)
     linear = 1.0 - (np.arange(size) + 0.5) / size
-    ss_res, ss_tot = float(np.sum(err**2)), float(np.sum((y[te] - y[te].mean()) ** 2))
     metrics: dict[str, Any] = {
-        "rmse": float(np.sqrt(np.mean(err**2))),
-        "mae": float(np.mean(np.abs(err))),
-        "max_abs_error": float(np.max(np.abs(err))),
-        "r2": 1.0 - ss_res / ss_tot,
+        **regression_metrics(y[te], pred),
         "baseline_mean_rmse": float(np.sqrt(np.mean((mean_profile - y[te]) ** 2))),
         "baseline_linear_rmse": float(np.sqrt(np.mean((linear - y[te]) ** 2))),
         "n_train": int(tr.size), "n_val": int(va.size), "n_test": int(te.size), "image_size_px": size,

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from matnn.core.exceptions import ConfigError, DataError
+from matnn.core.metrics import regression_metrics
 from matnn.data.microstructure.dataset import MicrostructureDataset
 
 __all__ = ["split_indices", "porosity_baseline", "network_inputs", "fit_tortuosity_cnn", "predict_flip_average", "train_tortuosity"]
@@ -129,12 +130,6 @@ def fit_tortuosity_cnn(
     return model, history
 
 
-def _scores(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
-    from sklearn.metrics import mean_absolute_error, r2_score
-
-    return {"r2": float(r2_score(y, p)), "mae": float(mean_absolute_error(y, p)), "rmse": float(np.sqrt(np.mean((y - p) ** 2)))}
-
-
 def train_tortuosity(
     data: str | os.PathLike | MicrostructureDataset,
     out: str | os.PathLike | None = None,
@@ -196,14 +191,12 @@ def train_tortuosity(
     train_time = time.perf_counter() - t0
     p_cnn = predict_flip_average(model, x[te])
 
-    s_cnn, s_base = _scores(y[te], p_cnn), _scores(y[te], p_base)
-    from sklearn.metrics import r2_score
-
+    s_cnn, s_base = regression_metrics(y[te], p_cnn), regression_metrics(y[te], p_base)
     metrics: dict[str, Any] = {
         "r2": s_cnn["r2"],
         "mae_log_tau": s_cnn["mae"],
         "rmse_log_tau": s_cnn["rmse"],
-        "r2_tau": float(r2_score(np.exp(y[te]), np.exp(p_cnn))),
+        "r2_tau": regression_metrics(np.exp(y[te]), np.exp(p_cnn))["r2"],
         "baseline_r2": s_base["r2"],
         "baseline_mae_log_tau": s_base["mae"],
         "baseline_rmse_log_tau": s_base["rmse"],
