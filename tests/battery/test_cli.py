@@ -21,9 +21,28 @@ def test_train_writes_metrics_predictions_and_figures(tmp_path, curves, capsys):
         assert key in m
     assert m["n_test"] == 8 and m["model"] == "pcr" and m["rmse"] > 0
     lines = (tmp_path / "run" / "predictions.csv").read_text().splitlines()
-    assert lines[0] == "cell,true,predicted_mean,predicted_std" and len(lines) == 9
+    assert lines[0] == "cell,true,predicted_mean,predicted_std,feature_max_abs_z" and len(lines) == 9
     assert (tmp_path / "run" / "parity.png").stat().st_size > 1000
     assert (tmp_path / "run" / "learning_curves.png").stat().st_size > 1000
+
+
+def test_train_warns_about_test_cells_beyond_the_training_range(tmp_path, curves, capsys):
+    """A test cell that fades 30× faster than any training cell is reported as an extrapolation."""
+    train = curves.subset(np.r_[0:16])
+    test = curves.subset(np.r_[16:20])
+    worst = int(np.argmax(np.abs(train.delta_q(100, 10)).max(axis=1)))
+    fast = train.subset([worst])
+    fast.qdlin[:] = fast.q(2)[:, :, None] + 30 * (fast.qdlin - fast.q(2)[:, :, None])
+    fast.cell_ids[:] = ["fast-fader"]
+    save_npz(train, tmp_path / "train.npz")
+    save_npz(type(test).concatenate([test, fast]), tmp_path / "test.npz")
+    rc = main(["battery", "train", "--train", str(tmp_path / "train.npz"), "--test", str(tmp_path / "test.npz"),
+               "--model", "variance", "--seeds", "1", "--out", str(tmp_path / "run"), "--quiet"])
+    assert rc == 0
+    m = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert m["cells_beyond_training"] == ["fast-fader"] and m["n_test_beyond_training"] == 1
+    assert m["max_feature_z"] > 4
+    assert "1 test cell(s) lie beyond the training cells" in capsys.readouterr().err
 
 
 def test_missing_key_is_one_line_exit_2(tmp_path, capsys):

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,7 @@ def _load(path: Path, *, labels: bool, what: str) -> Any:
 
 
 def _train(args: argparse.Namespace) -> dict[str, Any]:
+    from matnn.workflows.battery.features import EXTRAPOLATION_Z
     from matnn.workflows.battery.train import train_and_evaluate
 
     train = _load(args.train, labels=True, what="--train")
@@ -92,6 +94,14 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
         print(
             f"{args.model}: test RMSE {metrics['rmse']:.1f} ± {metrics['rmse_std']:.1f} cycles, "
             f"MAPE {metrics['mape']:.1f} % over {args.seeds} seeds ({metrics['n_test']} test cells); wrote {args.out}"
+        )
+    if metrics.get("n_test_beyond_training"):
+        cells = metrics["cells_beyond_training"]
+        print(
+            f"warning: {len(cells)} test cell(s) lie beyond the training cells (a discharge feature more than "
+            f"{EXTRAPOLATION_Z:g} training standard deviations from the training mean; largest {metrics['max_feature_z']:.1f}): "
+            f"{', '.join(cells[:5])}{' ...' if len(cells) > 5 else ''}. Their predictions are extrapolations.",
+            file=sys.stderr,
         )
     return metrics
 

@@ -18,11 +18,16 @@ __all__ = [
     "delta_q_image",
     "TUTORIAL_CYCLES",
     "log_life",
+    "feature_z_scores",
+    "EXTRAPOLATION_Z",
 ]
 
 #: Cycles whose ΔQ to cycle 10 form the tutorial CNN's image (Paulson & Ward 2022).
 TUTORIAL_CYCLES = (20, 30, 40, 50, 60, 70, 80, 90, 100)
 _EPS = 1e-12
+#: A test cell whose discharge feature lies further than this many training standard deviations
+#: from the training mean is outside what the training cells cover (a model extrapolates there).
+EXTRAPOLATION_Z = 4.0
 
 
 def log_life(cycle_life: np.ndarray) -> np.ndarray:
@@ -69,3 +74,19 @@ def delta_q_image(ds: BatteryDataset, cycles: tuple[int, ...] = TUTORIAL_CYCLES,
     """ΔQ_k(V) = Q_k(V) − Q_ref(V) for each k of ``cycles``, shape (n_cells, n_voltages, len(cycles)) in Ah."""
     ref = ds.q(reference)
     return np.stack([ds.q(k) - ref for k in cycles], axis=-1)
+
+
+def feature_z_scores(train: BatteryDataset, test: BatteryDataset) -> np.ndarray:
+    """Largest |z-score| of each test cell's discharge features against the training cells, shape (n_test,).
+
+    z = (feature − training mean) / training standard deviation, over the six columns of
+    :func:`discharge_features`.  Needs no labels.  With a few dozen training cells, cross-validation
+    cannot see a tail that the test cells reach; values above :data:`EXTRAPOLATION_Z` flag the cells
+    whose predictions are extrapolations.  A column that is constant on the training cells is skipped.
+    """
+    a, b = discharge_features(train), discharge_features(test)
+    mu, sd = a.mean(axis=0), a.std(axis=0)
+    ok = sd > 0
+    if not ok.any():
+        return np.zeros(test.n_cells)
+    return np.abs((b[:, ok] - mu[ok]) / sd[ok]).max(axis=1)

@@ -8,7 +8,10 @@ over seeds of the test RMSE (cycles) and MAPE (%).  Outputs in ``out``:
   ``mape`` (percent, mean over seeds), ``mape_std``, ``rmse_of_mean`` (RMSE of the seed-averaged
   prediction), ``n_test``, ``n_train``, ``seeds``, ``rmse_train``, ``wall_s``, and the glitch
   repairs counted in ``n_qc_notes_train`` / ``n_qc_notes_test``;
-* ``predictions.csv`` — ``cell, true, predicted_mean, predicted_std`` (cycles);
+  ``n_test_beyond_training`` and ``max_feature_z`` (how far the test cells' discharge features lie
+  outside the training cells', in training standard deviations; see
+  :func:`~matnn.workflows.battery.features.feature_z_scores`);
+* ``predictions.csv`` — ``cell, true, predicted_mean, predicted_std`` (cycles), ``feature_max_abs_z``;
 * ``parity.png`` (mean ± std over seeds) and ``learning_curves.png`` (loss per epoch for networks;
   RMSE against the number of training cells for classical models).
 """
@@ -26,6 +29,7 @@ import numpy as np
 from matnn.core.exceptions import ConfigError, DataError, unknown_name
 from matnn.data.battery.dataset import BatteryDataset
 from matnn.workflows.battery.baselines import CLASSICAL_MODELS, ClassicalModel
+from matnn.workflows.battery.features import EXTRAPOLATION_Z, feature_z_scores
 from matnn.workflows.battery.networks import NEURAL_MODELS, NeuralModel
 
 __all__ = ["ALL_MODELS", "make_model", "train_and_evaluate", "rmse", "mape", "REQUIRED_CYCLES"]
@@ -115,16 +119,18 @@ def _learning_curve_network(histories: list[dict[str, list[float]]], name: str, 
     return save_figure(fig, path)
 
 
-def write_predictions(path: str | os.PathLike, cells: list[str], true: np.ndarray, mean: np.ndarray, std: np.ndarray) -> Path:
-    """``cell,true,predicted_mean,predicted_std`` (cycles), written atomically."""
+def write_predictions(
+    path: str | os.PathLike, cells: list[str], true: np.ndarray, mean: np.ndarray, std: np.ndarray, z: np.ndarray
+) -> Path:
+    """``cell,true,predicted_mean,predicted_std`` (cycles) and ``feature_max_abs_z``, written atomically."""
     from matnn.utils.io import atomic_write
 
     path = Path(path)
     with atomic_write(path, "w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["cell", "true", "predicted_mean", "predicted_std"])
-        for c, t, m, s in zip(cells, true, mean, std, strict=False):
-            w.writerow([c, "" if not np.isfinite(t) else f"{t:.0f}", f"{m:.1f}", f"{s:.1f}"])
+        w.writerow(["cell", "true", "predicted_mean", "predicted_std", "feature_max_abs_z"])
+        for c, t, m, s, zi in zip(cells, true, mean, std, z, strict=False):
+            w.writerow([c, "" if not np.isfinite(t) else f"{t:.0f}", f"{m:.1f}", f"{s:.1f}", f"{zi:.2f}"])
     return path
 
 
@@ -203,6 +209,11 @@ def train_and_evaluate(
         )
     elif test is not None:
         metrics.update(rmse=None, rmse_std=None, mape=None, note="test file has no cycle_life: predictions only")
+    z = feature_z_scores(train, evaluate)
+    beyond = z > EXTRAPOLATION_Z
+    metrics["n_test_beyond_training"] = int(beyond.sum()) if test is not None else 0
+    metrics["max_feature_z"] = float(z.max()) if z.size else 0.0
+    metrics["cells_beyond_training"] = [str(c) for c in np.asarray(evaluate.cell_ids)[beyond]] if test is not None else []
     metrics["n_qc_notes_train"] = len(train.qc_report)
     metrics["n_qc_notes_test"] = len(test.qc_report) if test is not None else 0
     metrics["wall_s"] = time.perf_counter() - t0
@@ -211,7 +222,7 @@ def train_and_evaluate(
         from matnn.utils.plotting import plot_parity
 
         out = ensure_dir(out)
-        write_predictions(out / "predictions.csv", list(evaluate.cell_ids), evaluate.cycle_life, mean, std)  # type: ignore[arg-type]
+        write_predictions(out / "predictions.csv", list(evaluate.cell_ids), evaluate.cycle_life, mean, std, z)  # type: ignore[arg-type]
         if figures and labelled:
             plot_parity(
                 evaluate.cycle_life, mean, out / "parity.png", y_err=std, label="cycle life (cycles)",
