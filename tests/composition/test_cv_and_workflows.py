@@ -144,3 +144,21 @@ def test_depth_study_picks_depth_on_validation_and_resumes(oqmd_small, tmp_path)
     again = depth_study(oqmd_small / "train.csv", oqmd_small / "test.csv", out=out, depths=(1, 3), settings=settings,
                         max_abs_target=5.0)
     assert again["mae_depth_1"] == m["mae_depth_1"] and again["best_depth"] == m["best_depth"]
+
+
+def test_novelty_metrics_count_new_systems_and_elements(tmp_path):
+    """Test rows are split by whether their element set (and each element) occurs in training."""
+    from matnn.data.composition import load_formula_csv
+    from matnn.workflows.composition.train import novelty_metrics
+
+    def table(path, rows):
+        pd.DataFrame(rows, columns=["formula", "target"]).to_csv(path, index=False)
+        return load_formula_csv(path)
+
+    train = table(tmp_path / "tr.csv", [("Fe2O3", 1.0), ("NaCl", 2.0), ("FeNi", 3.0)])
+    test = table(tmp_path / "te.csv", [("FeO", 1.0), ("ClNa3", 2.0), ("NiO", 3.0), ("AuCu", 4.0)])
+    m = novelty_metrics(train, test, test.y, test.y + np.array([0.1, 0.1, 0.5, 1.0]))
+    # FeO and Na3Cl share a system with a training row; NiO is a new system of known elements; AuCu has new elements.
+    assert m["n_test_new_system"] == 2 and m["n_test_new_element"] == 1
+    assert m["mae_seen_system"] == pytest.approx(0.1) and m["mae_new_system"] == pytest.approx(0.75)
+    assert train.parsed.chemical_systems() == ["Fe-O", "Cl-Na", "Fe-Ni"]

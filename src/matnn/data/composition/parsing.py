@@ -162,6 +162,10 @@ class ParsedFormulas:
         width = int((z > 0).sum(axis=1).max()) if len(idx) else 0
         return ParsedFormulas([self.formulas[i] for i in idx], z[:, :width].copy(), amounts[:, :width].copy())
 
+    def chemical_systems(self) -> list[str]:
+        """Chemical system of each formula: its element symbols sorted and joined by '-' (e.g. 'Fe-O')."""
+        return ["-".join(sorted(ALL_ELEMENTS[z - 1] for z in row if z > 0)) for row in self.z]
+
     def present_elements(self) -> list[str]:
         """Sorted symbols of every element that occurs at least once."""
         return [ALL_ELEMENTS[z - 1] for z in np.unique(self.z[self.z > 0])]

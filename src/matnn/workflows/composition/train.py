@@ -163,6 +163,7 @@ def train_composition_model(
     if isinstance(train_data, CompositionTable) and isinstance(test_data, CompositionTable):
         train_keys = set(train_data.keys())
         metrics["n_test_in_train"] = int(sum(k in train_keys for k in test_data.keys()))
+        metrics.update(novelty_metrics(train_data, test_data, y_te, pred))
         for prefix, table in (("train", train_data), ("test", test_data)):
             for k, v in table.report.items():
                 metrics[f"{prefix}_{k}"] = v
@@ -172,6 +173,28 @@ def train_composition_model(
     if out_dir is not None:
         _write_outputs(out_dir, est, test_data, y_te, pred, metrics, target_label, save_model)
     return metrics
+
+
+def novelty_metrics(train: CompositionTable, test: CompositionTable, y_test: np.ndarray, pred: np.ndarray) -> dict[str, Any]:
+    """How new the test formulas are to the training rows, and the MAE on each part.
+
+    Keys: ``n_test_new_system`` (test rows whose chemical system, the set of elements, never occurs in
+    training), ``n_test_new_element`` (rows with an element absent from every training row),
+    ``mae_seen_system`` and ``mae_new_system`` (target units; None for an empty part).  A model that
+    learns per-element weights (ElemNet) cannot say anything about an element it never saw.
+    """
+    seen_systems = set(train.parsed.chemical_systems())
+    seen_elements = set(train.parsed.present_elements())
+    systems = test.parsed.chemical_systems()
+    new_system = np.array([s not in seen_systems for s in systems], dtype=bool)
+    new_element = np.array([not set(s.split("-")) <= seen_elements for s in systems], dtype=bool)
+    err = np.abs(np.asarray(pred, float).reshape(-1) - np.asarray(y_test, float).reshape(-1))
+    return {
+        "n_test_new_system": int(new_system.sum()),
+        "n_test_new_element": int(new_element.sum()),
+        "mae_seen_system": float(err[~new_system].mean()) if (~new_system).any() else None,
+        "mae_new_system": float(err[new_system].mean()) if new_system.any() else None,
+    }
 
 
 def _write_outputs(out_dir: Path, est: Any, test_data: Any, y_te: np.ndarray, pred: np.ndarray, metrics: dict, label: str, save_model: bool) -> None:
