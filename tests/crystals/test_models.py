@@ -195,3 +195,36 @@ def test_bad_model_settings_are_named():
         GraphPotential(cutoff=-1.0)
     with pytest.raises(matnn.DataError, match="n_targets"):
         CGCNN().adapt(np.zeros((4, 2)))
+
+
+def test_batchnorm_recalibration_matches_the_statistics_of_the_training_set(crystals):
+    """With one batch covering the data, recalibrated eval-mode outputs equal train-mode outputs.
+
+    In train mode BatchNorm normalises with the statistics of the batch itself; after recalibration
+    with that same single batch the running statistics are exactly those (up to the unbiased vs
+    biased variance, a relative 1/n_edges), whatever stale statistics the model held before.
+    """
+    from matnn.workflows.crystals._common import recalibrate_batchnorm
+
+    matnn.set_seed(0)
+    model = SMALL["cgcnn"]()
+    store = build_store(crystals, model.graph_spec, verbose=False)
+    ds = CrystalGraphDataset(store, "y")
+    x, _ = collate_graphs([ds[k] for k in range(len(ds))])
+    for m in model.modules():  # stale statistics, far from the data's
+        if isinstance(m, torch.nn.BatchNorm1d):
+            m.running_mean.fill_(3.0)
+            m.running_var.fill_(0.01)
+    model.train()
+    with torch.no_grad():
+        batch_stats = model(x).numpy().reshape(-1)
+    model.eval()
+    with torch.no_grad():
+        stale = model(x).numpy().reshape(-1)
+    assert recalibrate_batchnorm(model, ds, batch_size=len(ds)) is True
+    assert not model.training
+    with torch.no_grad():
+        recalibrated = model(x).numpy().reshape(-1)
+    assert np.abs(stale - batch_stats).max() > 0.2  # the stale statistics do matter
+    np.testing.assert_allclose(recalibrated, batch_stats, rtol=0.0, atol=2e-2 * np.abs(batch_stats).max())
+    assert recalibrate_batchnorm(SMALL["megnet"](), ds) is False  # no BatchNorm: nothing to do

@@ -13,7 +13,8 @@ import torch
 from matnn.core.callbacks import Callback
 from matnn.core.exceptions import ConfigError
 
-__all__ = ["holdout_split", "group_holdout_split", "hardware", "EpochTimer", "TimeLimit", "TimeLimitReached", "predict_dataset"]
+__all__ = ["holdout_split", "group_holdout_split", "hardware", "EpochTimer", "TimeLimit", "TimeLimitReached", "predict_dataset",
+           "recalibrate_batchnorm", "train_val_split"]
 
 
 def holdout_split(n: int, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -25,6 +26,19 @@ def holdout_split(n: int, test_fraction: float, seed: int) -> tuple[np.ndarray, 
     if n_test < 1 or n_test >= n:
         raise ConfigError(f"A test fraction of {test_fraction} of {n} structures leaves no training or no test data.")
     return np.sort(perm[n_test:]), np.sort(perm[:n_test])
+
+
+def train_val_split(pool: np.ndarray, val_fraction: float, seed: int, *,
+                    max_train: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded split of the positions ``pool`` (what the test set left) into sorted (train, val) positions.
+
+    The validation part, ``round(len(pool)·val_fraction)`` items (at least one), only picks the best
+    epoch; ``max_train`` subsamples the rest. ``seed + 1`` keeps it independent of the test split.
+    """
+    pool = np.random.default_rng(seed + 1).permutation(np.asarray(pool))
+    n_val = max(1, int(round(len(pool) * val_fraction)))
+    train_pos = pool[n_val:] if max_train is None else pool[n_val:][:max_train]
+    return np.sort(train_pos), np.sort(pool[:n_val])
 
 
 def group_holdout_split(groups: list[str], test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -127,3 +141,27 @@ def predict_dataset(model: Any, dataset: Any, *, batch_size: int = 256, device: 
     from matnn.data.crystals.batch import collate_graphs
 
     return np.asarray(model.predict(dataset, batch_size=batch_size, collate_fn=collate_graphs, device=device))
+
+
+def recalibrate_batchnorm(model: torch.nn.Module, dataset: Any, *, batch_size: int = 64, device: Any = None) -> bool:
+    """Re-estimate every BatchNorm layer's running mean and variance in one pass over ``dataset``.
+
+    During training the running statistics are an exponential average over the last ~10 batches,
+    so they drift from batch to batch even when the weights hardly change: on the 150-epoch CGCNN
+    run the validation MAE jumped between 0.054 and 0.111 eV/atom over the last 30 epochs at a
+    learning rate of 2e-5.  An equal-weight average over all training batches ("precise BN", the
+    same as :func:`torch.optim.swa_utils.update_bn`, which does the work here) removes that noise.
+    Use the training batch size, so the statistics match those the weights were trained with.
+    Weights are untouched; returns False (and does nothing) when the model has no BatchNorm.
+    """
+    from torch.optim.swa_utils import update_bn
+    from torch.utils.data import DataLoader
+
+    from matnn.data.crystals.batch import collate_graphs
+
+    if not any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in model.modules()):
+        return False
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=collate_graphs)
+    update_bn(loader, model, device=torch.device(device) if device is not None else None)
+    model.eval()
+    return True

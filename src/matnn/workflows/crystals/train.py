@@ -122,7 +122,10 @@ def train_property_model(
     -------
     PropertyRun
         ``metrics`` keys: ``mae``, ``rmse``, ``r2``, ``n_test`` (test set, target units),
-        ``val_mae``, ``train_mae``, ``n_train``, ``n_val``, ``epochs``, ``best_epoch``,
+        ``val_mae`` (best epoch, as seen during training), ``val_mae_final`` (the returned model, after
+        :func:`~matnn.workflows.crystals._common.recalibrate_batchnorm` re-estimated the BatchNorm
+        statistics on the training structures), ``batchnorm_recalibrated``, ``train_mae``, ``n_train``,
+        ``n_val``, ``epochs``, ``best_epoch``,
         ``epoch_time_s`` (median), ``epochs_time_s`` (sum over all epochs, across resumed chunks),
         ``train_time_s`` (this call's ``fit``), ``graph_time_s``, ``graphs_per_s`` (building, when not
         cached), ``n_params``, ``model``, ``target``, ``device``, ``hardware``, ``status``
@@ -136,7 +139,8 @@ def train_property_model(
     from matnn.core.schedules import CosineDecay
     from matnn.optimizers import AdamW
     from matnn.utils.io import ensure_dir, write_metrics
-    from matnn.workflows.crystals._common import EpochTimer, TimeLimit, TimeLimitReached, hardware, holdout_split, predict_dataset
+    from matnn.workflows.crystals._common import (EpochTimer, TimeLimit, TimeLimitReached, hardware, holdout_split,
+                                                  predict_dataset, recalibrate_batchnorm, train_val_split)
 
     if str(model).lower() not in MODELS:
         raise unknown_name("crystal model", model, MODELS)
@@ -174,13 +178,7 @@ def train_property_model(
     else:
         pool, test_pos = holdout_split(len(full), test_fraction, seed)
         test_set = full.subset(test_pos)
-    rng = np.random.default_rng(seed + 1)
-    pool = rng.permutation(pool)
-    n_val = max(1, int(round(len(pool) * val_fraction)))
-    val_pos, train_pos = np.sort(pool[:n_val]), pool[n_val:]
-    if max_train is not None and len(train_pos) > max_train:
-        train_pos = train_pos[:max_train]
-    train_pos = np.sort(train_pos)
+    train_pos, val_pos = train_val_split(pool, val_fraction, seed, max_train=max_train)
     train_set, val_set = full.subset(train_pos), full.subset(val_pos)
 
     # ---------------------------------------------------------------- train
@@ -214,6 +212,9 @@ def train_property_model(
             print(f"Stopped before epoch {stop.epoch + 1}/{epochs} ({stop}); run the same command again to resume.")
         return PropertyRun(metrics=partial, model=net)
     train_time = time.perf_counter() - t1
+    t2 = time.perf_counter()
+    recalibrated = recalibrate_batchnorm(net, train_set, batch_size=batch_size, device=dev)
+    recalibration_time = time.perf_counter() - t2
 
     # ---------------------------------------------------------------- analyse
     y_pred = predict_dataset(net, test_set, device=dev).reshape(-1)
@@ -224,6 +225,9 @@ def train_property_model(
     train_eval = predict_dataset(net, train_set, device=dev).reshape(-1)
     metrics.update({
         "val_mae": float(np.nanmin(val_curve)) if val_curve else float("nan"),
+        "val_mae_final": float(np.abs(predict_dataset(net, val_set, device=dev).reshape(-1) - val_set.y.reshape(-1)).mean()),
+        "batchnorm_recalibrated": recalibrated,
+        "batchnorm_recalibration_s": recalibration_time,
         "train_mae": float(np.abs(train_eval - train_set.y.reshape(-1)).mean()),
         "n_train": len(train_set),
         "n_val": len(val_set),
