@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import functools
+
 import numpy as np
 import pytest
 import torch
@@ -10,13 +13,24 @@ import matnn
 from matnn.data.crystals import Crystal, build_graph
 from matnn.data.crystals.batch import batch_graphs, collate_graphs
 from matnn.data.crystals.dataset import CrystalGraphDataset, build_store
-from matnn.models.graph import CGCNN, GraphPotential, MEGNet
+from matnn.models.graph import CGCNN, GraphPotential, MACEPotential, MEGNet
+from matnn.models.graph.mace import mace_available
+
+@functools.cache
+def _small_mace() -> MACEPotential:
+    # Building MACE's e3nn code takes ~6 s; tests get copies of one instance (weights random anyway).
+    return MACEPotential([3, 8, 14, 26, 29, 79], channels=8, correlation=2, cutoff=4.0, n_bessel=6)
+
 
 SMALL = {
     "cgcnn": lambda: CGCNN(atom_dim=16, n_conv=2, hidden_dim=16, cutoff=5.0, max_neighbors=8, n_gaussians=20),
     "megnet": lambda: MEGNet(embed_dim=8, dim=16, hidden=16, n_blocks=2, cutoff=5.0, max_neighbors=8, n_gaussians=20),
     "potential": lambda: GraphPotential(dim=16, n_interactions=2, cutoff=4.0, n_rbf=12),
+    "mace": lambda: copy.deepcopy(_small_mace()),
 }
+# The potentials: matnn's SchNet-style network, and MACE (mace-torch) where it is installed.
+needs_mace = pytest.mark.skipif(not mace_available(), reason="mace-torch is not installed")
+POTENTIALS = ["potential", pytest.param("mace", marks=needs_mace)]
 
 
 def _predict(model, crystals):
@@ -43,7 +57,7 @@ def _transformed(c: Crystal, rot=None, shift=None, perm=None, reps=None) -> Crys
     return Crystal(numbers, pos, cell)
 
 
-@pytest.mark.parametrize("name", ["cgcnn", "megnet", "potential"])
+@pytest.mark.parametrize("name", ["cgcnn", "megnet", *POTENTIALS])
 def test_invariant_to_rotation_translation_permutation(name, rng, make_crystal, random_rotation):
     torch.manual_seed(0)
     model = SMALL[name]()
@@ -74,17 +88,18 @@ def test_property_models_are_intensive(name, rng, make_crystal):
     np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
 
 
-def test_potential_energy_is_extensive(rng, make_crystal):
+@pytest.mark.parametrize("name", POTENTIALS)
+def test_potential_energy_is_extensive(name, rng, make_crystal):
     torch.manual_seed(0)
-    model = SMALL["potential"]()
+    model = SMALL[name]()
     c = make_crystal(rng, n_atoms=3)
     e1, e2 = _predict(model, [c, _transformed(c, reps=(1, 2, 2))])
     np.testing.assert_allclose(e2, 4 * e1, rtol=1e-4)
 
 
-def _double_potential(rng, make_crystal):
+def _double_potential(name, rng, make_crystal):
     torch.manual_seed(1)
-    model = SMALL["potential"]().double()
+    model = SMALL[name]().double()
     model.adapt([np.array([29, 79])], [-3.0])
     model.energy_scale_.fill_(1.0)  # untrained weights give tiny atomic energies; make forces O(0.1 eV/Å)
     c = make_crystal(rng, n_atoms=4, elements=(29, 79), a=3.6)
@@ -96,8 +111,9 @@ def _energy(model, c: Crystal) -> float:
     return float(model.energy_forces(x)["energy"][0])
 
 
-def test_forces_are_minus_the_finite_difference_gradient(rng, make_crystal):
-    model, c = _double_potential(rng, make_crystal)
+@pytest.mark.parametrize("name", POTENTIALS)
+def test_forces_are_minus_the_finite_difference_gradient(name, rng, make_crystal):
+    model, c = _double_potential(name, rng, make_crystal)
     x = batch_graphs([build_graph(c, model.graph_spec)], dtype=torch.float64)
     forces = model.energy_forces(x)["forces"].numpy()
     assert np.abs(forces).max() > 1e-3  # not trivially zero
@@ -111,8 +127,9 @@ def test_forces_are_minus_the_finite_difference_gradient(rng, make_crystal):
         np.testing.assert_allclose(forces[atom, axis], fd, rtol=1e-5, atol=1e-8)
 
 
-def test_stress_is_the_strain_derivative_over_volume(rng, make_crystal):
-    model, c = _double_potential(rng, make_crystal)
+@pytest.mark.parametrize("name", POTENTIALS)
+def test_stress_is_the_strain_derivative_over_volume(name, rng, make_crystal):
+    model, c = _double_potential(name, rng, make_crystal)
     x = batch_graphs([build_graph(c, model.graph_spec)], dtype=torch.float64)
     stress = model.energy_forces(x, stress=True)["stress"][0].numpy()
     h = 1e-6
@@ -151,16 +168,21 @@ def test_tiny_cgcnn_overfits_a_handful_of_structures(crystals):
     assert end < 0.05 * start and end < 0.05, (start, end)
 
 
-def test_tiny_potential_fits_energies_and_forces():
+@pytest.mark.parametrize("name", POTENTIALS)
+def test_tiny_potential_fits_energies_and_forces(name):
     from matnn.data.crystals.emt import generate_emt_dataset
     from matnn.workflows.crystals.potential import evaluate_potential
 
     matnn.set_seed(0)
     data = generate_emt_dataset("CuAu", n_rattled=4, n_strained=0, n_vacancy=0, n_md_runs=0, supercell=1, verbose=False)
-    model = GraphPotential(dim=16, n_interactions=2, cutoff=4.0, n_rbf=12, force_weight=1.0)
+    if name == "mace":
+        model = MACEPotential(["Cu", "Au"], channels=8, correlation=2, cutoff=4.0, n_bessel=6, force_weight=1.0)
+    else:
+        model = GraphPotential(dim=16, n_interactions=2, cutoff=4.0, n_rbf=12, force_weight=1.0)
     store = build_store(data, model.graph_spec, verbose=False)
     ds = CrystalGraphDataset(store, potential=True)
-    model.adapt([store.graph(k).numbers for k in range(len(store))], store.energy)
+    model.adapt([store.graph(k).numbers for k in range(len(store))], store.energy,
+                forces=[store.graph(k).forces for k in range(len(store))])
     before = evaluate_potential(model, ds)
     model.compile(optimizer=matnn.optimizers.Adam(learning_rate=5e-3))
     hist = model.fit(ds, batch_size=4, epochs=150, collate_fn=collate_graphs, verbose=0)
@@ -173,11 +195,11 @@ def test_tiny_potential_fits_energies_and_forces():
     assert f_after < 0.2 * f_before and e_after < 0.25 * e_before, (f_before, f_after, e_before, e_after)
 
 
-@pytest.mark.parametrize("name", ["cgcnn", "megnet", "potential"])
+@pytest.mark.parametrize("name", ["cgcnn", "megnet", *POTENTIALS])
 def test_save_and_load_round_trip(name, tmp_path, crystals):
     torch.manual_seed(0)
     model = SMALL[name]()
-    if name != "potential":
+    if name in ("cgcnn", "megnet"):
         model.adapt(np.array([[1.0], [3.0]]))
     assert type(model).from_config(model.get_config()).get_config() == model.get_config()
     before = _predict(model, crystals)
@@ -228,3 +250,21 @@ def test_batchnorm_recalibration_matches_the_statistics_of_the_training_set(crys
     assert np.abs(stale - batch_stats).max() > 0.2  # the stale statistics do matter
     np.testing.assert_allclose(recalibrated, batch_stats, rtol=0.0, atol=2e-2 * np.abs(batch_stats).max())
     assert recalibrate_batchnorm(SMALL["megnet"](), ds) is False  # no BatchNorm: nothing to do
+
+
+@needs_mace
+def test_mace_names_elements_it_was_not_built_for(make_crystal, rng):
+    model = SMALL["mace"]()
+    c = make_crystal(rng, n_atoms=3, elements=(47,))  # Ag: not among the model's elements
+    with pytest.raises(matnn.ConfigError, match=r"\[47\]"):
+        _predict(model, [c])
+    with pytest.raises(matnn.ConfigError, match="unknown element"):
+        MACEPotential(["Cu", "Xx"])
+
+
+@needs_mace
+def test_building_mace_leaves_safe_loading_on():
+    import os
+
+    SMALL["mace"]()
+    assert "TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD" not in os.environ  # mace sets it on import; we restore it

@@ -1,7 +1,7 @@
 """``matnn crystals ...`` commands (Python API: :mod:`matnn.workflows.crystals`).
 
 * ``matnn crystals train --data FILE [--test FILE] --target NAME --model {cgcnn,megnet} [--epochs N] [--max-train N] --out DIR``
-* ``matnn crystals potential --system CuAu [--data FILE] [--epochs N] [--md-steps N] --out DIR``
+* ``matnn crystals potential --system CuAu [--model {schnet,mace}] [--data FILE] [--epochs N] [--md-steps N] --out DIR``
 * ``matnn crystals graphs --data FILE [--cutoff 8] [--max-neighbors 12] --out DIR`` (build and cache graphs, report speed)
 """
 
@@ -45,10 +45,10 @@ def _potential(args: argparse.Namespace) -> dict:
         args.system, data=args.data, n_structures=args.n_structures, epochs=args.epochs, batch_size=args.batch_size,
         learning_rate=args.learning_rate, force_weight=args.force_weight, stress_weight=args.stress_weight,
         md_steps=args.md_steps, md_timestep_fs=args.md_timestep_fs, md_temperature_K=args.md_temperature,
-        seed=args.seed, out=args.out, device=args.device, verbose=not args.quiet,
+        model=args.model, seed=args.seed, out=args.out, device=args.device, verbose=not args.quiet,
     )
     if not args.quiet:
-        _print(run.metrics, ("system", "energy_mae_mev_atom", "force_mae_mev_A", "md_drift_mev_atom_ps",
+        _print(run.metrics, ("model", "system", "energy_mae_mev_atom", "force_mae_mev_A", "md_drift_mev_atom_ps",
                              "md_drift_emt_mev_atom_ps", "n_test"))
         print(f"wrote {Path(args.out) / 'metrics.json'}, parity_energy.png, parity_forces.png, md_energy.png, model.matnn")
     return run.metrics
@@ -92,6 +92,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     g.add_argument("--data", type=Path, default=None, help="use labelled structures from this file (.extxyz/.traj/.jsonl with energy and forces) instead of generating EMT data")
     g.add_argument("--n-structures", type=positive_int, default=360, help="EMT configurations to generate (default 360)")
     g = p.add_argument_group("model and training")
+    g.add_argument("--model", choices=("schnet", "mace"), default="schnet",
+                   help="schnet: matnn's SchNet-style network (default); mace: a MACE network from mace-torch, trained from scratch")
     g.add_argument("--epochs", type=positive_int, default=120, help="training epochs (default 120)")
     g.add_argument("--batch-size", type=positive_int, default=8, help="structures per batch (default 8)")
     g.add_argument("--learning-rate", type=positive_float, default=2e-3, help="peak Adam learning rate (default 2e-3)")

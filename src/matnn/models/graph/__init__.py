@@ -1,4 +1,5 @@
-"""Graph neural networks for crystals: CGCNN, a MEGNet-style network and a message-passing potential.
+"""Graph neural networks for crystals: CGCNN, a MEGNet-style network and message-passing potentials
+(SchNet-style, or MACE when ``mace-torch`` is installed).
 
 Plain-PyTorch scatter operations (:mod:`matnn.models.graph.scatter`) do the message passing; the
 models are :class:`matnn.Model` subclasses that ``fit``/``evaluate``/``save``/``load`` like any other
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from matnn.models.graph.cgcnn import CGCNN
 from matnn.models.graph.megnet import MEGNet, Set2Set
-from matnn.models.graph.potential import GraphPotential
+from matnn.models.graph.mace import MACEPotential
+from matnn.models.graph.potential import GraphPotential, InteratomicPotential
 
-__all__ = ["CGCNN", "MEGNet", "Set2Set", "GraphPotential"]
+__all__ = ["CGCNN", "MEGNet", "Set2Set", "GraphPotential", "InteratomicPotential", "MACEPotential"]

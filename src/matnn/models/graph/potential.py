@@ -19,77 +19,39 @@ from matnn.models.graph.layers import CosineCutoff, GaussianExpansion, SchNetInt
 from matnn.models.graph.scatter import scatter_sum
 from matnn.models.model import Model
 
-__all__ = ["GraphPotential"]
+__all__ = ["InteratomicPotential", "GraphPotential"]
 
 
-@register_serializable("matnn>GraphPotential")
-class GraphPotential(Model):
-    """SchNet-style potential: ``E = Σ_i [ε(Z_i) + s · NN(h_i)]``, ``F = -∂E/∂r``, ``σ = (1/V) ∂E/∂ε``.
+class InteratomicPotential(Model):
+    """What every learned potential shares: ``E = Σ_i [ε(Z_i) + s · a_i]``, ``F = -∂E/∂r``, ``σ = (1/V) ∂E/∂ε``.
 
-    Every atom starts from an element embedding; ``n_interactions`` continuous-filter convolutions
-    (:class:`~matnn.models.graph.layers.SchNetInteraction`) pass messages along all edges within
-    ``cutoff``, damped smoothly to zero there; a small network maps each atom to an energy.  The
-    element reference energies ``ε(Z)`` (buffer ``atom_ref_``) and the scale ``s`` (buffer
-    ``energy_scale_``) come from a least-squares fit of total energy on composition
-    (:meth:`adapt`), so the network learns only what composition does not explain.
-
-    Forces are minus the gradient of the energy with respect to positions, and the stress the
-    derivative with respect to a homogeneous strain of cell and positions, both by autograd: forces
-    are exactly conservative, which is what keeps an MD run's energy constant.  Training
-    (:meth:`compute_loss`) fits energies per atom and forces together (and stress when
-    ``stress_weight > 0``); it differentiates the forces again (double backward).
+    A subclass supplies the network's atomic outputs ``a_i`` (:meth:`atomic_outputs`, dimensionless);
+    this class adds the element reference energies ``ε(Z)`` (buffer ``atom_ref_``) and the scale ``s``
+    (buffer ``energy_scale_``), both fitted by :meth:`adapt`, so the network learns only what
+    composition does not explain. Forces and stress come from autograd through the positions and a
+    homogeneous strain; :meth:`compute_loss` fits energy per atom, forces and (optionally) stress.
 
     Parameters
     ----------
-    dim : int, default=64
-        Width of the atom vectors.
-    n_interactions : int, default=3
-    cutoff : float, default=5.0
-        Neighbour radius in Å (all neighbours are used: no cap, to keep E smooth).
-    n_rbf : int, default=32
-        Gaussians expanding distances over [0, cutoff].
-    energy_weight, force_weight, stress_weight : float, default=1.0, 10.0, 0.0
+    cutoff : float
+        Neighbour radius in Å; all neighbours inside it are used (no cap, to keep E smooth).
+    energy_weight, force_weight, stress_weight : float
         Loss = ``energy_weight``·MSE(E/N) [eV²/atom²] + ``force_weight``·MSE(F) [eV²/Å²]
         + ``stress_weight``·MSE(σ) [eV²/Å⁶].
-
-    Input: :class:`~matnn.data.crystals.batch.GraphBatch` built with :attr:`graph_spec`.
-    Output of ``forward``/``predict``: total energy per structure, eV, shape (n_graphs, 1).
-    :meth:`energy_forces` also returns forces (n_atoms, 3) eV/Å and stress (n_graphs, 3, 3) eV/Å³.
-
-    References
-    ----------
-    K. T. Schütt et al., "SchNet – A deep learning architecture for molecules and materials",
-    J. Chem. Phys. 148, 241722 (2018).
     """
 
     inference_requires_grad = True
 
-    def __init__(
-        self,
-        *,
-        dim: int = 64,
-        n_interactions: int = 3,
-        cutoff: float = 5.0,
-        n_rbf: int = 32,
-        energy_weight: float = 1.0,
-        force_weight: float = 10.0,
-        stress_weight: float = 0.0,
-    ) -> None:
+    def __init__(self, *, cutoff: float, energy_weight: float = 1.0, force_weight: float = 10.0, stress_weight: float = 0.0) -> None:
         super().__init__()
-        for name, value in (("dim", dim), ("n_interactions", n_interactions), ("n_rbf", n_rbf)):
-            _positive_int("GraphPotential", name, value)
+        name = type(self).__name__
         if not (isinstance(cutoff, (int, float)) and cutoff > 0):
-            raise ConfigError(f"The 'cutoff' parameter of GraphPotential must be a float in (0, inf) Å. Got {cutoff!r} instead.")
-        for name, value in (("energy_weight", energy_weight), ("force_weight", force_weight), ("stress_weight", stress_weight)):
+            raise ConfigError(f"The 'cutoff' parameter of {name} must be a float in (0, inf) Å. Got {cutoff!r} instead.")
+        for key, value in (("energy_weight", energy_weight), ("force_weight", force_weight), ("stress_weight", stress_weight)):
             if not (isinstance(value, (int, float)) and value >= 0):
-                raise ConfigError(f"The '{name}' parameter of GraphPotential must be a number >= 0. Got {value!r} instead.")
-        self.dim, self.n_interactions, self.cutoff, self.n_rbf = dim, n_interactions, float(cutoff), n_rbf
+                raise ConfigError(f"The '{key}' parameter of {name} must be a number >= 0. Got {value!r} instead.")
+        self.cutoff = float(cutoff)
         self.energy_weight, self.force_weight, self.stress_weight = energy_weight, force_weight, stress_weight
-        self.embedding = nn.Embedding(101, dim)
-        self.rbf = GaussianExpansion(0.0, cutoff, n_rbf)
-        self.fcut = CosineCutoff(cutoff)
-        self.interactions = nn.ModuleList([SchNetInteraction(dim, n_rbf) for _ in range(n_interactions)])
-        self.atom_energy = nn.Sequential(nn.Linear(dim, dim // 2), ShiftedSoftplus(), nn.Linear(dim // 2, 1))
         self.register_buffer("atom_ref_", torch.zeros(101))
         self.register_buffer("energy_scale_", torch.ones(()))
 
@@ -97,16 +59,12 @@ class GraphPotential(Model):
     def graph_spec(self) -> GraphSpec:
         return GraphSpec(cutoff=self.cutoff, max_neighbors=None)
 
-    # ------------------------------------------------------------------ energy, forces, stress
+    def atomic_outputs(self, x: GraphBatch, positions: torch.Tensor, cell: torch.Tensor) -> torch.Tensor:
+        """The network's output per atom, shape (n_atoms,), differentiable in ``positions`` and ``cell``."""
+        raise NotImplementedError
+
     def _energy(self, x: GraphBatch, positions: torch.Tensor, cell: torch.Tensor) -> torch.Tensor:
-        vec = x.edge_vectors(positions, cell)
-        # sqrt has an infinite slope at 0; edges are never of zero length, the clamp guards padding.
-        d = vec.pow(2).sum(-1).clamp_min(1e-12).sqrt()
-        rbf, fc = self.rbf(d), self.fcut(d)
-        h = self.embedding(x.numbers)
-        for block in self.interactions:
-            h = block(h, rbf, fc, x.edge_index)
-        e_atom = self.atom_energy(h).squeeze(-1) * self.energy_scale_ + self.atom_ref_[x.numbers]
+        e_atom = self.atomic_outputs(x, positions, cell) * self.energy_scale_ + self.atom_ref_[x.numbers]
         return scatter_sum(e_atom, x.batch, x.n_graphs)
 
     def _prepare(self, x: GraphBatch, with_stress: bool) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
@@ -155,7 +113,7 @@ class GraphPotential(Model):
     def compute_loss(self, x: GraphBatch, y: Any, y_pred: torch.Tensor, sample_weight: torch.Tensor | None = None) -> torch.Tensor:
         """Weighted MSE of energy per atom, forces and (optionally) stress (see class docstring)."""
         if not isinstance(y, dict) or "energy" not in y or "forces" not in y:
-            raise DataError("GraphPotential needs targets y = {'energy': (n_graphs,), 'forces': (n_atoms, 3)[, 'stress']}.")
+            raise DataError(f"{type(self).__name__} needs targets y = {{'energy': (n_graphs,), 'forces': (n_atoms, 3)[, 'stress']}}.")
         leaf, strain = getattr(x, "grad_inputs", (None, None))
         if leaf is None:
             raise DataError("compute_loss() needs the batch that forward() was just called on, with gradients enabled.")
@@ -178,7 +136,8 @@ class GraphPotential(Model):
             loss = loss + self.stress_weight * (s_err * w_graph if w_graph is not None else s_err).mean()
         return loss
 
-    def adapt(self, numbers: Sequence[np.ndarray], energies: Sequence[float]) -> GraphPotential:
+    def adapt(self, numbers: Sequence[np.ndarray], energies: Sequence[float],
+              forces: Sequence[np.ndarray] | None = None) -> InteratomicPotential:
         """Fit reference energies per element and the energy scale from training data.
 
         Parameters
@@ -187,6 +146,8 @@ class GraphPotential(Model):
             Atomic numbers of each training structure.
         energies : array of shape (n_structures,)
             Total energies in eV.
+        forces : list of arrays of shape (n_atoms, 3), optional
+            Forces in eV/Å; used by subclasses that scale by them (:class:`MACEPotential`).
 
         ``atom_ref_[Z]`` solves the least-squares problem ``E ≈ Σ_Z count_Z · ε_Z`` (ridge 1e-8 for
         elements whose counts are collinear); ``energy_scale_`` is the std of the residual per atom
@@ -205,6 +166,71 @@ class GraphPotential(Model):
         self.atom_ref_.copy_(torch.as_tensor(ref_full, dtype=self.atom_ref_.dtype))
         self.energy_scale_.fill_(float(max(resid.std(), 0.01)))
         return self
+
+
+@register_serializable("matnn>GraphPotential")
+class GraphPotential(InteratomicPotential):
+    """SchNet-style potential: ``E = Σ_i [ε(Z_i) + s · NN(h_i)]``, ``F = -∂E/∂r``, ``σ = (1/V) ∂E/∂ε``.
+
+    Every atom starts from an element embedding; ``n_interactions`` continuous-filter convolutions
+    (:class:`~matnn.models.graph.layers.SchNetInteraction`) pass messages along all edges within
+    ``cutoff``, damped smoothly to zero there; a small network maps each atom to its output
+    ``NN(h_i)``. References, scale, forces, stress and the loss are
+    :class:`InteratomicPotential`'s: forces are exactly conservative, which is what keeps an MD
+    run's energy constant, and training differentiates the forces again (double backward).
+
+    Parameters
+    ----------
+    dim : int, default=64
+        Width of the atom vectors.
+    n_interactions : int, default=3
+    cutoff : float, default=5.0
+        Neighbour radius in Å (all neighbours are used: no cap, to keep E smooth).
+    n_rbf : int, default=32
+        Gaussians expanding distances over [0, cutoff].
+    energy_weight, force_weight, stress_weight : float, default=1.0, 10.0, 0.0
+        See :class:`InteratomicPotential`.
+
+    Input: :class:`~matnn.data.crystals.batch.GraphBatch` built with :attr:`graph_spec`.
+    Output of ``forward``/``predict``: total energy per structure, eV, shape (n_graphs, 1).
+    :meth:`energy_forces` also returns forces (n_atoms, 3) eV/Å and stress (n_graphs, 3, 3) eV/Å³.
+
+    References
+    ----------
+    K. T. Schütt et al., "SchNet – A deep learning architecture for molecules and materials",
+    J. Chem. Phys. 148, 241722 (2018).
+    """
+
+    def __init__(
+        self,
+        *,
+        dim: int = 64,
+        n_interactions: int = 3,
+        cutoff: float = 5.0,
+        n_rbf: int = 32,
+        energy_weight: float = 1.0,
+        force_weight: float = 10.0,
+        stress_weight: float = 0.0,
+    ) -> None:
+        super().__init__(cutoff=cutoff, energy_weight=energy_weight, force_weight=force_weight, stress_weight=stress_weight)
+        for name, value in (("dim", dim), ("n_interactions", n_interactions), ("n_rbf", n_rbf)):
+            _positive_int("GraphPotential", name, value)
+        self.dim, self.n_interactions, self.n_rbf = dim, n_interactions, n_rbf
+        self.embedding = nn.Embedding(101, dim)
+        self.rbf = GaussianExpansion(0.0, cutoff, n_rbf)
+        self.fcut = CosineCutoff(cutoff)
+        self.interactions = nn.ModuleList([SchNetInteraction(dim, n_rbf) for _ in range(n_interactions)])
+        self.atom_energy = nn.Sequential(nn.Linear(dim, dim // 2), ShiftedSoftplus(), nn.Linear(dim // 2, 1))
+
+    def atomic_outputs(self, x: GraphBatch, positions: torch.Tensor, cell: torch.Tensor) -> torch.Tensor:
+        vec = x.edge_vectors(positions, cell)
+        # sqrt has an infinite slope at 0; edges are never of zero length, the clamp guards padding.
+        d = vec.pow(2).sum(-1).clamp_min(1e-12).sqrt()
+        rbf, fc = self.rbf(d), self.fcut(d)
+        h = self.embedding(x.numbers)
+        for block in self.interactions:
+            h = block(h, rbf, fc, x.edge_index)
+        return self.atom_energy(h).squeeze(-1)
 
     def get_config(self) -> dict[str, Any]:
         return {

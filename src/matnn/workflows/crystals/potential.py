@@ -1,4 +1,4 @@
-"""Fit an interatomic potential from scratch and check it: EMT data → GraphPotential → MD energy drift.
+"""Fit an interatomic potential from scratch and check it: EMT data → GraphPotential or MACE → MD energy drift.
 
 prepare (generate EMT-labelled rattled/strained/vacancy/MD configurations of an alloy, or read
 a user's file with energies and forces) → split (whole MD runs stay on one side) → train on
@@ -11,13 +11,14 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from matnn.core.exceptions import ConfigError, DataError
+from matnn.core.exceptions import ConfigError, DataError, unknown_name
 
-__all__ = ["train_potential", "PotentialRun", "evaluate_potential", "md_energy_drift"]
+__all__ = ["train_potential", "build_potential", "POTENTIAL_MODELS", "PotentialRun", "evaluate_potential", "md_energy_drift"]
 
 
 @dataclass
@@ -112,6 +113,29 @@ def md_energy_drift(
     }
 
 
+POTENTIAL_MODELS = ("schnet", "mace")
+
+
+def build_potential(name: str, crystals: Sequence[Any], store: Any, train_indices: np.ndarray, **kwargs: Any) -> Any:
+    """A fresh potential for these data: ``'schnet'`` → GraphPotential, ``'mace'`` → MACEPotential.
+
+    MACE needs the elements up front (all those in ``crystals``) and a typical neighbour count:
+    the mean edges per atom of the training graphs in ``store`` (built with the model's cutoff).
+    """
+    from matnn.models.graph import GraphPotential, MACEPotential
+
+    key = str(name).lower()
+    if key not in POTENTIAL_MODELS:
+        raise unknown_name("potential model", name, POTENTIAL_MODELS)
+    if key == "schnet":
+        return GraphPotential(**kwargs)
+    graphs = [store.graph(int(k)) for k in train_indices]
+    per_atom = sum(g.edge_index.shape[1] for g in graphs) / max(1, sum(len(g.numbers) for g in graphs))
+    kwargs.setdefault("avg_num_neighbors", max(1.0, float(per_atom)))
+    elements = sorted({int(z) for c in crystals for z in c.numbers})
+    return MACEPotential(elements, **kwargs)
+
+
 def train_potential(
     system: str = "CuAu",
     *,
@@ -129,13 +153,14 @@ def train_potential(
     md_timestep_fs: float = 2.0,
     md_temperature_K: float = 300.0,
     md_supercell: int = 3,
+    model: str = "schnet",
     seed: int = 0,
     out: str | os.PathLike | None = None,
     device: Any = None,
     verbose: bool = True,
     model_kwargs: dict[str, Any] | None = None,
 ) -> PotentialRun:
-    """Generate EMT data for ``system``, fit a :class:`~matnn.models.graph.GraphPotential`, test it, run MD.
+    """Generate EMT data for ``system``, fit a potential (SchNet-style or MACE), test it, run MD.
 
     Parameters
     ----------
@@ -161,6 +186,12 @@ def train_potential(
     md_steps, md_timestep_fs, md_temperature_K, md_supercell
         The NVE drift check: a fresh random alloy of ``md_supercell``³ conventional cells
         (3 → 108 atoms) at that temperature, with the learned potential and (for reference) EMT.
+    model : {'schnet', 'mace'}, default='schnet'
+        :class:`~matnn.models.graph.GraphPotential` (matnn's SchNet-style network) or
+        :class:`~matnn.models.graph.MACEPotential` (needs ``mace-torch``; built for the elements of
+        the data, its message normalisation set to the mean neighbours per atom of the training graphs).
+    model_kwargs : dict, optional
+        Passed to the model's constructor (e.g. ``dim``, ``cutoff``; for MACE ``channels``, ``max_L``).
     seed : int
     out : path, optional
         ``metrics.json``, ``model.matnn``, ``data.jsonl.gz``, ``parity_energy.png``,
@@ -185,11 +216,13 @@ def train_potential(
     from matnn.data.crystals.dataset import CrystalGraphDataset, build_store
     from matnn.data.crystals.emt import generate_emt_dataset, group_of, parse_system, random_alloy
     from matnn.data.crystals.structures import read_structures, to_ase, write_jsonl
-    from matnn.models.graph import GraphPotential
+    from matnn.data.crystals.graph import GraphSpec
     from matnn.optimizers import Adam
     from matnn.utils.io import ensure_dir, write_metrics
     from matnn.workflows.crystals._common import EpochTimer, group_holdout_split, hardware, holdout_split
 
+    if str(model).lower() not in POTENTIAL_MODELS:
+        raise unknown_name("potential model", model, POTENTIAL_MODELS)
     for name, value in (("epochs", epochs), ("batch_size", batch_size), ("n_structures", n_structures),
                         ("md_steps", md_steps), ("supercell", supercell), ("md_supercell", md_supercell)):
         if not isinstance(value, int) or value < 1:
@@ -221,8 +254,8 @@ def train_potential(
     if len(crystals) < 5:
         raise DataError(f"Only {len(crystals)} structures; a potential needs at least 5 (train/validation/test).")
     model_kwargs = dict(model_kwargs or {})
-    model = GraphPotential(stress_weight=stress_weight, force_weight=force_weight, **model_kwargs)
-    store = build_store(crystals, model.graph_spec, verbose=False)
+    spec = GraphSpec(cutoff=float(model_kwargs.get("cutoff", 5.0)), max_neighbors=None)
+    store = build_store(crystals, spec, verbose=False)
     if out_dir is not None and data is None:
         write_jsonl(out_dir / "data.jsonl.gz", crystals)
 
@@ -233,25 +266,28 @@ def train_potential(
     test_set = CrystalGraphDataset(store, indices=test_pos, potential=True)
 
     # ---------------------------------------------------------------- train
-    model.adapt([store.graph(int(k)).numbers for k in train_set.indices], store.energy[train_set.indices])
+    net = build_potential(model, crystals, store, train_set.indices, force_weight=force_weight,
+                          stress_weight=stress_weight, **model_kwargs)
+    train_graphs = [store.graph(int(k)) for k in train_set.indices]
+    net.adapt([g.numbers for g in train_graphs], store.energy[train_set.indices], forces=[g.forces for g in train_graphs])
     total = epochs * -(-len(train_set) // batch_size)
     warm = max(1, int(0.05 * total))
     schedule = CosineDecay(learning_rate * 0.01, decay_steps=max(1, total - warm), alpha=0.01,
                            warmup_target=learning_rate, warmup_steps=warm)
-    model.compile(optimizer=Adam(learning_rate=schedule))
+    net.compile(optimizer=Adam(learning_rate=schedule))
     timer = EpochTimer()
     best = EarlyStopping(monitor="val_loss", patience=epochs + 1, restore_best_weights=True)
     callbacks = [timer, best]
     if out_dir is not None:
         callbacks += [CSVLogger(out_dir / "history.csv"), BackupAndRestore(out_dir / "backup")]
     t1 = time.perf_counter()
-    history = model.fit(train_set, batch_size=batch_size, epochs=epochs, collate_fn=collate_graphs,
+    history = net.fit(train_set, batch_size=batch_size, epochs=epochs, collate_fn=collate_graphs,
                         validation_data=val_set, validation_batch_size=32, callbacks=callbacks,
                         verbose=2 if verbose else 0, device=dev)
     train_time = time.perf_counter() - t1
 
     # ---------------------------------------------------------------- analyse: held-out structures
-    res = evaluate_potential(model, test_set, device=dev)
+    res = evaluate_potential(net, test_set, device=dev)
     e_err = (res["e_pred"] - res["e_true"]) * 1000.0
     f_err = (res["f_pred"] - res["f_true"]) * 1000.0
     metrics: dict[str, Any] = {
@@ -263,7 +299,7 @@ def train_potential(
     if "s_pred" in res:
         metrics["stress_mae_mev_A3"] = float(np.abs(res["s_pred"] - res["s_true"]).mean() * 1000.0)
     # The validation part of the training data: what settings may be chosen on (never the test set).
-    val = evaluate_potential(model, val_set, device=dev)
+    val = evaluate_potential(net, val_set, device=dev)
     metrics["val_energy_mae_mev_atom"] = float(np.abs(val["e_pred"] - val["e_true"]).mean() * 1000.0)
     metrics["val_force_mae_mev_A"] = float(np.abs(val["f_pred"] - val["f_true"]).mean() * 1000.0)
 
@@ -276,7 +312,7 @@ def train_potential(
     else:
         md_atoms = to_ase(store.crystal(int(test_pos[0])))
     t2 = time.perf_counter()
-    md = md_energy_drift(md_atoms, MatnnCalculator(model), steps=md_steps, timestep_fs=md_timestep_fs,
+    md = md_energy_drift(md_atoms, MatnnCalculator(net), steps=md_steps, timestep_fs=md_timestep_fs,
                          temperature_K=md_temperature_K, seed=seed)
     md_time = time.perf_counter() - t2
     metrics.update({
@@ -299,12 +335,13 @@ def train_potential(
         final = md["final_atoms"].copy()
         final.calc = EMT()
         ref_e, ref_f = final.get_potential_energy() / len(final), final.get_forces()
-        final.calc = MatnnCalculator(model)
+        final.calc = MatnnCalculator(net)
         metrics["md_emt_energy_error_mev_atom"] = float(abs(final.get_potential_energy() / len(final) - ref_e) * 1000.0)
         metrics["md_emt_force_mae_mev_A"] = float(np.abs(final.get_forces() - ref_f).mean() * 1000.0)
 
     hist = {k: list(v) for k, v in history.history.items()}
     metrics.update({
+        "model": str(model).lower(),
         "system": "".join(elements) if elements is not None else str(data),
         "n_structures": len(crystals),
         "n_train": len(train_set),
@@ -316,7 +353,7 @@ def train_potential(
         "epoch_time_s": float(np.median(timer.times)) if timer.times else float("nan"),
         "train_time_s": train_time,
         "data_time_s": data_time,
-        "n_params": int(model.count_params()),
+        "n_params": int(net.count_params()),
         "device": str(dev),
         "hardware": hardware(dev),
         "seed": seed,
@@ -324,14 +361,14 @@ def train_potential(
     if out_dir is not None:
         from matnn.utils.plotting import plot_learning_curves, plot_parity, plt, save_figure
 
-        model.save(out_dir / "model.matnn")
+        net.save(out_dir / "model.matnn")
         plot_parity(res["e_true"], res["e_pred"], out_dir / "parity_energy.png", label="energy [eV/atom]",
                     title=f"Held-out energies: MAE {metrics['energy_mae_mev_atom']:.1f} meV/atom")
         plot_parity(res["f_true"].ravel(), res["f_pred"].ravel(), out_dir / "parity_forces.png", label="force component [eV/Å]",
                     title=f"Held-out forces: MAE {metrics['force_mae_mev_A']:.0f} meV/Å")
         if hist.get("loss"):
             plot_learning_curves({k: v for k, v in hist.items() if k in ("loss", "val_loss")}, out_dir / "learning_curves.png",
-                                 keys=["loss"], title="GraphPotential: energy + force loss")
+                                 keys=["loss"], title=f"{type(net).__name__}: energy + force loss")
         fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
         for trace, name, style in ((md, "learned potential", "-"), (md_ref, "EMT (reference)", "--")):
             if trace is None:
@@ -350,4 +387,4 @@ def train_potential(
         save_figure(fig, out_dir / "md_energy.png")
         write_metrics(out_dir, metrics)
     trace = {k: v for k, v in md.items() if isinstance(v, np.ndarray)}
-    return PotentialRun(metrics=metrics, model=model, history=hist, md_trace=trace)
+    return PotentialRun(metrics=metrics, model=net, history=hist, md_trace=trace)
