@@ -9,8 +9,10 @@ import json
 import numpy as np
 import pytest
 
+import matnn
 from matnn.cli.main import main
 from matnn.data.crystals import write_jsonl
+from matnn.models.graph.mace import mace_available
 
 
 @pytest.fixture
@@ -63,12 +65,16 @@ def test_cli_errors_are_one_line(tmp_path, structure_file, capsys):
     assert code == 2 and "Fe" in err and "Allowed elements" in err
 
 
-def test_cli_potential_end_to_end(tmp_path):
+@pytest.mark.parametrize("model", ["schnet", pytest.param("mace", marks=pytest.mark.skipif(
+    not mace_available(), reason="mace-torch is not installed"))])
+def test_cli_potential_end_to_end(tmp_path, model):
     out = tmp_path / "pot"
     code = main(["crystals", "potential", "--system", "CuAu", "--n-structures", "24", "--epochs", "2",
-                 "--md-steps", "10", "--out", str(out), "--quiet"])
+                 "--md-steps", "10", "--model", model, "--out", str(out), "--quiet"])
     assert code == 0
     m = _metrics(out)
+    assert m["model"] == model
+    assert type(matnn.load_model(out / "model.matnn")).__name__ == {"schnet": "GraphPotential", "mace": "MACEPotential"}[model]
     for key in ("energy_mae_mev_atom", "force_mae_mev_A", "md_drift_mev_atom_ps", "md_drift_emt_mev_atom_ps"):
         assert np.isfinite(m[key]), key
     for f in ("parity_energy.png", "parity_forces.png", "md_energy.png", "model.matnn", "data.jsonl.gz"):
