@@ -96,7 +96,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="schnet: matnn's SchNet-style network (default); mace: a MACE network from mace-torch, trained from scratch")
     g.add_argument("--epochs", type=positive_int, default=120, help="training epochs (default 120)")
     g.add_argument("--batch-size", type=positive_int, default=8, help="structures per batch (default 8)")
-    g.add_argument("--learning-rate", type=positive_float, default=2e-3, help="peak Adam learning rate (default 2e-3)")
+    g.add_argument("--learning-rate", type=positive_float, default=None, help="peak Adam learning rate (default 2e-3 for schnet, 1e-2 for mace)")
     g.add_argument("--force-weight", type=float, default=10.0, help="weight of the force MSE against the energy-per-atom MSE (default 10)")
     g.add_argument("--stress-weight", type=float, default=100.0, help="weight of the stress MSE in (eV/Å³)², used when the data have stress (default 100; 0 = energies and forces only)")
     g = p.add_argument_group("MD energy-conservation check")
