@@ -28,7 +28,7 @@ __all__ = ["MACEPotential", "mace_available"]
 
 
 def mace_available() -> bool:
-    """True when ``mace-torch`` can be imported."""
+    """True when ``mace-torch`` (and its e3nn) is installed; nothing is imported."""
     import importlib.util
 
     return importlib.util.find_spec("mace") is not None and importlib.util.find_spec("e3nn") is not None
