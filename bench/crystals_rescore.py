@@ -26,7 +26,7 @@ DATA = ROOT.parent / "shared" / "datasets" / "structures" / "mp_formation_train.
 def main() -> None:
     from matnn.data.crystals.dataset import CrystalGraphDataset, load_graphs
     from matnn.models import load_model
-    from matnn.workflows.crystals._common import holdout_split, predict_dataset, recalibrate_batchnorm, train_val_split
+    from matnn.workflows.crystals._common import predict_dataset, property_split, recalibrate_batchnorm
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("run", type=Path)
@@ -40,9 +40,10 @@ def main() -> None:
     target = run_metrics.get("target", "formation_energy_per_atom")
     store = load_graphs(args.data, net.graph_spec, verbose=False)
     full = CrystalGraphDataset(store, target)
-    pool, test_pos = holdout_split(len(full), args.test_fraction, run_metrics["seed"])
-    train_pos, val_pos = train_val_split(pool, args.val_fraction, run_metrics["seed"])
-    parts = {"train": full.subset(train_pos), "val": full.subset(val_pos), "test": full.subset(test_pos)}
+    split_seed = run_metrics.get("split_seed", run_metrics["seed"])
+    train_set, val_set, test_set = property_split(full, test_fraction=args.test_fraction, val_fraction=args.val_fraction,
+                                                  seed=split_seed)
+    parts = {"train": train_set, "val": val_set, "test": test_set}
 
     def mae(name: str) -> float:
         ds = parts[name]

@@ -135,3 +135,69 @@ def test_time_limited_chunks_resume_to_the_same_model(tmp_path, structure_file):
     assert last.metrics["epochs_time_s"] > 2.0 * last.metrics["epoch_time_s"]
     np.testing.assert_array_equal(last.y_pred, whole.y_pred)
     assert not (tmp_path / "chunks" / "backup").exists()  # nothing left to resume once complete
+
+
+_SMALL = {"atom_dim": 16, "n_conv": 1, "hidden_dim": 16}
+
+
+def test_split_seed_fixes_the_structures_while_seed_changes_the_weights(structure_file):
+    from matnn.workflows.crystals import train_property_model
+
+    kw = dict(target="zbar", epochs=2, batch_size=8, cache_dir=False, verbose=False, model_kwargs=_SMALL)
+    a = train_property_model(structure_file, seed=1, split_seed=7, **kw)
+    b = train_property_model(structure_file, seed=2, split_seed=7, **kw)
+    c = train_property_model(structure_file, seed=1, **kw)
+    assert a.test_ids == b.test_ids and a.test_ids != c.test_ids
+    assert not np.allclose(a.y_pred, b.y_pred)
+    assert a.metrics["split_seed"] == 7 and c.metrics["split_seed"] == 1
+
+
+def test_ensemble_is_the_mean_of_its_members_and_beats_their_average(tmp_path, structure_file):
+    from matnn.workflows.crystals import evaluate_ensemble, train_property_model
+
+    kw = dict(target="zbar", epochs=3, batch_size=8, cache_dir=False, verbose=False, split_seed=0, model_kwargs=_SMALL)
+    members = [train_property_model(structure_file, seed=s, out=tmp_path / f"m{s}", **kw) for s in (0, 1, 2)]
+    ens = evaluate_ensemble([tmp_path / f"m{s}" for s in (0, 1, 2)], recalibrate=False, cache_dir=False, verbose=False,
+                            out=tmp_path / "ens")
+    assert ens.test_ids == members[0].test_ids
+    np.testing.assert_allclose(ens.member_predictions, np.stack([m.y_pred for m in members]), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ens.y_pred, np.mean([m.y_pred for m in members], axis=0), rtol=1e-5, atol=1e-6)
+    m = ens.metrics
+    assert m["member_mae_mean"] == pytest.approx(np.mean([r.metrics["mae"] for r in members]), rel=1e-5)
+    # |mean of predictions − y| ≤ mean of |prediction − y| at every structure (convexity), so on average too.
+    assert m["mae"] <= m["member_mae_mean"] + 1e-9 and m["val_mae"] <= m["member_val_mae_mean"] + 1e-9
+    assert m["n_members"] == 3 and m["n_test"] == 6
+    # Recalibrating BatchNorm again (what old runs need) leaves runs that were already recalibrated unchanged.
+    again = evaluate_ensemble([tmp_path / f"m{s}" for s in (0, 1, 2)], cache_dir=False, verbose=False)
+    np.testing.assert_allclose(again.y_pred, ens.y_pred, rtol=1e-4, atol=1e-5)
+    for f in ("metrics.json", "predictions.csv", "parity.png"):
+        assert (tmp_path / "ens" / f).exists(), f
+
+
+def test_ensemble_refuses_runs_made_on_different_splits(tmp_path, structure_file, capsys):
+    from matnn.core.exceptions import ConfigError
+    from matnn.workflows.crystals import evaluate_ensemble
+
+    for name, split in (("a", 0), ("b", 1)):
+        assert main(["crystals", "train", "--data", str(structure_file), "--target", "zbar", "--epochs", "1",
+                     "--batch-size", "8", "--split-seed", str(split), "--out", str(tmp_path / name), "--no-cache",
+                     "--quiet"]) == 0
+    with pytest.raises(ConfigError, match="split_seed"):
+        evaluate_ensemble([tmp_path / "a", tmp_path / "b"], cache_dir=False, verbose=False)
+    code = main(["crystals", "ensemble", str(tmp_path / "a"), str(tmp_path / "nothing"), "--out", str(tmp_path / "e"),
+                 "--no-cache", "--quiet"])
+    err = capsys.readouterr().err
+    assert code != 0 and "nothing" in err and "Traceback" not in err
+
+
+def test_cli_ensemble_end_to_end(tmp_path, structure_file):
+    for seed in (0, 1):
+        assert main(["crystals", "train", "--data", str(structure_file), "--target", "zbar", "--epochs", "2",
+                     "--batch-size", "8", "--seed", str(seed), "--split-seed", "3", "--out", str(tmp_path / f"r{seed}"),
+                     "--no-cache", "--quiet"]) == 0
+    assert main(["crystals", "ensemble", str(tmp_path / "r0"), str(tmp_path / "r1"), "--out", str(tmp_path / "e"),
+                 "--no-cache", "--quiet"]) == 0
+    m = _metrics(tmp_path / "e")
+    assert {"mae", "rmse", "r2", "n_test", "val_mae", "member_mae_mean", "member_mae_std",
+            "ensemble_beats_members_on_val"} <= set(m)
+    assert m["n_members"] == 2 and m["split_seed"] == 3

@@ -1,6 +1,7 @@
 """``matnn crystals ...`` commands (Python API: :mod:`matnn.workflows.crystals`).
 
 * ``matnn crystals train --data FILE [--test FILE] --target NAME --model {cgcnn,megnet} [--epochs N] [--max-train N] --out DIR``
+* ``matnn crystals ensemble RUN_DIR RUN_DIR [...] --out DIR`` (average runs made with the same ``--split-seed``)
 * ``matnn crystals potential --system CuAu [--model {schnet,mace}] [--data FILE] [--epochs N] [--md-steps N] --out DIR``
 * ``matnn crystals graphs --data FILE [--cutoff 8] [--max-neighbors 12] --out DIR`` (build and cache graphs, report speed)
 """
@@ -26,7 +27,7 @@ def _train(args: argparse.Namespace) -> dict:
     run = train_property_model(
         args.data, target=args.target, model=args.model, test=args.test, epochs=args.epochs, max_train=args.max_train,
         batch_size=args.batch_size, learning_rate=args.learning_rate, loss=args.loss, test_fraction=args.test_fraction, val_fraction=args.val_fraction,
-        seed=args.seed, out=args.out, device=args.device, verbose=not args.quiet,
+        seed=args.seed, split_seed=args.split_seed, out=args.out, device=args.device, verbose=not args.quiet,
         cache_dir=False if args.no_cache else args.cache_dir,
         time_limit_s=None if args.time_limit is None else 60.0 * args.time_limit,
     )
@@ -35,6 +36,19 @@ def _train(args: argparse.Namespace) -> dict:
     if not args.quiet:
         _print(run.metrics, ("model", "target", "mae", "rmse", "r2", "n_test", "n_train", "epoch_time_s"))
         print(f"wrote {Path(args.out) / 'metrics.json'}, parity.png, learning_curves.png, model.matnn")
+    return run.metrics
+
+
+def _ensemble(args: argparse.Namespace) -> dict:
+    from matnn.workflows.crystals.ensemble import evaluate_ensemble
+
+    run = evaluate_ensemble(args.runs, data=args.data, test=args.test, target=args.target, val_fraction=args.val_fraction,
+                            test_fraction=args.test_fraction, recalibrate=not args.no_recalibrate, out=args.out,
+                            device=args.device, cache_dir=False if args.no_cache else args.cache_dir, verbose=not args.quiet)
+    if not args.quiet:
+        _print(run.metrics, ("n_members", "val_mae", "best_member_val_mae", "ensemble_beats_members_on_val", "mae",
+                             "member_mae_mean", "member_mae_std", "n_test"))
+        print(f"wrote {Path(args.out) / 'metrics.json'}, parity.png, predictions.csv")
     return run.metrics
 
 
@@ -85,6 +99,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     g.add_argument("--loss", choices=("mae", "mse", "huber"), default="mae", help="training loss (default mae)")
     g.add_argument("--time-limit", type=positive_float, default=None, metavar="MIN",
                    help="stop between epochs after MIN minutes, keeping the backup; the same command resumes (for job-length limits)")
+    g.add_argument("--split-seed", type=int, default=None,
+                   help="seed of the test/validation split only (default: --seed); members of an ensemble share it and differ in --seed")
+
+    p = add_action(actions, "ensemble", _ensemble,
+                   "average the predictions of 'crystals train' runs made on the same split; score members and ensemble")
+    p.add_argument("runs", nargs="+", type=Path, metavar="RUN_DIR", help="output folders of finished 'matnn crystals train' runs")
+    g = p.add_argument_group("split (only for runs whose metrics.json predates these keys)")
+    g.add_argument("--data", type=Path, default=None, help="the --data file the runs were trained on")
+    g.add_argument("--test", type=Path, default=None, help="the --test file they were scored on, if any")
+    g.add_argument("--target", default=None, help="the target they were trained on")
+    g.add_argument("--val-fraction", type=fraction, default=None, help="their --val-fraction")
+    g.add_argument("--test-fraction", type=fraction, default=None, help="their --test-fraction")
+    g = p.add_argument_group("scoring")
+    g.add_argument("--no-recalibrate", action="store_true", help="keep each member's saved BatchNorm statistics")
+    g.add_argument("--cache-dir", type=Path, default=None, help="graph cache folder")
+    g.add_argument("--no-cache", action="store_true", help="do not read or write the graph cache")
 
     p = add_action(actions, "potential", _potential, "fit an energy+forces potential on EMT data, test it, check MD energy drift")
     g = p.add_argument_group("data")

@@ -14,7 +14,7 @@ from matnn.core.callbacks import Callback
 from matnn.core.exceptions import ConfigError
 
 __all__ = ["holdout_split", "group_holdout_split", "hardware", "EpochTimer", "TimeLimit", "TimeLimitReached", "predict_dataset",
-           "recalibrate_batchnorm", "train_val_split"]
+           "recalibrate_batchnorm", "train_val_split", "property_split"]
 
 
 def holdout_split(n: int, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -39,6 +39,23 @@ def train_val_split(pool: np.ndarray, val_fraction: float, seed: int, *,
     n_val = max(1, int(round(len(pool) * val_fraction)))
     train_pos = pool[n_val:] if max_train is None else pool[n_val:][:max_train]
     return np.sort(train_pos), np.sort(pool[:n_val])
+
+
+def property_split(full: Any, *, test_set: Any = None, test_fraction: float = 0.2, val_fraction: float = 0.1,
+                   seed: int = 0, max_train: int | None = None) -> tuple[Any, Any, Any]:
+    """(train, val, test) subsets of the graph data set ``full``, as every property workflow splits it.
+
+    Without ``test_set`` a seeded ``test_fraction`` of ``full`` is held out (:func:`holdout_split`);
+    the rest is split by :func:`train_val_split`. One function, so that a training run, a re-score and
+    an ensemble of runs made with the same ``seed`` see exactly the same structures.
+    """
+    if test_set is None:
+        pool, test_pos = holdout_split(len(full), test_fraction, seed)
+        test_set = full.subset(test_pos)
+    else:
+        pool = np.arange(len(full))
+    train_pos, val_pos = train_val_split(pool, val_fraction, seed, max_train=max_train)
+    return full.subset(train_pos), full.subset(val_pos), test_set
 
 
 def group_holdout_split(groups: list[str], test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -72,6 +72,7 @@ def train_property_model(
     test_fraction: float = 0.2,
     val_fraction: float = 0.1,
     seed: int = 0,
+    split_seed: int | None = None,
     out: str | os.PathLike | None = None,
     device: Any = None,
     verbose: bool = True,
@@ -103,6 +104,11 @@ def train_property_model(
         Part of the training structures used only to pick the best epoch.
     seed : int
         Controls the split, the subsample, the initial weights and the shuffling.
+    split_seed : int, optional
+        Seed of the test/validation split and the subsample only (default: ``seed``). Runs with
+        different ``seed`` and the same ``split_seed`` see the same structures: that is how the
+        members of an ensemble (:func:`~matnn.workflows.crystals.evaluate_ensemble`) or a seed spread
+        on a fixed test set are made.
     out : path, optional
         Output folder: ``metrics.json``, ``model.matnn``, ``parity.png``, ``learning_curves.png``,
         ``predictions.csv``, ``history.csv``; a ``backup/`` folder lets a killed run resume.
@@ -125,7 +131,9 @@ def train_property_model(
         ``val_mae`` (best epoch, as seen during training), ``val_mae_final`` (the returned model, after
         :func:`~matnn.workflows.crystals._common.recalibrate_batchnorm` re-estimated the BatchNorm
         statistics on the training structures), ``batchnorm_recalibrated``, ``train_mae``, ``n_train``,
-        ``n_val``, ``epochs``, ``best_epoch``,
+        ``n_val``, ``epochs``, ``best_epoch``, ``split_seed``, ``val_fraction``, ``test_fraction`` (None
+        with a test file), ``max_train``, ``batch_size``, ``data`` and ``test_file`` (absolute paths), which let
+        :func:`~matnn.workflows.crystals.evaluate_ensemble` rebuild the split,
         ``epoch_time_s`` (median), ``epochs_time_s`` (sum over all epochs, across resumed chunks),
         ``train_time_s`` (this call's ``fit``), ``graph_time_s``, ``graphs_per_s`` (building, when not
         cached), ``n_params``, ``model``, ``target``, ``device``, ``hardware``, ``status``
@@ -139,8 +147,8 @@ def train_property_model(
     from matnn.core.schedules import CosineDecay
     from matnn.optimizers import AdamW
     from matnn.utils.io import ensure_dir, write_metrics
-    from matnn.workflows.crystals._common import (EpochTimer, TimeLimit, TimeLimitReached, hardware, holdout_split,
-                                                  predict_dataset, recalibrate_batchnorm, train_val_split)
+    from matnn.workflows.crystals._common import (EpochTimer, TimeLimit, TimeLimitReached, hardware, predict_dataset,
+                                                  property_split, recalibrate_batchnorm)
 
     if str(model).lower() not in MODELS:
         raise unknown_name("crystal model", model, MODELS)
@@ -153,6 +161,9 @@ def train_property_model(
         raise ConfigError(f"'val_fraction' must be in (0, 1). Got {val_fraction!r} instead.")
     if time_limit_s is not None and (out is None or not time_limit_s > 0):
         raise ConfigError("'time_limit_s' needs an output folder (out=...) to keep the backup in, and a positive number of seconds.")
+    split_seed = seed if split_seed is None else split_seed
+    if not isinstance(split_seed, int) or isinstance(split_seed, bool):
+        raise ConfigError(f"'split_seed' must be an integer. Got {split_seed!r} instead.")
     matnn.set_seed(seed)
     dev = resolve_device(device if device is not None else "auto")
     out_dir = ensure_dir(out) if out is not None else None
@@ -169,17 +180,14 @@ def train_property_model(
     full = CrystalGraphDataset(store, target)
     if len(full) < 5:
         raise DataError(f"{data}: only {len(full)} structures have a value for '{target}'; need at least 5.")
+    test_set = None
     if test is not None:
         test_store = load_graphs(test, spec, cache_dir=cache_dir, verbose=verbose)
         if target not in test_store.target_names:
             raise unknown_name(f"target in {test}", target, test_store.target_names or ["(none)"])
         test_set = CrystalGraphDataset(test_store, target)
-        pool = np.arange(len(full))
-    else:
-        pool, test_pos = holdout_split(len(full), test_fraction, seed)
-        test_set = full.subset(test_pos)
-    train_pos, val_pos = train_val_split(pool, val_fraction, seed, max_train=max_train)
-    train_set, val_set = full.subset(train_pos), full.subset(val_pos)
+    train_set, val_set, test_set = property_split(full, test_set=test_set, test_fraction=test_fraction,
+                                                  val_fraction=val_fraction, seed=split_seed, max_train=max_train)
 
     # ---------------------------------------------------------------- train
     net = build_property_model(model, 1, **model_kwargs)
@@ -244,6 +252,13 @@ def train_property_model(
         "device": str(dev),
         "hardware": hardware(dev),
         "seed": seed,
+        "split_seed": split_seed,
+        "batch_size": batch_size,
+        "val_fraction": val_fraction,
+        "test_fraction": None if test is not None else test_fraction,
+        "max_train": max_train,
+        "data": str(Path(data).resolve()),
+        "test_file": None if test is None else str(Path(test).resolve()),
         "status": "complete",
     })
     if out_dir is not None:
