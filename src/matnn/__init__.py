@@ -15,7 +15,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from matnn import config  # noqa: E402
-from matnn.config import get_device, set_device, set_num_threads, set_seed  # noqa: E402
+from matnn.config import get_device, set_device, set_flush_denormal, set_num_threads, set_seed  # noqa: E402
 from matnn.core.exceptions import (  # noqa: E402
     ConfigError,
     DataError,
@@ -60,6 +60,7 @@ __all__ = [
     "__version__",
     "config",
     "set_num_threads",
+    "set_flush_denormal",
     "set_seed",
     "set_device",
     "get_device",
