@@ -101,6 +101,24 @@ def test_thread_setting_is_applied_and_validated(monkeypatch):
     assert torch.get_num_threads() == 1
 
 
+def test_denormals_are_flushed_by_default_and_can_be_kept(monkeypatch):
+    if not torch.set_flush_denormal(True):
+        pytest.skip("this CPU cannot flush denormals")
+    smallest = torch.tensor([1], dtype=torch.int32).view(torch.float32)  # 1.4e-45, a float32 denormal by its bits
+    try:
+        monkeypatch.delenv("MATNN_FLUSH_DENORMAL", raising=False)
+        assert config.set_flush_denormal(None) is True  # the default
+        assert (smallest * 1.0).view(torch.int32).item() == 0
+        monkeypatch.setenv("MATNN_FLUSH_DENORMAL", "0")
+        assert config.set_flush_denormal(None) is False
+        assert (smallest * 1.0).view(torch.int32).item() == 1
+        monkeypatch.setenv("MATNN_FLUSH_DENORMAL", "maybe")
+        with pytest.raises(matnn.ConfigError, match="MATNN_FLUSH_DENORMAL"):
+            config.set_flush_denormal(None)
+    finally:
+        config.set_flush_denormal(True)
+
+
 def test_device_resolution():
     assert config.resolve_device("cpu").type == "cpu"
     assert config.resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else config.resolve_device("auto").type)
