@@ -9,7 +9,7 @@ BLAS/OpenMP pools NumPy, SciPy and scikit-learn use (through threadpoolctl).
 Denormal (subnormal) floats are flushed to zero on the CPU by default (:func:`set_flush_denormal`,
 ``MATNN_FLUSH_DENORMAL=0`` to keep them).  Gaussian distance expansions, softplus and sigmoid tails
 produce them in ordinary training, and on Intel CPUs every arithmetic operation on one takes a
-slow microcode path: a CGCNN epoch was measured 4.4× slower with denormals kept (bench/RESULTS.md).
+slow microcode path: a CGCNN epoch was measured 4.3× slower with denormals kept (bench/RESULTS.md).
 The values flushed are below 1.2e-38 in float32, so results are unchanged at any printed precision.
 """
 
@@ -103,7 +103,10 @@ def set_flush_denormal(on: bool | None = None) -> bool:
     if on is None:
         raw = os.environ.get("MATNN_FLUSH_DENORMAL", "1").strip().lower()
         if raw not in ("0", "1", "true", "false", "yes", "no", "on", "off", ""):
-            raise ConfigError(f"Environment variable MATNN_FLUSH_DENORMAL must be 0 or 1. Got {raw!r} instead.")
+            raise ConfigError(
+                f"Environment variable MATNN_FLUSH_DENORMAL must be 1 (flush) or 0 (keep); on/off, true/false, "
+                f"yes/no also work. Got {raw!r} instead."
+            )
         on = raw not in ("0", "false", "no", "off")
     applied = bool(torch.set_flush_denormal(bool(on))) and bool(on)
     _state["flush_denormal"] = applied
