@@ -7,7 +7,8 @@
 #
 # PACK: bench/crystals_graph_pack.py's pack of DATA's graph cache (the GPU machine has no pymatgen).
 # Environment: K (members, default 4), PY (python, default python3), DEVICE (default cuda),
-# EXTRA (extra 'crystals train' arguments, e.g. "--max-train 300" for a dry run), SEED0 (default 10).
+# EXTRA (extra 'crystals train' arguments, e.g. "--max-train 300" for a dry run), SEED0 (default 10; member k
+# gets seed SEED0 + k), EPOCHS (skip the pilot and train this many epochs), SKIP_TESTS=1.
 set -u
 T0=$(date +%s)
 PACK=$1; DATA=$2; OUTDIR=$3; BUDGET=${4:-560}
@@ -29,26 +30,30 @@ $PY -c "import sys, torch, numpy; print('python', sys.version.split()[0], 'torch
 stamp "unpack graphs"
 $PY bench/crystals_graph_pack.py unpack "$PACK" "$DATA" || exit 1
 
-stamp "CUDA agreement tests"
-timeout 120 $PY -m pytest -q -p no:cacheprovider tests/core/test_cuda.py 2>&1 | tail -15
+if [ "${SKIP_TESTS:-0}" != 1 ]; then
+  stamp "CUDA agreement tests"
+  timeout 120 $PY -m pytest -q -p no:cacheprovider tests/core/test_cuda.py 2>&1 | tail -15
+fi
 
 RUN="$PY bench/crystals_graph_pack.py run-with-table $PACK --"
 COMMON="crystals train --data $DATA --model cgcnn --val-fraction 0.05 --split-seed 0 --device $DEVICE $EXTRA"
 
-stamp "pilot: $K processes x 2 epochs"
-PIDS=""
-for k in $(seq 1 "$K"); do
-  timeout 150 $RUN $COMMON --epochs 2 --seed $((SEED0 + 90 + k)) --out "$WORK/pilot$k" > "$WORK/pilot$k.log" 2>&1 &
-  PIDS="$PIDS $!"
-done
-wait $PIDS  # a bare 'wait' would also wait for the tee of the log
-grep -h "Epoch 2/2" "$WORK"/pilot*.log
-T_EPOCH=$(grep -h "Epoch 2/2" "$WORK"/pilot*.log | sed -E 's/.* - ([0-9.]+)s - .*/\1/' | sort -g | tail -1)
-if [ -z "$T_EPOCH" ]; then stamp "pilot failed"; tail -20 "$WORK"/pilot1.log; exit 1; fi
-# 60 s are kept for the end of each run (BatchNorm recalibration, test scores, figures) and the ensemble.
-EPOCHS=$($PY -c "print(max(5, min(600, int(($(left) - 60) / ($T_EPOCH * 1.2)))))")
-stamp "slowest pilot epoch ${T_EPOCH} s with $K processes -> $EPOCHS epochs per member ($(left) s left)"
+if [ -z "${EPOCHS:-}" ]; then
+  stamp "pilot: $K processes x 2 epochs"
+  PIDS=""
+  for k in $(seq 1 "$K"); do
+    timeout 150 $RUN $COMMON --epochs 2 --seed $((SEED0 + 90 + k)) --out "$WORK/pilot$k" > "$WORK/pilot$k.log" 2>&1 &
+    PIDS="$PIDS $!"
+  done
+  wait $PIDS  # a bare 'wait' would also wait for the tee of the log
+  grep -h "Epoch 2/2" "$WORK"/pilot*.log
+  T_EPOCH=$(grep -h "Epoch 2/2" "$WORK"/pilot*.log | sed -E 's/.* - ([0-9.]+)s - .*/\1/' | sort -g | tail -1)
+  if [ -z "$T_EPOCH" ]; then stamp "pilot failed"; tail -20 "$WORK"/pilot1.log; exit 1; fi
+  # 60 s are kept for the end of each run (BatchNorm recalibration, test scores, figures) and the ensemble.
+  EPOCHS=$($PY -c "print(max(5, min(600, int(($(left) - 60) / ($T_EPOCH * 1.2)))))")
+  stamp "slowest pilot epoch ${T_EPOCH} s with $K processes -> $EPOCHS epochs per member ($(left) s left)"
 
+fi
 stamp "members"
 PIDS=""
 for k in $(seq 1 "$K"); do
@@ -58,8 +63,10 @@ done
 wait $PIDS
 for k in $(seq 1 "$K"); do tail -2 "$WORK/m$k.log"; done
 
-stamp "ensemble"
-timeout $(( $(left) + 30 )) $RUN crystals ensemble $(for k in $(seq 1 "$K"); do echo "$WORK/m$k"; done) --out "$WORK/ensemble" --device "$DEVICE" 2>&1 | tail -8
+if [ "$K" -ge 2 ]; then
+  stamp "ensemble"
+  timeout $(( $(left) + 30 )) $RUN crystals ensemble $(for k in $(seq 1 "$K"); do echo "$WORK/m$k"; done) --out "$WORK/ensemble" --device "$DEVICE" 2>&1 | tail -8
+fi
 stamp "done"
 tar czf "$OUTDIR/gpu_runs.tar.gz" --exclude=backup -C "$(dirname "$WORK")" "$(basename "$WORK")"
 ls -la "$OUTDIR"

@@ -219,6 +219,30 @@ def test_bad_model_settings_are_named():
         CGCNN().adapt(np.zeros((4, 2)))
 
 
+def test_cgcnn_trains_on_a_batch_of_one_single_atom_crystal():
+    # 22,337 structures in batches of 64 leave a last batch of one; a shuffle can put a one-atom cell there
+    # (a GPU run crashed on it: BatchNorm has no statistics of one row).
+    from matnn.models.graph.layers import GraphBatchNorm
+
+    model = SMALL["cgcnn"]()
+    cu = Crystal([29], [[0, 0, 0]], 1.805 * (np.ones((3, 3)) - np.eye(3)), targets={"y": 0.3})
+    x = batch_graphs([build_graph(cu, model.graph_spec)])
+    assert x.numbers.shape[0] == 1
+    bns = [m for name, m in model.named_modules() if name.endswith("bn_atom")]  # one row each; edges: 12
+    assert bns and all(isinstance(m, GraphBatchNorm) for m in bns)
+    before = [(m.running_mean.clone(), m.running_var.clone()) for m in bns]
+    model.train()
+    y = model(x)
+    y.sum().backward()
+    assert torch.isfinite(y).all()
+    for m, (mean, var) in zip(bns, before, strict=True):  # one row leaves the running statistics alone
+        assert torch.equal(m.running_mean, mean) and torch.equal(m.running_var, var)
+    rows = torch.randn(5, 16)  # more rows: exactly nn.BatchNorm1d
+    safe, plain = GraphBatchNorm(16).train(), torch.nn.BatchNorm1d(16).train()
+    torch.testing.assert_close(safe(rows), plain(rows))
+    torch.testing.assert_close(safe.running_mean, plain.running_mean)
+
+
 def test_batchnorm_recalibration_matches_the_statistics_of_the_training_set(crystals):
     """With one batch covering the data, recalibrated eval-mode outputs equal train-mode outputs.
 

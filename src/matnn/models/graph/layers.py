@@ -25,6 +25,7 @@ __all__ = [
     "GaussianExpansion",
     "CosineCutoff",
     "ShiftedSoftplus",
+    "GraphBatchNorm",
     "CGConv",
     "MEGNetBlock",
     "SchNetInteraction",
@@ -89,6 +90,21 @@ def mlp(sizes: list[int], activation: type[nn.Module] = ShiftedSoftplus, last_ac
     return nn.Sequential(*mods)
 
 
+class GraphBatchNorm(nn.BatchNorm1d):
+    """``BatchNorm1d`` over the rows (atoms or edges) of a batch of graphs, safe for a one-row batch.
+
+    A training batch can hold a single one-atom crystal: 22,337 training structures in batches of 64
+    leave a last batch of one, and a shuffle sometimes puts a one-atom cell there.  Batch statistics of
+    one row do not exist (``nn.BatchNorm1d`` raises), so such a batch is normalised with the running
+    statistics, which it leaves unchanged.  Every other batch behaves exactly as ``nn.BatchNorm1d``.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training and x.shape[0] == 1 and self.track_running_stats and self.running_mean is not None:
+            return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, False, 0.0, self.eps)
+        return super().forward(x)
+
+
 class CGConv(nn.Module):
     """CGCNN's gated graph convolution.
 
@@ -112,8 +128,8 @@ class CGConv(nn.Module):
         self.lin_center = nn.Linear(atom_dim, 2 * atom_dim)
         self.lin_neighbor = nn.Linear(atom_dim, 2 * atom_dim, bias=False)
         self.lin_edge = nn.Linear(edge_dim, 2 * atom_dim, bias=False)
-        self.bn_edge = nn.BatchNorm1d(2 * atom_dim)
-        self.bn_atom = nn.BatchNorm1d(atom_dim)
+        self.bn_edge = GraphBatchNorm(2 * atom_dim)
+        self.bn_atom = GraphBatchNorm(atom_dim)
 
     def forward(self, v: torch.Tensor, edge_attr: torch.Tensor, edge_index: torch.Tensor) -> torch.Tensor:
         i, j = edge_index
