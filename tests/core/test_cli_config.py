@@ -88,6 +88,10 @@ def test_version_and_schema_from_the_console():
 
 
 def test_thread_setting_is_applied_and_validated(monkeypatch):
+    # set_num_threads writes these variables; let monkeypatch record their values before the test, so
+    # that its teardown restores those (not the 2 set below, which made later tests run 2 threads).
+    for var in ("MATNN_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        monkeypatch.setenv(var, os.environ.get(var, "1"))
     try:
         assert config.set_num_threads(2) == 2 and torch.get_num_threads() == 2
         assert os.environ["OMP_NUM_THREADS"] == "2"

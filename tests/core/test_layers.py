@@ -98,6 +98,26 @@ def test_batchnorm_training_gradients_match_finite_differences():
     assert torch.autograd.gradcheck(lambda t: layer(t), (x,), eps=1e-6, atol=1e-5)
 
 
+def test_batchnorm_handles_a_last_batch_of_one_sample():
+    # 65 samples in batches of 32 end on a batch of one, which has no variance (torch raises).
+    layer = BatchNormalization()
+    layer.build_for((3,))
+    layer.train()
+    layer.moving_mean.fill_(0.5)
+    layer.moving_variance.fill_(4.0)
+    x = torch.tensor([[1.0, 2.0, 3.0]])
+    out = layer(x)
+    torch.testing.assert_close(out, (x - 0.5) / torch.sqrt(torch.tensor(4.0 + layer.epsilon)))
+    assert torch.all(layer.moving_mean == 0.5) and torch.all(layer.moving_variance == 4.0)
+    layer(torch.randn(4, 3))  # two or more samples: batch statistics, moving averages updated
+    assert not torch.all(layer.moving_mean == 0.5)
+    model = matnn.Sequential([Dense(8, input_shape=(3,)), BatchNormalization(), Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    x = np.random.default_rng(0).random((65, 3)).astype("float32")
+    hist = model.fit(x, x.sum(1), epochs=2, batch_size=32, verbose=0)
+    assert np.isfinite(hist.history["loss"]).all()
+
+
 def test_embedding_lookup_and_gradient():
     emb = Embedding(10, 3)
     idx = torch.tensor([[1, 2], [2, 9]])

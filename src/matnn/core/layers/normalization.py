@@ -21,6 +21,9 @@ __all__ = ["BatchNormalization", "LayerNormalization", "Normalization", "Rescali
 class BatchNormalization(Layer):
     """Normalise each channel (last axis) with batch statistics in training, running ones in inference.
 
+    A training batch with a single value per channel (one sample, no spatial axes) is normalised with
+    the running statistics, which it leaves unchanged.
+
     Parameters
     ----------
     momentum : float, default=0.99
@@ -52,8 +55,11 @@ class BatchNormalization(Layer):
         super().build(input_shape)
 
     def forward_cf(self, x: torch.Tensor) -> torch.Tensor:
+        # A batch with one value per channel (65 samples in batches of 32 end on one) has no variance:
+        # normalise it with the moving statistics and leave them unchanged, instead of failing.
+        use_batch = self.training and x.numel() > x.shape[1]
         return F.batch_norm(x, self.moving_mean, self.moving_variance, self.gamma, self.beta,
-                            self.training, 1.0 - self.momentum, self.epsilon)
+                            use_batch, 1.0 - self.momentum, self.epsilon)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() == 2:
