@@ -29,7 +29,7 @@ def _train(args: argparse.Namespace) -> dict:
         batch_size=args.batch_size, learning_rate=args.learning_rate, loss=args.loss, test_fraction=args.test_fraction, val_fraction=args.val_fraction,
         seed=args.seed, split_seed=args.split_seed, out=args.out, device=args.device, verbose=not args.quiet,
         cache_dir=False if args.no_cache else args.cache_dir,
-        time_limit_s=None if args.time_limit is None else 60.0 * args.time_limit,
+        time_limit_s=None if args.time_limit is None else 60.0 * args.time_limit, swa_start=args.swa_start,
     )
     if run.metrics.get("status") == "interrupted":
         return run.metrics
@@ -101,6 +101,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="stop between epochs after MIN minutes, keeping the backup; the same command resumes (for job-length limits)")
     g.add_argument("--split-seed", type=int, default=None,
                    help="seed of the test/validation split only (default: --seed); members of an ensemble share it and differ in --seed")
+    g.add_argument("--swa-start", type=fraction, default=None, metavar="FRACTION",
+                   help="also average the weights over the epochs after FRACTION of them (SWA, e.g. 0.75); validation picks SWA or best epoch")
 
     p = add_action(actions, "ensemble", _ensemble,
                    "average the predictions of 'crystals train' runs made on the same split; score members and ensemble")

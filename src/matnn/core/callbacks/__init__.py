@@ -8,6 +8,7 @@ from matnn.core.callbacks.learning_rate import LearningRateScheduler, ReduceLROn
 from matnn.core.callbacks.loggers import CSVLogger, JSONLogger
 from matnn.core.callbacks.model_checkpoint import ModelCheckpoint
 from matnn.core.callbacks.progress_bar import ProgressBar
+from matnn.core.callbacks.weight_averaging import StochasticWeightAveraging
 
 __all__ = [
     "Callback",
@@ -22,4 +23,5 @@ __all__ = [
     "JSONLogger",
     "ProgressBar",
     "LambdaCallback",
+    "StochasticWeightAveraging",
 ]
