@@ -201,3 +201,26 @@ def test_cli_ensemble_end_to_end(tmp_path, structure_file):
     assert {"mae", "rmse", "r2", "n_test", "val_mae", "member_mae_mean", "member_mae_std",
             "ensemble_beats_members_on_val"} <= set(m)
     assert m["n_members"] == 2 and m["split_seed"] == 3
+
+
+def test_swa_is_chosen_on_validation_and_survives_chunked_resume(tmp_path, structure_file):
+    from matnn.workflows.crystals import train_property_model
+
+    kw = dict(target="zbar", epochs=4, batch_size=8, cache_dir=False, verbose=False, seed=2, swa_start=0.5,
+              model_kwargs=_SMALL)
+    whole = train_property_model(structure_file, out=tmp_path / "whole", **kw)
+    m = whole.metrics
+    assert m["swa_epochs"] == 2 and m["weights"] in ("swa", "best_epoch")
+    chosen = min(m["val_mae_swa"], m["val_mae_best_epoch"])
+    assert m["weights"] == ("swa" if m["val_mae_swa"] < m["val_mae_best_epoch"] else "best_epoch")
+    assert m["val_mae_final"] == pytest.approx(chosen, rel=1e-5)
+    assert m["mae"] == pytest.approx(m["mae_swa"] if m["weights"] == "swa" else m["mae_best_epoch"], rel=1e-5)
+    # the running mean is part of the backup: three chunks end with the same chosen model
+    for _ in range(3):
+        part = train_property_model(structure_file, out=tmp_path / "chunks", time_limit_s=1e-3, **kw)
+        assert part.metrics["status"] == "interrupted"
+    last = train_property_model(structure_file, out=tmp_path / "chunks", **kw)
+    assert last.metrics["val_mae_swa"] == m["val_mae_swa"] and last.metrics["weights"] == m["weights"]
+    np.testing.assert_array_equal(last.y_pred, whole.y_pred)
+    with pytest.raises(matnn.ConfigError, match="swa_start"):
+        train_property_model(structure_file, **{**kw, "swa_start": 1.5})
