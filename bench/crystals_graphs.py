@@ -6,7 +6,7 @@ Run under the core-slot wrapper (one pinned core, one thread):
 
 Measures on ``../shared/datasets/structures/mp_formation_train.jsonl.gz`` (29,391 MP structures):
 * graph building (read JSON + pymatgen neighbour search at 8 Å + 12-nearest selection + packing), graphs/s;
-* the same with the ASE backend on the first 300 structures (for comparison);
+* the same with the ASE and the dependency-free numpy backends on the first 300 structures (for comparison);
 * loading the cache (.npz), seconds;
 * collation into GraphBatch (batch 64), graphs/s;
 * CGCNN and MEGNet training steps (forward + backward + Adam, batch 64), graphs/s, and the
@@ -56,7 +56,7 @@ def main() -> None:
                 "mean_atoms": float(store.n_atoms.mean()), "mean_edges_per_atom": float(store.n_edges.sum() / store.n_atoms.sum())})
 
     crystals = list(itertools.islice(iter_jsonl(args.data), 300))
-    for backend in ("pymatgen", "ase"):
+    for backend in ("pymatgen", "ase", "numpy"):
         s = GraphSpec(cutoff=8.0, max_neighbors=12, backend=backend)
         t0 = time.perf_counter()
         for c in crystals:

@@ -1,8 +1,8 @@
 """CUDA agrees with the CPU: the same weights give the same outputs, gradients, forces and training.
 
 Skipped where no GPU is present (CI has none); run on a GPU machine with
-``python -m pytest tests/core/test_cuda.py``.  Graphs are built with the NumPy reference neighbour
-search and one-hot atom features, so these tests need neither pymatgen nor ASE.
+``python -m pytest tests/core/test_cuda.py``.  Graphs are built with the ``numpy`` neighbour
+backend and one-hot atom features, so these tests need neither pymatgen nor ASE.
 """
 
 from __future__ import annotations
@@ -17,18 +17,14 @@ import matnn
 from matnn.config import resolve_device
 from matnn.data.crystals import Crystal
 from matnn.data.crystals.batch import batch_graphs
-from matnn.data.crystals.graph import CrystalGraph
-from matnn.data.crystals.neighbors import brute_force_neighbor_list, keep_nearest
+from matnn.data.crystals.graph import CrystalGraph, build_graph
 from matnn.layers import Dense
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
 
 def _graph(c: Crystal, cutoff: float, max_neighbors: int | None) -> CrystalGraph:
-    i, j, s, d = brute_force_neighbor_list(c.positions, c.cell, cutoff)
-    keep = keep_nearest(i, d, len(c.numbers), max_neighbors) if max_neighbors else np.ones(len(i), bool)
-    return CrystalGraph(numbers=c.numbers, positions=c.positions, cell=c.cell, edge_index=np.stack([i[keep], j[keep]]),
-                        shifts=s[keep], distances=d[keep], targets=dict(c.targets))
+    return build_graph(c, cutoff=cutoff, max_neighbors=max_neighbors, backend="numpy")
 
 
 def _crystals(n: int = 6) -> list[Crystal]:

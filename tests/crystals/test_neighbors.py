@@ -15,7 +15,7 @@ def _random_cell(rng, scale):
     return cell
 
 
-@pytest.mark.parametrize("backend", ["pymatgen", "ase"])
+@pytest.mark.parametrize("backend", ["pymatgen", "ase", "numpy"])
 @pytest.mark.parametrize("seed", range(4))
 def test_matches_brute_force_in_skewed_cells_smaller_than_cutoff(backend, seed):
     rng = np.random.default_rng(seed)
@@ -82,3 +82,24 @@ def test_bad_arguments_raise_clear_errors():
         neighbor_list(np.zeros((1, 3)), np.eye(3), 2.0, backend="pymatgn")
     with pytest.raises(ConfigError, match="max_neighbors"):
         build_graph(Crystal([1], [[0, 0, 0]], np.eye(3) * 3), cutoff=4.0, max_neighbors=0)
+
+
+def test_numpy_backend_builds_the_same_graphs_as_pymatgen_on_real_structures(shared_datasets):
+    import itertools
+
+    from matnn.data.crystals import iter_jsonl
+
+    src = shared_datasets / "structures" / "mp_formation_train.jsonl.gz"
+    crystals = list(itertools.islice(iter_jsonl(src), 60))
+    for c in crystals:  # the CGCNN graph: 8 Å, 12 nearest neighbours plus ties
+        ref = build_graph(c, cutoff=8.0, max_neighbors=12, backend="pymatgen")
+        got = build_graph(c, cutoff=8.0, max_neighbors=12, backend="numpy")
+        np.testing.assert_array_equal(got.edge_index, ref.edge_index)
+        np.testing.assert_array_equal(got.shifts, ref.shifts)
+        np.testing.assert_array_equal(got.distances, ref.distances)
+
+
+def test_numpy_backend_handles_an_isolated_atom_and_a_wide_cell():
+    # one atom in a 20 Å box with a 5 Å cutoff: no neighbours at all, an empty but well-formed list
+    i, j, s, d = neighbor_list(np.zeros((1, 3)), 20.0 * np.eye(3), 5.0, backend="numpy")
+    assert len(i) == len(j) == len(d) == 0 and s.shape == (0, 3)

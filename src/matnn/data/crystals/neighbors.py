@@ -5,8 +5,9 @@ periodic image ``j + n·cell`` within the cutoff (``n`` an integer vector).  In 
 the cutoff an atom even neighbours its own images.  Graph libraries' ``radius_graph`` ignores this;
 we use pymatgen's compiled ``find_points_in_spheres`` (the engine behind
 ``Structure.get_neighbor_list``; about 0.2 ms per Materials Project structure at 8 Å) and offer ASE's
-``primitive_neighbor_list`` as a second backend.  :func:`brute_force_neighbor_list` is the
-readable reference that both are tested against.
+``primitive_neighbor_list`` as a second backend.  The ``numpy`` backend needs neither package
+(a vectorised search over every periodic image: exact, slower, for machines without them, e.g. a
+GPU node).  :func:`brute_force_neighbor_list` is the readable reference that all are tested against.
 
 Conventions: edge ``k`` points from centre ``i = centers[k]`` to neighbour ``j = neighbors[k]`` in
 image ``shifts[k]``; its vector is ``positions[j] + shifts[k] @ cell - positions[i]`` (Å).
@@ -18,11 +19,11 @@ import itertools
 
 import numpy as np
 
-from matnn.core.exceptions import ConfigError, unknown_name
+from matnn.core.exceptions import ConfigError, require, unknown_name
 
 __all__ = ["neighbor_list", "brute_force_neighbor_list", "keep_nearest", "BACKENDS"]
 
-BACKENDS = ("pymatgen", "ase")
+BACKENDS = ("pymatgen", "ase", "numpy")
 
 
 def _check_cutoff(cutoff: float) -> float:
@@ -59,7 +60,8 @@ def neighbor_list(
         Lattice vectors as rows, Å.
     cutoff : float
         Radius in Å; pairs with distance < cutoff are returned.
-    backend : {'pymatgen', 'ase'}, default='pymatgen'
+    backend : {'pymatgen', 'ase', 'numpy'}, default='pymatgen'
+        'numpy' needs no optional package (same edges; a few times slower on large cells).
     max_neighbors : int, optional
         Keep only each centre's ``max_neighbors`` nearest neighbours plus ties (:func:`keep_nearest`).
 
@@ -77,7 +79,7 @@ def neighbor_list(
     positions = np.ascontiguousarray(positions, dtype=np.float64)
     cell = np.ascontiguousarray(cell, dtype=np.float64)
     if backend == "pymatgen":
-        from pymatgen.optimization.neighbors import find_points_in_spheres
+        find_points_in_spheres = require("pymatgen.optimization.neighbors", "crystals").find_points_in_spheres
 
         i, j, s, d = find_points_in_spheres(
             positions, positions, cutoff, np.array([1, 1, 1], dtype=np.int64), cell, 1e-8
@@ -87,8 +89,10 @@ def neighbor_list(
         # The library's sphere test is d <= r + tol; we use a strict d < r everywhere.
         keep = (d < cutoff) & ~((i == j) & np.all(s == 0, axis=1))
         i, j, s, d = i[keep], j[keep], s[keep], d[keep]
+    elif backend == "numpy":
+        i, j, s, d = _numpy_neighbor_list(positions, cell, cutoff)
     elif backend == "ase":
-        from ase.neighborlist import primitive_neighbor_list
+        primitive_neighbor_list = require("ase.neighborlist", "crystals").primitive_neighbor_list
 
         i, j, s, d = primitive_neighbor_list("ijSd", (True, True, True), cell, positions, cutoff, self_interaction=False)
         i, j, s = i.astype(np.int64), j.astype(np.int64), s.astype(np.int64)
@@ -107,24 +111,57 @@ def neighbor_list(
     return _canonical_order(i, j, s, d)
 
 
+def _image_box(positions: np.ndarray, cell: np.ndarray, cutoff: float) -> np.ndarray:
+    """Every lattice image that can hold a neighbour, shape (n_images, 3).
+
+    Along lattice vector ``k`` at most ``cutoff / h_k`` images are needed (``h_k`` the spacing of the
+    lattice planes spanned by the other two vectors, ``1/|b_k|`` with ``b`` the reciprocal rows),
+    plus the spread of the fractional coordinates for unwrapped positions.
+    """
+    recip = np.linalg.inv(cell).T  # rows b_k with a_i · b_k = δ_ik
+    frac = positions @ np.linalg.inv(cell)
+    spread = frac.max(axis=0) - frac.min(axis=0)
+    n_max = np.ceil(cutoff * np.linalg.norm(recip, axis=1) + spread).astype(int)
+    return np.array(list(itertools.product(*(range(-n, n + 1) for n in n_max))), dtype=np.int64)
+
+
+def _numpy_neighbor_list(positions: np.ndarray, cell: np.ndarray, cutoff: float):
+    """The brute-force search vectorised over neighbours and images, one centre atom at a time
+    (memory n_atoms · n_images per step, not its square)."""
+    images = _image_box(positions, cell, cutoff)
+    offsets = images @ cell  # (n_images, 3) Å
+    home = np.all(images == 0, axis=1)
+    # candidate positions of every atom in every image: (n_atoms * n_images, 3), atom-major
+    candidates = (positions[:, None, :] + offsets[None, :, :]).reshape(-1, 3)
+    n_img = len(images)
+    out_i, out_k = [], []
+    for i in range(len(positions)):
+        d2 = np.sum((candidates - positions[i]) ** 2, axis=1)
+        hit = d2 < (cutoff * (1.0 + 1e-9)) ** 2  # loose here, exact (the norm, as elsewhere) below
+        hit[i * n_img:(i + 1) * n_img] &= ~home  # an atom is not its own neighbour in the home cell
+        k = np.nonzero(hit)[0]
+        out_i.append(np.full(len(k), i, dtype=np.int64))
+        out_k.append(k)
+    i = np.concatenate(out_i) if out_i else np.zeros(0, np.int64)
+    k = np.concatenate(out_k) if out_k else np.zeros(0, np.int64)
+    j, s = k // n_img, images[k % n_img]
+    d = np.linalg.norm(positions[j] + s @ cell - positions[i], axis=1)
+    keep = d < cutoff  # the squared test can differ from the norm in the last bit at the boundary
+    return i[keep], j[keep], s[keep], d[keep]
+
+
 def brute_force_neighbor_list(
     positions: np.ndarray, cell: np.ndarray, cutoff: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Reference neighbour list by enumerating every image in a box large enough to hold the sphere.
 
-    The number of images needed along lattice vector ``k`` is ``cutoff / h_k`` (``h_k`` the spacing
-    of the lattice planes spanned by the other two vectors, ``1/|b_k|`` with ``b`` the reciprocal
-    rows), plus the spread of the fractional coordinates for unwrapped positions.  O(n_atoms² ·
-    n_images): for tests and teaching, not for data sets.  Same outputs as :func:`neighbor_list`.
+    Two plain loops over atom pairs, every image of the box (see ``_image_box``) tested at once.
+    O(n_atoms² · n_images): for tests and teaching, not for data sets.  Same outputs as :func:`neighbor_list`.
     """
     cutoff = _check_cutoff(cutoff)
     positions = np.asarray(positions, dtype=np.float64)
     cell = np.asarray(cell, dtype=np.float64)
-    recip = np.linalg.inv(cell).T  # rows b_k with a_i · b_k = δ_ik
-    frac = positions @ np.linalg.inv(cell)
-    spread = frac.max(axis=0) - frac.min(axis=0)
-    n_max = np.ceil(cutoff * np.linalg.norm(recip, axis=1) + spread).astype(int)
-    images = np.array(list(itertools.product(*(range(-n, n + 1) for n in n_max))), dtype=np.int64)
+    images = _image_box(positions, cell, cutoff)
     out_i, out_j, out_s, out_d = [], [], [], []
     for i in range(len(positions)):
         for j in range(len(positions)):
