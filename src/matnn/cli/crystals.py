@@ -30,6 +30,7 @@ def _train(args: argparse.Namespace) -> dict:
         seed=args.seed, split_seed=args.split_seed, out=args.out, device=args.device, verbose=not args.quiet,
         cache_dir=False if args.no_cache else args.cache_dir,
         time_limit_s=None if args.time_limit is None else 60.0 * args.time_limit, swa_start=args.swa_start,
+        jit_compile=args.jit_compile,
     )
     if run.metrics.get("status") == "interrupted":
         return run.metrics
@@ -103,6 +104,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="seed of the test/validation split only (default: --seed); members of an ensemble share it and differ in --seed")
     g.add_argument("--swa-start", type=fraction, default=None, metavar="FRACTION",
                    help="also average the weights over the epochs after FRACTION of them (SWA, e.g. 0.75); validation picks SWA or best epoch")
+    g.add_argument("--jit-compile", action="store_true",
+                   help="run the network through torch.compile: faster steps after about a minute of compiling (long runs)")
 
     p = add_action(actions, "ensemble", _ensemble,
                    "average the predictions of 'crystals train' runs made on the same split; score members and ensemble")

