@@ -11,7 +11,7 @@
 # gets seed SEED0 + k), EPOCHS (skip the pilot and train this many epochs), SKIP_TESTS=1.
 # Not yet tried on a GPU (session 8 had none): EXTRA="--jit-compile" fuses CGCNN's elementwise kernels with
 # torch.compile (Triton on CUDA). The H200 steps were launch-bound (about 9.4 ms per batch of 64), so fewer, fused
-# kernels should pay more there than the 1.6x measured on a CPU core; the pilot's epoch time will show it.
+# kernels should pay more there than the 1.75x measured on a CPU core; the pilot's epoch time will show it.
 set -u
 T0=$(date +%s)
 PACK=$1; DATA=$2; OUTDIR=$3; BUDGET=${4:-560}

@@ -152,7 +152,7 @@ class Model(nn.Module):
         jit_compile : bool, default=False
             Run the forward pass through ``torch.compile`` (Keras's ``jit_compile``): fused kernels,
             fewer passes over memory. It pays on models whose steps are many elementwise operations
-            over large tensors (CGCNN on CPU: 1.4× per step; see ``bench/RESULTS.md``), after a
+            over large tensors (CGCNN on a CPU core: 1.75× per step; ``bench/RESULTS.md``), after a
             one-off compilation of tens of seconds, so use it for long runs. Needs a C++ compiler on the
             CPU (Triton on a GPU); if compilation fails, a warning names the reason and the model runs
             eagerly. Results agree with eager mode to rounding (about 1e-6), not bit for bit, and are

