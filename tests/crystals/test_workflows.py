@@ -224,3 +224,45 @@ def test_swa_is_chosen_on_validation_and_survives_chunked_resume(tmp_path, struc
     np.testing.assert_array_equal(last.y_pred, whole.y_pred)
     with pytest.raises(matnn.ConfigError, match="swa_start"):
         train_property_model(structure_file, **{**kw, "swa_start": 1.5})
+
+
+def test_ensemble_compares_data_by_contents_not_path(tmp_path, structure_file):
+    """Members trained on byte-identical copies at different paths form an ensemble; the copies' originals
+    may be gone; a data file edited since training, or a member trained on other data, is refused."""
+    import shutil
+
+    from matnn.core.exceptions import ConfigError, DataError
+    from matnn.workflows.crystals import evaluate_ensemble, train_property_model
+
+    copy = tmp_path / "elsewhere" / structure_file.name
+    copy.parent.mkdir()
+    shutil.copyfile(structure_file, copy)
+    kw = dict(target="zbar", epochs=1, batch_size=8, cache_dir=False, verbose=False, split_seed=0, model_kwargs=_SMALL)
+    a = train_property_model(structure_file, seed=0, out=tmp_path / "a", **kw)
+    train_property_model(copy, seed=1, out=tmp_path / "b", **kw)
+    assert _metrics(tmp_path / "a")["data_sha256"] == _metrics(tmp_path / "b")["data_sha256"]
+    runs = [tmp_path / "a", tmp_path / "b"]
+    ens = evaluate_ensemble(runs, recalibrate=False, cache_dir=False, verbose=False)
+    assert ens.test_ids == a.test_ids and ens.metrics["data_sha256"] == a.metrics["data_sha256"]
+
+    # The first member's file is gone (another machine): the second's byte-identical copy is used.
+    moved = tmp_path / "moved.jsonl"
+    structure_file.rename(moved)
+    try:
+        again = evaluate_ensemble(runs, recalibrate=False, cache_dir=False, verbose=False)
+        np.testing.assert_allclose(again.y_pred, ens.y_pred, rtol=1e-6)
+        assert again.metrics["data"] == str(copy.resolve())
+        # The surviving copy was edited after training: refused, naming the file.
+        with open(copy, "a", encoding="utf-8") as fh:
+            fh.write("\n")
+        with pytest.raises(DataError, match="contents differ"):
+            evaluate_ensemble(runs, recalibrate=False, cache_dir=False, verbose=False)
+    finally:
+        moved.rename(structure_file)
+
+    # A member whose data had other contents is refused as a different split.
+    m = _metrics(tmp_path / "b")
+    m["data_sha256"] = "0" * 64
+    (tmp_path / "b" / "metrics.json").write_text(json.dumps(m), encoding="utf-8")
+    with pytest.raises(ConfigError, match="'data' differs"):
+        evaluate_ensemble(runs, recalibrate=False, cache_dir=False, verbose=False)

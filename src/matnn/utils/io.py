@@ -18,7 +18,8 @@ from typing import IO, Any
 
 import numpy as np
 
-__all__ = ["atomic_write", "atomic_path", "atomic_save_npz", "write_json", "write_metrics", "read_json", "to_jsonable", "ensure_dir"]
+__all__ = ["atomic_write", "atomic_path", "atomic_save_npz", "write_json", "write_metrics", "read_json", "to_jsonable", "ensure_dir",
+           "file_sha256"]
 
 
 def ensure_dir(path: str | os.PathLike) -> Path:
@@ -116,6 +117,17 @@ def write_json(path: str | os.PathLike, data: Any, indent: int = 2) -> Path:
         json.dump(to_jsonable(data), fh, indent=indent, sort_keys=False, allow_nan=False)
         fh.write("\n")
     return path
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """Hex SHA-256 of a file's bytes: identifies a data file whatever its path (copies hash alike)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def read_json(path: str | os.PathLike) -> Any:

@@ -61,17 +61,60 @@ def _member_settings(run_dir: Path, overrides: dict[str, Any]) -> dict[str, Any]
     if metrics.get("status") != "complete":
         raise DataError(f"{run_dir}: the run is not complete (status {metrics.get('status')!r}); resume it first.")
     settings = {key: metrics.get(key) for key in _SPLIT_KEYS}
+    settings.update({key + "_sha256": metrics.get(key + "_sha256") for key in ("data", "test_file")})
     settings["batch_size"] = int(metrics.get("batch_size") or 64)  # the training default before it was recorded
     if settings["split_seed"] is None:  # runs made before split_seed existed split with their seed
         settings["split_seed"] = metrics.get("seed")
     if "test_fraction" not in metrics and metrics.get("test_file") is None:
         settings["test_fraction"] = 0.2
-    settings.update({k: v for k, v in overrides.items() if v is not None})
+    for key, value in overrides.items():
+        if value is not None:
+            settings[key] = value
+            settings.pop(key + "_sha256", None)  # the recorded hash was of the file the override replaces
     missing = [k for k in ("data", "target", "split_seed", "val_fraction") if settings.get(k) is None]
     if missing:
         raise ConfigError(f"{path} does not record {', '.join(missing)} (a run older than split_seed); "
                           f"pass them explicitly ({', '.join('--' + k.replace('_', '-') for k in missing)}).")
     return settings
+
+
+def _content_identity(settings: list[dict[str, Any]], key: str) -> None:
+    """Set ``<key>_identity``, what identifies each member's ``data`` or ``test_file``: its contents.
+
+    The SHA-256 recorded at training, else the hash of the recorded path when that file exists here
+    (runs saved before the hash was recorded), else the path itself. Members trained on byte-identical
+    copies at different paths (another machine, a moved folder) therefore agree.
+    """
+    from matnn.utils.io import file_sha256
+
+    hashes: dict[str, str] = {}
+    for s in settings:
+        path, digest = s[key], s.get(key + "_sha256")
+        if path is not None and digest is None and Path(path).is_file():
+            if path not in hashes:
+                hashes[path] = file_sha256(path)
+            digest = hashes[path]
+        s[key + "_identity"] = digest or path
+
+
+def _shared_file(settings: list[dict[str, Any]], key: str, run_dirs: Sequence[Path]) -> str | None:
+    """The path of the members' common ``key`` file to read here: the first recorded one that exists,
+    checked against the recorded hash so that a file edited since training is refused."""
+    from matnn.utils.io import file_sha256
+
+    paths = [s[key] for s in settings if s[key] is not None]
+    if not paths:
+        return None
+    existing = next((p for p in paths if Path(p).is_file()), None)
+    flag = "--data" if key == "data" else "--test"
+    if existing is None:
+        where = "; ".join(f"{r}: {s[key]}" for r, s in zip(run_dirs, settings, strict=True))
+        raise DataError(f"None of the members' {key} files exists here ({where}). Pass the file with {flag}.")
+    recorded = next((s[key + "_sha256"] for s in settings if s.get(key + "_sha256")), None)
+    if recorded is not None and file_sha256(existing) != recorded:
+        raise DataError(f"{existing}: its contents differ from the {key} file the members were trained on "
+                        f"(SHA-256 {recorded[:12]}…). Pass the original file with {flag}.")
+    return existing
 
 
 def evaluate_ensemble(
@@ -114,7 +157,8 @@ def evaluate_ensemble(
         ``test_mae_of_best_val_member``, ``ensemble_beats_members_on_val`` (``val_mae`` below the best
         member's: the rule for adopting the ensemble), ``mean_member_spread`` (mean over test structures of
         the members' standard deviation), ``n_members``, ``members``, ``n_train``, ``n_val``, ``target``,
-        ``split_seed``, ``recalibrated``.
+        ``split_seed``, ``recalibrated``, ``data`` (the path read), ``data_sha256`` (its contents' hash:
+        members trained on byte-identical copies at other paths agree), ``test_file``.
     """
     from matnn.config import resolve_device
     from matnn.data.crystals.dataset import CrystalGraphDataset, load_graphs
@@ -131,13 +175,19 @@ def evaluate_ensemble(
                  "test_file": None if test is None else str(Path(test).resolve()),
                  "target": target, "val_fraction": val_fraction, "test_fraction": test_fraction}
     settings = [_member_settings(r, overrides) for r in run_dirs]
+    for key in ("data", "test_file"):
+        _content_identity(settings, key)
     for key in _SPLIT_KEYS:
-        values = {json.dumps(s[key]) for s in settings}
+        compared = key + "_identity" if key in ("data", "test_file") else key
+        values = {json.dumps(s[compared]) for s in settings}
         if len(values) > 1:
-            detail = "; ".join(f"{r}: {s[key]!r}" for r, s in zip(run_dirs, settings, strict=True))
+            detail = "; ".join(f"{r}: {s[key]!r}" + (f" (SHA-256 {str(s[compared])[:12]}…)" if compared != key else "")
+                               for r, s in zip(run_dirs, settings, strict=True))
             raise ConfigError(f"The runs were not made on the same split: '{key}' differs ({detail}). "
                               "Train members with the same --split-seed, data and fractions.")
-    split = settings[0]
+    split = dict(settings[0])
+    split["data"] = _shared_file(settings, "data", run_dirs)
+    split["test_file"] = _shared_file(settings, "test_file", run_dirs)
     settings_of = dict(zip(run_dirs, settings, strict=True))
     dev = resolve_device(device if device is not None else "auto")
 
@@ -184,6 +234,7 @@ def evaluate_ensemble(
         "mean_member_spread": float(test_preds_a.std(axis=0).mean()),
         "n_members": len(run_dirs), "members": names, "n_train": int(n_train), "n_val": int(len(y_val)),
         "target": split["target"], "split_seed": int(split["split_seed"]), "recalibrated": bool(recalibrate),
+        "data": split["data"], "data_sha256": split["data_identity"], "test_file": split["test_file"],
     }
     if out is not None:
         from matnn.utils.plotting import plot_parity

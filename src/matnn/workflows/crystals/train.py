@@ -180,7 +180,7 @@ def train_property_model(
     from matnn.data.crystals.dataset import CrystalGraphDataset, load_graphs
     from matnn.core.schedules import CosineDecay
     from matnn.optimizers import AdamW
-    from matnn.utils.io import ensure_dir, write_metrics
+    from matnn.utils.io import ensure_dir, file_sha256, write_metrics
     from matnn.workflows.crystals._common import (EpochTimer, TimeLimit, TimeLimitReached, hardware, predict_dataset,
                                                   property_split, recalibrate_batchnorm)
 
@@ -303,6 +303,9 @@ def train_property_model(
         "max_train": max_train,
         "data": str(Path(data).resolve()),
         "test_file": None if test is None else str(Path(test).resolve()),
+        # Contents, not paths, identify the data: an ensemble accepts members trained on copies.
+        "data_sha256": file_sha256(data),
+        "test_file_sha256": None if test is None else file_sha256(test),
         "status": "complete",
     })
     if out_dir is not None:
