@@ -292,3 +292,29 @@ def test_building_mace_leaves_safe_loading_on():
 
     SMALL["mace"]()
     assert "TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD" not in os.environ  # mace sets it on import; we restore it
+
+
+@pytest.mark.parametrize("cls", [CGCNN, MEGNet])
+def test_graph_networks_trace_as_one_graph_for_jit_compile(cls, crystals):
+    """``jit_compile`` gains most when dynamo captures the whole forward pass: no graph breaks
+    (``torch.bincount`` in the mean pooling used to split it, its output length depending on the data)."""
+    import torch._dynamo as dynamo
+
+    from matnn.models.model import _call_module
+
+    model = cls(n_targets=1)
+    x = batch_graphs([build_graph(c, model.graph_spec) for c in crystals])
+    model.train()
+    dynamo.reset()
+    explained = dynamo.explain(_call_module)(model, x)
+    assert explained.graph_break_count == 0, [b.reason for b in explained.break_reasons]
+
+
+def test_segment_count_and_scatter_mean_match_a_loop():
+    from matnn.models.graph.scatter import scatter_mean, segment_count
+
+    index = torch.tensor([2, 0, 2, 2, 4])
+    src = torch.arange(10, dtype=torch.float32).reshape(5, 2)
+    assert segment_count(index, 6).tolist() == [1, 0, 3, 0, 1, 0]
+    expected = torch.stack([src[index == n].mean(0) if (index == n).any() else torch.zeros(2) for n in range(6)])
+    torch.testing.assert_close(scatter_mean(src, index, 6), expected)
