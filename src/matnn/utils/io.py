@@ -119,14 +119,19 @@ def write_json(path: str | os.PathLike, data: Any, indent: int = 2) -> Path:
     return path
 
 
-def file_sha256(path: str | os.PathLike) -> str:
-    """Hex SHA-256 of a file's bytes: identifies a data file whatever its path (copies hash alike)."""
+def file_sha256(path: str | os.PathLike, *extra: bytes) -> str:
+    """Hex SHA-256 of a file's bytes, then of ``extra`` (e.g. the settings a cache depends on).
+
+    Identifies a data file whatever its path: byte-identical copies hash alike.
+    """
     import hashlib
 
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
+    for blob in extra:
+        h.update(blob)
     return h.hexdigest()
 
 

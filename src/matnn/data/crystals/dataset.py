@@ -13,7 +13,6 @@ that yields ``(CrystalGraph, y)``; :func:`graph_loader` wraps it in a seeded ``D
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Iterable, Sequence
@@ -155,12 +154,9 @@ class GraphStore:
 
 
 def _file_key(path: Path, spec: GraphSpec) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    h.update(json.dumps([CACHE_VERSION, spec.cutoff, spec.max_neighbors, spec.backend]).encode())
-    return h.hexdigest()[:20]
+    from matnn.utils.io import file_sha256
+
+    return file_sha256(path, json.dumps([CACHE_VERSION, spec.cutoff, spec.max_neighbors, spec.backend]).encode())[:20]
 
 
 def count_records(path: str | os.PathLike) -> int:

@@ -37,12 +37,11 @@ def scatter_sum(src: torch.Tensor, index: torch.Tensor, dim_size: int) -> torch.
 def segment_count(index: torch.Tensor, dim_size: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """Number of items per segment, shape (dim_size,).
 
-    A scatter-add of ones rather than ``torch.bincount``: bincount's output length depends on the
+    A scatter-sum of ones rather than ``torch.bincount``: bincount's output length depends on the
     index values, which breaks a ``torch.compile`` graph in two at every call (counts are exact in
     float32 up to 2**24 items per segment).
     """
-    return torch.zeros(dim_size, dtype=dtype, device=index.device).index_add_(
-        0, index, torch.ones(index.shape[0], dtype=dtype, device=index.device))
+    return scatter_sum(torch.ones(index.shape[0], dtype=dtype, device=index.device), index, dim_size)
 
 
 def scatter_mean(src: torch.Tensor, index: torch.Tensor, dim_size: int) -> torch.Tensor:

@@ -181,7 +181,7 @@ def evaluate_ensemble(
         compared = key + "_identity" if key in ("data", "test_file") else key
         values = {json.dumps(s[compared]) for s in settings}
         if len(values) > 1:
-            detail = "; ".join(f"{r}: {s[key]!r}" + (f" (SHA-256 {str(s[compared])[:12]}…)" if compared != key else "")
+            detail = "; ".join(f"{r}: {s[key]!r}" + (f" (SHA-256 {s[compared][:12]}…)" if s[compared] != s[key] else "")
                                for r, s in zip(run_dirs, settings, strict=True))
             raise ConfigError(f"The runs were not made on the same split: '{key}' differs ({detail}). "
                               "Train members with the same --split-seed, data and fractions.")
