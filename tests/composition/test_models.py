@@ -130,3 +130,54 @@ def test_rf_median_is_the_mae_optimal_forest_on_a_zero_inflated_target():
     assert mae_median < 0.9 * mae_mean, (mae_median, mae_mean)  # 0.78-0.86 over data seeds 0-2
     trees = np.stack([t.predict(X[400:].astype(np.float32)) for t in mean_forest.model_.estimators_])
     np.testing.assert_allclose(median_forest.predict(X[400:]), np.median(trees, axis=0))
+
+
+def test_monte_carlo_dropout_stays_on_at_inference_and_averages_reproducibly(tmp_path):
+    import torch
+
+    from matnn.models import predict_monte_carlo
+
+    x = np.random.default_rng(0).uniform(size=(64, 86)).astype(np.float32)
+    plain = build_elemnet(architecture="32x2D-1", dropout_rates=(0.5,))
+    mc = build_elemnet(architecture="32x2D-1", dropout_rates=(0.5,), monte_carlo_dropout=True)
+    mc.set_weights(plain.get_weights())
+    # the usual network is deterministic at inference; the Monte Carlo one is not
+    np.testing.assert_array_equal(plain.predict(x), plain.predict(x))
+    assert not np.allclose(mc.predict(x), mc.predict(x))
+    # with a seed the average of passes is reproducible and leaves the global RNG alone
+    state = torch.random.get_rng_state()
+    m1, s1 = predict_monte_carlo(mc, x, 50, seed=3)
+    assert torch.equal(state, torch.random.get_rng_state())
+    m2, _ = predict_monte_carlo(mc, x, 50, seed=3)
+    np.testing.assert_array_equal(m1, m2)
+    assert m1.shape == (64, 1) and np.all(s1 > 0)
+    # one pass is a sample around the mean: the spread of single passes shrinks like 1/sqrt(n) in the mean
+    m_big, _ = predict_monte_carlo(mc, x, 400, seed=4)
+    err_50 = np.abs(m1 - m_big).mean()
+    err_1 = np.abs(predict_monte_carlo(mc, x, 1, seed=5)[0] - m_big).mean()
+    assert err_50 < err_1 / 3
+    # the flag survives saving
+    mc.save(tmp_path / "m.matnn")
+    back = matnn.load_model(tmp_path / "m.matnn")
+    assert [getattr(layer, "monte_carlo", None) for layer in back.layers if type(layer).__name__ == "Dropout"] == [True]
+    np.testing.assert_allclose(predict_monte_carlo(back, x, 50, seed=3)[0], m1, rtol=1e-6, atol=1e-7)
+    with pytest.raises(ConfigError, match="n_samples"):
+        predict_monte_carlo(mc, x, 0)
+
+
+def test_estimator_with_mc_samples_predicts_the_same_after_saving(tmp_path):
+    from matnn.workflows.composition.estimators import load_estimator
+
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(200, 4))
+    y = X @ np.array([1.0, -1.0, 0.5, 2.0])
+    settings = ModelSettings(features="columns", hidden="32", dropout=0.2, epochs=30, mc_samples=8)
+    est = make_estimator("dense", settings).fit(X, y, seed=0)
+    assert est.info_["mc_samples"] == 8
+    p = est.predict(X)
+    np.testing.assert_array_equal(p, est.predict(X))  # seeded passes: same numbers every call
+    est.save(tmp_path / "model")
+    np.testing.assert_allclose(load_estimator(tmp_path / "model").predict(X), p, rtol=1e-6, atol=1e-6)
+    assert make_estimator("elemnet").mc_samples == 10 and make_estimator("dense").mc_samples == 0
+    with pytest.raises(ConfigError, match="mc_samples"):
+        make_estimator("dense", ModelSettings(mc_samples=-1))

@@ -36,6 +36,7 @@ def build_dense_network(
     dropout: float = 0.0,
     batch_norm: bool = False,
     n_outputs: int = 1,
+    monte_carlo_dropout: bool = False,
 ):
     """Multilayer perceptron as a :class:`matnn.Sequential`.
 
@@ -51,6 +52,8 @@ def build_dense_network(
     batch_norm : bool, default=False
         Batch normalisation after every hidden layer (before its activation).
     n_outputs : int, default=1
+    monte_carlo_dropout : bool, default=False
+        Keep dropout active at inference (see :func:`matnn.models.predict_monte_carlo`).
 
     Returns
     -------
@@ -74,6 +77,6 @@ def build_dense_network(
             layers.append(Dense(u, activation=activation, **shape))
         shape = {}
         if dropout > 0:
-            layers.append(Dropout(float(dropout)))
+            layers.append(Dropout(float(dropout), monte_carlo=monte_carlo_dropout))
     layers.append(Dense(int(n_outputs), **shape))
     return matnn.Sequential(layers)

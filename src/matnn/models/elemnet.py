@@ -108,6 +108,8 @@ def build_elemnet(
     architecture: str = ELEMNET_ARCHITECTURE,
     dropout_rates: tuple[float, ...] | list[float] = ELEMNET_DROPOUT_RATES,
     activation: str = "relu",
+    *,
+    monte_carlo_dropout: bool = False,
 ):
     """Build ElemNet (or any architecture in its notation) as a :class:`matnn.Sequential`.
 
@@ -120,6 +122,11 @@ def build_elemnet(
         Drop probability of block ``i`` (when it is marked "D"); blocks past the end of the list
         get no dropout, as in the original code.
     activation : str, default='relu'
+    monte_carlo_dropout : bool, default=False
+        Keep the dropout layers active at inference (``Dropout(monte_carlo=True)``).  The reference
+        TensorFlow code builds its evaluation graph with dropout for one-output networks, so every
+        validation and test error it reports is from the noisy network; see
+        :func:`matnn.models.predict_monte_carlo` for averaging several such passes.
 
     Returns
     -------
@@ -146,6 +153,6 @@ def build_elemnet(
             layers.append(Dense(block.units, activation=activation, **kwargs))
             first = False
         if block.dropout and i < len(dropout_rates) and dropout_rates[i] > 0:
-            layers.append(Dropout(float(dropout_rates[i])))
+            layers.append(Dropout(float(dropout_rates[i]), monte_carlo=monte_carlo_dropout))
     layers.append(Dense(n_out, **({"input_shape": (int(input_dim),)} if first else {})))
     return matnn.Sequential(layers)

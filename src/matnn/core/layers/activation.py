@@ -53,23 +53,29 @@ class Dropout(Layer):
     """Randomly zero a fraction ``rate`` of inputs during training (scaled by 1/(1−rate)).
 
     ``rate`` is the *drop* probability (Keras convention); TensorFlow 1 code such as ElemNet's passes
-    the keep probability ``1 − rate``.
+    the keep probability ``1 − rate``.  With ``monte_carlo=True`` the layer keeps dropping at
+    inference too (Monte Carlo dropout, Gal & Ghahramani 2016): every prediction is one sample of the
+    trained noisy network, and averaging several gives the MC-dropout estimate.  ElemNet's reference
+    code evaluates this way.
     """
 
     layout_agnostic = True
 
-    def __init__(self, rate: float, **kwargs: Any) -> None:
+    def __init__(self, rate: float, *, monte_carlo: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0.0 <= rate < 1.0:
             raise ConfigError(f"The 'rate' parameter of Dropout must be a number in [0, 1). Got {rate!r} instead.")
         self.rate = float(rate)
+        self.monte_carlo = bool(monte_carlo)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.dropout(x, self.rate, self.training) if self.rate > 0 else x
+        return F.dropout(x, self.rate, self.training or self.monte_carlo) if self.rate > 0 else x
 
     forward_cf = forward
 
     def get_config(self) -> dict[str, Any]:
         cfg = super().get_config()
         cfg["rate"] = self.rate
+        if self.monte_carlo:
+            cfg["monte_carlo"] = True
         return cfg

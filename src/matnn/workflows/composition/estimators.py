@@ -50,6 +50,10 @@ class ModelSettings:
 
     Network settings apply to ``elemnet`` and ``dense``; forest/boosting settings to ``rf-magpie``
     and ``hgb``.  Units: learning rate per Adam step; ``validation_fraction`` of the training rows.
+    ``mc_samples`` > 0 keeps the network's dropout on at inference (Monte Carlo dropout): the
+    validation loss that early stopping watches is then one dropout-on pass, as in ElemNet's
+    reference code, and predictions are the mean of ``mc_samples`` passes; 0 is the usual
+    deterministic network.
     """
 
     features: str | None = None
@@ -66,6 +70,7 @@ class ModelSettings:
     weight_decay: float = 0.0
     architecture: str | None = None
     reduce_lr_patience: int | None = None
+    mc_samples: int | None = None
     n_estimators: int | None = None
     max_features: float | str | None = None
     min_samples_leaf: int = 1
@@ -124,6 +129,20 @@ class _Base:
             raise NotFittedError(f"This {type(self).__name__} ({self.name}) is not fitted yet; call fit() first.")
 
 
+#: Dropout-on passes averaged by ElemNet's predictions (its reference code evaluates with dropout on).
+ELEMNET_MC_SAMPLES = 10
+
+
+def _network_predict(net: Any, Xs: np.ndarray, mc_samples: int, seed: int) -> np.ndarray:
+    """Network output for scaled inputs, shape (n_rows,): one pass, or the mean of ``mc_samples`` dropout-on passes."""
+    if mc_samples > 0:
+        from matnn.models.monte_carlo import predict_monte_carlo
+
+        mean, _ = predict_monte_carlo(net, Xs, mc_samples, seed=seed, batch_size=4096)
+        return mean.reshape(-1)
+    return np.asarray(net.predict(Xs, batch_size=4096), dtype=np.float64).reshape(-1)
+
+
 class NeuralRegressor(_Base):
     """A matnn network (ElemNet or a dense MLP) with scaling, early stopping and checkpoints.
 
@@ -151,6 +170,11 @@ class NeuralRegressor(_Base):
         self.batch_size = settings.batch_size or (32 if published else 64)
         self.learning_rate = settings.learning_rate or (1e-4 if published else 1e-3)
         self.patience = settings.patience or (20 if published else 40)
+        mc = settings.mc_samples
+        if mc is not None and (isinstance(mc, bool) or not isinstance(mc, int) or mc < 0):
+            raise ConfigError(f"mc_samples must be a non-negative integer (0 = no Monte Carlo dropout). Got {mc!r} instead.")
+        self.mc_samples = int(mc) if mc is not None else (ELEMNET_MC_SAMPLES if published else 0)
+        self.seed_ = 0
         # ElemNet takes raw fractions and raw eV/atom; a general table needs standardising.
         self.standardize = not published
 
@@ -159,10 +183,13 @@ class NeuralRegressor(_Base):
         if self.name == "elemnet":
             from matnn.models.elemnet import ELEMNET_ARCHITECTURE, build_elemnet
 
-            return build_elemnet(n_features, s.architecture or ELEMNET_ARCHITECTURE)
+            return build_elemnet(n_features, s.architecture or ELEMNET_ARCHITECTURE, monte_carlo_dropout=self.mc_samples > 0)
         from matnn.models.dense_network import build_dense_network
 
-        return build_dense_network(n_features, s.hidden, activation=s.activation, dropout=s.dropout, batch_norm=s.batch_norm)
+        return build_dense_network(
+            n_features, s.hidden, activation=s.activation, dropout=s.dropout, batch_norm=s.batch_norm,
+            monte_carlo_dropout=self.mc_samples > 0,
+        )
 
     def fit(self, data: Data, y: np.ndarray, *, seed: int = 0, work_dir: str | Path | None = None) -> NeuralRegressor:
         """Train on ``data`` (early stopping on a validation split carved from it).
@@ -188,6 +215,7 @@ class NeuralRegressor(_Base):
         Xs = ((X - self.x_mean_) / self.x_scale_).astype(np.float32)
         ys = ((y - self.y_mean_) / self.y_scale_).astype(np.float32)[:, None]
         matnn.set_seed(seed)
+        self.seed_ = int(seed)
         self.model_ = self._build(X.shape[1])
         opt = matnn.optimizers.Adam(learning_rate=self.learning_rate, weight_decay=s.weight_decay) if s.weight_decay else matnn.optimizers.Adam(learning_rate=self.learning_rate)
         self.model_.compile(optimizer=opt, loss=s.loss, metrics=["mae"])
@@ -217,13 +245,13 @@ class NeuralRegressor(_Base):
             "batch_size": self.batch_size,
             "learning_rate": self.learning_rate,
             "patience": self.patience,
+            "mc_samples": self.mc_samples,
         }
         self.fitted_ = True
         return self
 
     def _predict_scaled(self, Xs: np.ndarray) -> np.ndarray:
-        pred = np.asarray(self.model_.predict(Xs, batch_size=4096)).reshape(-1)
-        return pred.astype(np.float64) * self.y_scale_ + self.y_mean_
+        return _network_predict(self.model_, Xs, self.mc_samples, self.seed_) * self.y_scale_ + self.y_mean_
 
     def predict(self, data: Data) -> np.ndarray:
         """Predictions in the target's unit, shape (n_rows,)."""
@@ -241,7 +269,10 @@ class NeuralRegressor(_Base):
         self.model_.save(str(d / "model.matnn"))
         write_json(
             d / "preprocessing.json",
-            {"model": self.name, "features": self.features, "x_mean": self.x_mean_, "x_scale": self.x_scale_, "y_mean": self.y_mean_, "y_scale": self.y_scale_},
+            {
+                "model": self.name, "features": self.features, "x_mean": self.x_mean_, "x_scale": self.x_scale_,
+                "y_mean": self.y_mean_, "y_scale": self.y_scale_, "mc_samples": self.mc_samples, "mc_seed": self.seed_,
+            },
         )
         return d
 
@@ -458,9 +489,10 @@ def load_estimator(directory: str | Path) -> _Base:
         xm, xs = np.asarray(meta["x_mean"]), np.asarray(meta["x_scale"])
         ym, ys = float(meta["y_mean"]), float(meta["y_scale"])
 
+        mc, mc_seed = int(meta.get("mc_samples", 0)), int(meta.get("mc_seed", 0))
+
         def predict(X: np.ndarray) -> np.ndarray:
-            out = np.asarray(net.predict(((X - xm) / xs).astype(np.float32), batch_size=4096)).reshape(-1)
-            return out.astype(np.float64) * ys + ym
+            return _network_predict(net, ((X - xm) / xs).astype(np.float32), mc, mc_seed) * ys + ym
 
         return _Loaded(meta["model"], meta["features"], predict)
     if (d / "model.joblib").is_file():
