@@ -1,7 +1,7 @@
 """Time the synthetic fleet (48 cells, both cores) and the whole demo, from an empty cache.
 
 Usage (needs both cores):
-    /work/tools/heavy --both python bench/battery_fleet.py --out bench/out/battery_fleet.json [--demo]
+    bench/heavy.sh --both python bench/battery_fleet.py --out bench/out/battery_fleet.json [--demo]
 """
 
 from __future__ import annotations

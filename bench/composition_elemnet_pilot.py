@@ -6,7 +6,7 @@ same wall-clock budget; the score is the MAE on a validation split carved from t
 pilot does not look at the numbers we report.
 
 Run (one core, under the shared-machine rule):
-    /work/tools/heavy .venv/bin/python bench/composition_elemnet_pilot.py --minutes 10 --out runs/composition/elemnet_pilot
+    bench/heavy.sh .venv/bin/python bench/composition_elemnet_pilot.py --minutes 10 --out runs/composition/elemnet_pilot
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ Per formula, both including parsing the formula text with pymatgen:
 Also checks that both agree within 1e-6.
 
 Run (one core):
-    /work/tools/heavy .venv/bin/python bench/composition_featurizer_speed.py --n 5000
+    bench/heavy.sh .venv/bin/python bench/composition_featurizer_speed.py --n 5000
 """
 
 from __future__ import annotations

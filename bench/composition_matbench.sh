@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Matbench-style 5-fold CV (KFold shuffle, random_state 18012019) on expt_gap and steels_yield.
-# Run from the repo root on one core:  /work/tools/heavy bash bench/composition_matbench.sh
+# Run from the repo root on one core:  bench/heavy.sh bash bench/composition_matbench.sh
 # Results: runs/composition/<task>_<model>/metrics.json (mae = mean over folds, mae_std = std over folds).
 set -e
 D=../shared/datasets/composition

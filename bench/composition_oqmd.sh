@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # OQMD formation enthalpy: train on the train file, score on the val file (|y| <= 5 eV/atom, ElemNet's filter).
-# Each step runs on one core through /work/tools/heavy.  Results in runs/composition/.
+# Each step runs on one core through bench/heavy.sh (pinned, one thread, a lock per core).  Results in runs/composition/.
 set -u
 cd "$(dirname "$0")/.."
 D=../shared/datasets/composition
-H=/work/tools/heavy
+H=bench/heavy.sh
 M=.venv/bin/matnn
 # 1. Random forest on Magpie features: 100 trees on a 50,000-row random subset of the train file to bound
 #    one core's time (the forest is not saved); scored on the whole val file.
@@ -29,7 +29,7 @@ $H $M composition depth-study --train $D/oqmd_formation_enthalpy_train.csv --tes
 #    Set RUN_ELEMNET=1 to include it.
 if [ "${RUN_ELEMNET:-0}" = 1 ]; then
   if [ "${ELEMNET_BOTH_CORES:-0}" = 1 ]; then
-    RUN=(env MATNN_NUM_THREADS=2 OMP_NUM_THREADS=2 MKL_NUM_THREADS=2 taskset -c 0,1)
+    RUN=($H --both)
   else
     RUN=($H)
   fi

@@ -1,6 +1,6 @@
 """Benchmark: composition-only baseline (random forest on Magpie) on the crystal models' split.
 
-    /work/tools/heavy .venv/bin/python bench/crystals_composition_baseline.py --out /tmp/crystals_bench_rf
+    bench/heavy.sh .venv/bin/python bench/crystals_composition_baseline.py --out /tmp/crystals_bench_rf
 
 The test set is exactly the one ``matnn crystals train --data mp_formation_train.jsonl.gz`` holds
 out with ``--seed 0`` (a seeded fifth of the 29,391 structures); the forest trains on the other

@@ -2,7 +2,7 @@
 
 Run under the core-slot wrapper (one pinned core, one thread):
 
-    /work/tools/heavy .venv/bin/python bench/crystals_graphs.py --out /tmp/crystals_bench_graphs
+    bench/heavy.sh .venv/bin/python bench/crystals_graphs.py --out /tmp/crystals_bench_graphs
 
 Measures on ``../shared/datasets/structures/mp_formation_train.jsonl.gz`` (29,391 MP structures):
 * graph building (read JSON + pymatgen neighbour search at 8 Å + 12-nearest selection + packing), graphs/s;

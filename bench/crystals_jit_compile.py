@@ -2,7 +2,7 @@
 
 Run under the core-slot wrapper (one pinned core, one thread):
 
-    /work/tools/heavy .venv/bin/python bench/crystals_jit_compile.py --out bench/out/crystals_jit_compile.json
+    bench/heavy.sh .venv/bin/python bench/crystals_jit_compile.py --out bench/out/crystals_jit_compile.json
 
 Both modes train the same fresh CGCNN (same seed) through ``Model.fit`` on the same batches of 64
 Materials Project graphs (``../shared/datasets/structures``, graphs from the cache), no shuffling.

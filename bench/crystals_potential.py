@@ -1,7 +1,7 @@
 """Benchmark: a CuAu interatomic potential learned from EMT data, over several seeds.
 
-    /work/tools/heavy .venv/bin/python bench/crystals_potential.py --seeds 0 1 2 --out /tmp/crystals_bench_pot
-    /work/tools/heavy .venv/bin/python bench/crystals_potential.py --model mace --epochs 40 --seeds 0 --out /tmp/crystals_bench_mace
+    bench/heavy.sh .venv/bin/python bench/crystals_potential.py --seeds 0 1 2 --out /tmp/crystals_bench_pot
+    bench/heavy.sh .venv/bin/python bench/crystals_potential.py --model mace --epochs 40 --seeds 0 --out /tmp/crystals_bench_mace
 
 Each seed regenerates the EMT data (360 configurations of 32-atom cells: rattled, strained, with
 vacancies, Langevin MD at 300–1200 K), splits whole MD runs into train/test, trains

@@ -1,6 +1,6 @@
 """Re-score a saved crystal model on its own split, before and after BatchNorm recalibration.
 
-    /work/tools/heavy .venv/bin/python bench/crystals_rescore.py RUN_DIR [--data FILE] [--val-fraction 0.05]
+    bench/heavy.sh .venv/bin/python bench/crystals_rescore.py RUN_DIR [--data FILE] [--val-fraction 0.05]
 
 ``RUN_DIR`` is the ``--out`` folder of a finished ``matnn crystals train --data FILE`` run without
 ``--test``; its ``model.matnn`` and ``metrics.json`` (seed) are read and the split is rebuilt with the

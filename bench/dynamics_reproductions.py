@@ -1,6 +1,6 @@
 """Run all nine training-dynamics reproductions and time each one.
 
-    /work/tools/heavy .venv/bin/python bench/dynamics_reproductions.py --out /tmp/dynamics_all [--seed 0]
+    bench/heavy.sh .venv/bin/python bench/dynamics_reproductions.py --out /tmp/dynamics_all [--seed 0]
 
 Writes OUT/<name>/{metrics.json, *.png}, OUT/summary.{md,csv}, OUT/metrics.json (the same as
 ``matnn dynamics all --out OUT``) plus OUT/bench.json with the hardware and per-reproduction wall times.

@@ -1,6 +1,6 @@
 """Speed of the dynamics tools against plain-PyTorch references, measured in one process.
 
-    /work/tools/heavy .venv/bin/python bench/dynamics_tools.py
+    bench/heavy.sh .venv/bin/python bench/dynamics_tools.py
 
 1. Empirical NTK of a two-layer ReLU network (d=20, m=2048, n=128): ``empirical_ntk`` (vmap/jacrev
    Jacobian contraction, and NTK-vector products) vs a loop of ``torch.autograd.grad`` per sample

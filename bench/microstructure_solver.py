@@ -1,6 +1,6 @@
 """Benchmark: finite-volume diffusion solver vs TauFactor on 64 x 64 porespy images (same process).
 
-Run under the core lock:  /work/tools/heavy python bench/microstructure_solver.py [--n 500] [--n-taufactor 20]
+Run under the core lock:  bench/heavy.sh python bench/microstructure_solver.py [--n 500] [--n-taufactor 20]
 
 Reports, per image, the time of ``matnn.data.microstructure.solve_diffusion`` (percolation filter +
 assembly + solve + flux) with the default banded solver and with SuperLU (``method='sparse'``), the time
