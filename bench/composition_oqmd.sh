@@ -23,9 +23,10 @@ $H $M composition depth-study --train $D/oqmd_formation_enthalpy_train.csv --tes
   --learning-rate 5e-4 --reduce-lr-patience 4 --patience 10 --epochs 60 --n-estimators 100 --seed 0 --quiet \
   --out runs/composition/depth_study
 # 4. ElemNet on the whole train file with the published settings (batch 32, Adam 1e-4, patience 20) and
-#    Monte Carlo dropout (10 passes, the elemnet default). Long: ~136 s an epoch on one core, ~59 s with
-#    2 threads on both cores (ELEMNET_BOTH_CORES=1; nothing else may run beside it). Resumable: re-running the
-#    same command continues from DIR/work/backup. ELEMNET_EPOCHS sets the budget (recorded runs: 34, 100).
+#    Monte Carlo dropout (10 passes, the elemnet default). Long: ~136 s an epoch on one core, 59–136 s with
+#    2 threads on both cores depending on the box (ELEMNET_BOTH_CORES=1; nothing else may run beside it). Resumable: re-running the
+#    same command continues from DIR/work/backup. ELEMNET_EPOCHS sets the budget (recorded runs: 34 and 60;
+#    the 60-epoch one was a 100-epoch run stopped by a declared rule, see bench/RESULTS.md).
 #    Set RUN_ELEMNET=1 to include it.
 if [ "${RUN_ELEMNET:-0}" = 1 ]; then
   if [ "${ELEMNET_BOTH_CORES:-0}" = 1 ]; then
