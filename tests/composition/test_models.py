@@ -181,3 +181,27 @@ def test_estimator_with_mc_samples_predicts_the_same_after_saving(tmp_path):
     assert make_estimator("elemnet").mc_samples == 10 and make_estimator("dense").mc_samples == 0
     with pytest.raises(ConfigError, match="mc_samples"):
         make_estimator("dense", ModelSettings(mc_samples=-1))
+
+
+def test_init_from_continues_from_saved_weights_and_scaling(tmp_path):
+    from matnn.core.exceptions import DataError
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(400, 4))
+    y = 10.0 + X @ np.array([1.0, -1.0, 0.5, 2.0])
+    first = make_estimator("dense", ModelSettings(features="columns", hidden="32", dropout=0.0, epochs=60)).fit(X[:200], y[:200], seed=0)
+    first.save(tmp_path / "first")
+    # Other rows (other scaling statistics), a learning rate too small to move anything: the
+    # warm-started network must predict what the saved one did, which a fresh one does not.
+    frozen = ModelSettings(features="columns", hidden="32", dropout=0.0, epochs=1, learning_rate=1e-12)
+    warm = make_estimator("dense", frozen.replace(init_from=str(tmp_path / "first"))).fit(X[200:], y[200:], seed=1)
+    cold = make_estimator("dense", frozen).fit(X[200:], y[200:], seed=1)
+    np.testing.assert_allclose(warm.predict(X), first.predict(X), rtol=1e-5, atol=1e-5)
+    assert warm.info_["init_from"] == str(tmp_path / "first")
+    assert np.mean(np.abs(cold.predict(X) - y)) > 5 * np.mean(np.abs(warm.predict(X) - y))
+    with pytest.raises(DataError, match="do not fit the architecture|has shape"):
+        make_estimator("dense", frozen.replace(hidden="16", init_from=str(tmp_path / "first"))).fit(X, y)
+    with pytest.raises(DataError, match="not a saved network folder"):
+        make_estimator("dense", frozen.replace(init_from=str(tmp_path / "nothing"))).fit(X, y)
+    with pytest.raises(ConfigError, match="trained on 4 features; this data has 3"):
+        make_estimator("dense", frozen.replace(init_from=str(tmp_path / "first"))).fit(X[:, :3], y)

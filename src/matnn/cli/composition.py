@@ -78,6 +78,7 @@ def _add_model_args(p: argparse.ArgumentParser, *, model_default: str | None) ->
     g.add_argument("--weight-decay", type=float, default=0.0, help="networks: Adam weight decay (default 0)")
     g.add_argument("--architecture", default=None, help="elemnet: architecture in ElemNet notation (default 1024x4D-512x3D-256x3D-128x3D-64x2-32x1-1)")
     g.add_argument("--mc-samples", type=non_negative_int, default=None, help="networks: keep dropout on at inference and average this many passes (Monte Carlo dropout; early stopping then watches one dropout-on validation pass, as ElemNet's reference code does); 0 = deterministic (default: elemnet 10, dense 0)")
+    g.add_argument("--init-from", default=None, metavar="DIR", help="networks: start from the weights saved in DIR (a previous run's OUT/model) and keep training with a fresh optimizer; --epochs then counts the new epochs")
     g.add_argument("--reduce-lr-patience", type=positive_int, default=None, help="networks: halve the learning rate after this many epochs without improvement")
     g.add_argument("--n-estimators", type=positive_int, default=None, help="rf-magpie/rf-median: trees (default 500); hgb: maximum boosting rounds (default 2000)")
     g.add_argument("--max-features", default=None, help="rf-magpie: features tried per split, a fraction or 'sqrt' (default 0.333)")
@@ -98,7 +99,7 @@ def _settings(args: argparse.Namespace):
         features=args.features, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
         patience=args.patience, validation_fraction=args.validation_fraction, loss=args.loss, hidden=args.hidden,
         dropout=args.dropout, activation=args.activation, batch_norm=args.batch_norm, weight_decay=args.weight_decay,
-        architecture=args.architecture, reduce_lr_patience=args.reduce_lr_patience, mc_samples=args.mc_samples, n_estimators=args.n_estimators,
+        architecture=args.architecture, reduce_lr_patience=args.reduce_lr_patience, mc_samples=args.mc_samples, init_from=getattr(args, 'init_from', None), n_estimators=args.n_estimators,
         max_features=mf, candidates=args.candidates, selection_folds=args.selection_folds or 0, verbose=0 if args.quiet else "auto",
     )
 

@@ -54,7 +54,9 @@ class ModelSettings:
     ``mc_samples`` > 0 keeps the network's dropout on at inference (Monte Carlo dropout): the
     validation loss that early stopping watches is then one dropout-on pass, as in ElemNet's
     reference code, and predictions are the mean of ``mc_samples`` passes; 0 is the usual
-    deterministic network.
+    deterministic network.  ``init_from`` names a saved network folder (a previous run's
+    ``DIR/model``) whose weights and scaling the network starts from: training continues (or
+    fine-tunes) with a fresh optimizer instead of starting from random weights.
     """
 
     features: str | None = None
@@ -72,6 +74,7 @@ class ModelSettings:
     architecture: str | None = None
     reduce_lr_patience: int | None = None
     mc_samples: int | None = None
+    init_from: str | None = None
     n_estimators: int | None = None
     max_features: float | str | None = None
     min_samples_leaf: int = 1
@@ -218,6 +221,10 @@ class NeuralRegressor(_Base):
         matnn.set_seed(seed)
         self.seed_ = int(seed)
         self.model_ = self._build(X.shape[1])
+        if s.init_from is not None:
+            self._start_from(s.init_from, X.shape[1])
+            Xs = ((X - self.x_mean_) / self.x_scale_).astype(np.float32)
+            ys = ((y - self.y_mean_) / self.y_scale_).astype(np.float32)[:, None]
         opt = matnn.optimizers.Adam(learning_rate=self.learning_rate, weight_decay=s.weight_decay) if s.weight_decay else matnn.optimizers.Adam(learning_rate=self.learning_rate)
         self.model_.compile(optimizer=opt, loss=s.loss, metrics=["mae"])
         callbacks: list[Any] = [EarlyStopping(monitor="val_loss", patience=self.patience, restore_best_weights=True)]
@@ -247,9 +254,43 @@ class NeuralRegressor(_Base):
             "learning_rate": self.learning_rate,
             "patience": self.patience,
             "mc_samples": self.mc_samples,
+            "init_from": None if s.init_from is None else str(s.init_from),
         }
         self.fitted_ = True
         return self
+
+    def _start_from(self, directory: str | Path, n_features: int) -> None:
+        """Load the weights and input/target scaling of a network saved by :meth:`save`.
+
+        The saved network must be of the same kind, on the same features, with the same layers;
+        its scaling replaces the one computed from the new data so the weights see the inputs
+        they were trained on.
+        """
+        import json
+
+        from matnn.core.exceptions import DataError
+        from matnn.models.saving import load_weights
+
+        d = Path(directory)
+        prep_path, weights_path = d / "preprocessing.json", d / "model.matnn"
+        for path in (prep_path, weights_path):
+            if not path.is_file():
+                raise DataError(f"init_from: {str(d)!r} is not a saved network folder ({path.name} is missing).")
+        try:
+            prep = json.loads(prep_path.read_text())
+        except (OSError, ValueError) as exc:
+            raise DataError(f"init_from: {str(prep_path)!r} is not readable JSON ({exc}).") from None
+        if prep.get("model") != self.name or prep.get("features") != self.features:
+            raise ConfigError(
+                f"init_from: {str(d)!r} holds a {prep.get('model')!r} network on {prep.get('features')!r} features; "
+                f"this run trains {self.name!r} on {self.features!r}."
+            )
+        x_mean, x_scale = np.asarray(prep["x_mean"], dtype=np.float64), np.asarray(prep["x_scale"], dtype=np.float64)
+        if x_mean.shape != (n_features,) or x_scale.shape != (n_features,):
+            raise ConfigError(f"init_from: {str(d)!r} was trained on {x_mean.size} features; this data has {n_features}.")
+        load_weights(self.model_, weights_path)
+        self.x_mean_, self.x_scale_ = x_mean, x_scale
+        self.y_mean_, self.y_scale_ = float(prep["y_mean"]), float(prep["y_scale"])
 
     def _predict_scaled(self, Xs: np.ndarray) -> np.ndarray:
         return _network_predict(self.model_, Xs, self.mc_samples, self.seed_) * self.y_scale_ + self.y_mean_
