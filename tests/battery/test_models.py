@@ -96,3 +96,65 @@ def test_residual_dqnet_starts_from_its_base(curves):
     assert m.base_name_ in ("variance", "pcr")
     base = ClassicalModel(m.base_name_, seed=0).fit(curves).predict_log(curves)
     np.testing.assert_allclose(m.predict_log(curves), base, atol=1e-6)
+
+
+def test_fullcnn_is_attias_lenet_on_the_whole_delta_q_image(curves):
+    from matnn.models.battery_cnn import build_full_delta_q_cnn
+
+    x = network_inputs("fullcnn", curves)
+    assert x.shape[0] == curves.n_cells and x.shape[2:] == (99, 1)  # cycles 2..100 as image columns
+    assert 90 <= x.shape[1] <= 110  # about 100 voltage points, as in the reference
+    assert np.all(x[:, :, curves.cycle_index(10), 0] == 0)  # ΔQ against cycle 10
+    rng = np.random.default_rng(0)
+    net = build_full_delta_q_cnn(rng.normal(size=(4, 100, 99)), np.log10([500.0, 800, 1200, 2000]))
+    # The reference network (nn_models/cnn_base.py) on a 100 × 99 image: conv 6@3×3 (60), conv 16@3×3 (880),
+    # 16·23·23 = 8464 → 120 (1,015,800), 120 → 84 (10,164), 84 → 1 (85) parameters.
+    assert sum(p.numel() for p in net.parameters()) == 60 + 880 + 1_015_800 + 10_164 + 85
+    with pytest.raises(Exception, match="too small"):
+        build_full_delta_q_cnn(np.zeros((2, 8, 99)), np.ones(2))
+
+
+def test_l2_penalty_is_adams_coupled_weight_decay():
+    """NeuralConfig.l2 = λ is applied as Adam weight decay 2λ: the same steps as adding λ·Σ‖w‖² to the loss."""
+    import matnn
+
+    torch.manual_seed(0)
+    x, y, lam = torch.randn(16, 3), torch.randn(16, 1), 0.05
+    a, b = torch.nn.Linear(3, 1), torch.nn.Linear(3, 1)
+    b.load_state_dict(a.state_dict())
+    opt_a = matnn.optimizers.Adam(learning_rate=1e-2, weight_decay=2 * lam)
+    opt_a.build(list(a.parameters()))
+    opt_b = torch.optim.Adam(b.parameters(), lr=1e-2)
+    for _ in range(5):
+        loss_a = torch.mean((a(x) - y) ** 2)
+        opt_a.zero_grad()
+        loss_a.backward()
+        opt_a.step()
+        loss_b = torch.mean((b(x) - y) ** 2) + lam * sum(p.pow(2).sum() for p in b.parameters())
+        opt_b.zero_grad()
+        loss_b.backward()
+        opt_b.step()
+    for pa, pb in zip(a.parameters(), b.parameters()):
+        torch.testing.assert_close(pa, pb, rtol=1e-5, atol=1e-6)
+
+
+def test_fullcnn_trains_full_batch_without_validation_and_checks_cycles(curves):
+    from dataclasses import replace
+
+    from matnn.core.exceptions import ConfigError, DataError
+    from matnn.workflows.battery.networks import DEFAULT_CONFIGS
+
+    cfg = replace(DEFAULT_CONFIGS["fullcnn"], epochs=80, learning_rate=1e-3)
+    m = NeuralModel("fullcnn", seed=0, config=cfg).fit(curves)
+    h = m.histories_[0]
+    assert len(h["loss"]) == 80 and "val_loss" not in h  # fixed steps, all cells, no early stopping
+    assert h["loss"][-1] < 0.5 * h["loss"][0]
+    p = m.predict(curves)
+    assert p.shape == (curves.n_cells,) and np.all(np.isfinite(p))
+    from matnn.data.battery import BatteryDataset
+
+    fewer = BatteryDataset(curves.qdlin[:, :, :-1], curves.cycle_life, curves.voltage, curves.cycles[:-1])  # no cycle 100
+    with pytest.raises(DataError, match="Cycle 100"):
+        m.predict(fewer)
+    with pytest.raises(ConfigError, match="early_stopping"):
+        NeuralConfig(early_stopping=False, ensemble=3)

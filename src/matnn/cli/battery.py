@@ -18,7 +18,7 @@ from matnn.cli.common import add_action, area_parser, positive_int
 
 HELP = "battery cycle life from early cycles (Severson data, PyBaMM fleet, CNNs)"
 
-_MODELS = ("variance", "discharge", "elastic_net", "ridge", "plsr", "pcr", "cnn", "dqnet")
+_MODELS = ("variance", "discharge", "elastic_net", "ridge", "plsr", "pcr", "cnn", "dqnet", "fullcnn")
 
 
 def _demo(args: argparse.Namespace) -> dict[str, Any]:

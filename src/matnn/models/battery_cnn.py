@@ -1,6 +1,6 @@
 """Convolutional networks that read early-cycle discharge curves and predict log10 cycle life.
 
-Two architectures, both built from :mod:`matnn.layers` (channels-last):
+Three architectures, all built from :mod:`matnn.layers` (channels-last):
 
 ``build_tutorial_cnn``
     The network of the Argonne tutorial (Paulson & Ward, MRS 2022, after Severson et al. 2019):
@@ -18,6 +18,13 @@ Two architectures, both built from :mod:`matnn.layers` (channels-last):
     output layer starts at zero and the network learns the correction to a classical base model;
     otherwise the output is a linear function of the scalars plus a nonlinear correction.
     ``Rescaling`` maps the output to log10 cycles, so a saved model needs no external scaler.
+
+``build_full_delta_q_cnn``
+    Attia et al. 2021's CNN ("Statistical learning for accurate and interpretable battery lifetime
+    prediction", J. Electrochem. Soc. 168, 090547): the ΔQ_k(V) of *every* recorded cycle k = 2…100
+    against cycle 10, on about 100 voltage points, as one image; a LeNet (conv 6@3×3, pool 2,
+    conv 16@3×3, pool 2, dense 120, 84, 1), trained full-batch with Adam and an L2 penalty on all
+    weights for a fixed number of steps.
 """
 
 from __future__ import annotations
@@ -27,10 +34,11 @@ from typing import Any
 import numpy as np
 import torch
 
+from matnn.core.exceptions import ConfigError
 from matnn.core.layers.base import Layer
 from matnn.core.registry import register_serializable
 
-__all__ = ["build_tutorial_cnn", "build_dq_net", "SoftClip"]
+__all__ = ["build_tutorial_cnn", "build_dq_net", "build_full_delta_q_cnn", "SoftClip"]
 
 
 @register_serializable("matnn>battery>SoftClip")
@@ -172,3 +180,55 @@ def build_dq_net(
     linear = Dense(1)(s)
     out = Rescaling(float(np.std(y_log)) or 1.0, float(np.mean(y_log)))(Add()([linear, correction]))
     return matnn.Model(inputs=[c_in, s_in], outputs=out, name="dq_net")
+
+
+def build_full_delta_q_cnn(
+    image: np.ndarray,
+    y_log: np.ndarray,
+    *,
+    filters: tuple[int, int] = (6, 16),
+    kernel: int = 3,
+    dense_units: tuple[int, int] = (120, 84),
+) -> Any:
+    """Attia et al. 2021's CNN on the whole ΔQ image (a LeNet: two conv/pool blocks, two dense layers).
+
+    The inputs are divided by their standard deviation over the training images (not centred, so
+    the reference cycle's zero column stays zero); the output is added to the training mean of
+    log10 cycle life.  Weights start from PyTorch's default initialisation, as in the reference.
+
+    Parameters
+    ----------
+    image : ndarray of shape (n_cells, n_voltages, n_cycles)
+        Training ΔQ images in Ah (set the input scale).
+    y_log : ndarray of shape (n_cells,)
+        Training log10 cycle lives (their mean is the output offset).
+
+    Returns
+    -------
+    matnn.Sequential
+        Uncompiled; input (n_samples, n_voltages, n_cycles, 1), output (n_samples, 1), log10 cycles.
+    """
+    import matnn
+    from matnn.layers import Conv2D, Dense, Flatten, Input, MaxPooling2D, Rescaling
+
+    h, w = image.shape[1], image.shape[2]
+    if min(h, w) < 2 * kernel + 4:
+        raise ConfigError(f"The ΔQ image ({h} voltages × {w} cycles) is too small for two {kernel}×{kernel} conv/pool blocks.")
+    scale = float(np.std(image)) or 1.0
+    init = "torch_default"
+    return matnn.Sequential(
+        [
+            Input(shape=(h, w, 1)),
+            Rescaling(1.0 / scale),
+            Conv2D(filters[0], kernel, activation="relu", kernel_initializer=init),
+            MaxPooling2D(2),
+            Conv2D(filters[1], kernel, activation="relu", kernel_initializer=init),
+            MaxPooling2D(2),
+            Flatten(),
+            Dense(dense_units[0], activation="relu", kernel_initializer=init),
+            Dense(dense_units[1], activation="relu", kernel_initializer=init),
+            Dense(1, kernel_initializer=init),
+            Rescaling(1.0, float(np.mean(y_log))),
+        ],
+        name="full_delta_q_cnn",
+    )

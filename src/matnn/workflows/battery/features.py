@@ -16,6 +16,7 @@ __all__ = [
     "discharge_features",
     "delta_q_features",
     "delta_q_image",
+    "full_delta_q_image",
     "TUTORIAL_CYCLES",
     "log_life",
     "feature_z_scores",
@@ -74,6 +75,23 @@ def delta_q_image(ds: BatteryDataset, cycles: tuple[int, ...] = TUTORIAL_CYCLES,
     """ΔQ_k(V) = Q_k(V) − Q_ref(V) for each k of ``cycles``, shape (n_cells, n_voltages, len(cycles)) in Ah."""
     ref = ds.q(reference)
     return np.stack([ds.q(k) - ref for k in cycles], axis=-1)
+
+
+def full_delta_q_image(
+    ds: BatteryDataset, cycles: tuple[int, ...] | None = None, reference: int = 10, n_voltages: int = 100
+) -> np.ndarray:
+    """ΔQ_k(V) − for every cycle k of ``cycles`` (default: all recorded cycles up to 100) − on every
+    s-th voltage point, s = max(1, n_V // ``n_voltages``) (Attia et al. 2021: 1000 → 100 points).
+
+    Returns
+    -------
+    ndarray of shape (n_cells, ⌈n_V / s⌉, len(cycles)), Ah.
+    """
+    if cycles is None:
+        cycles = tuple(int(c) for c in ds.cycles if c <= 100)
+    stride = max(1, ds.qdlin.shape[1] // max(1, n_voltages))
+    ref = ds.q(reference)[:, ::stride]
+    return np.stack([ds.q(k)[:, ::stride] - ref for k in cycles], axis=-1)
 
 
 def feature_z_scores(train: BatteryDataset, test: BatteryDataset) -> np.ndarray:

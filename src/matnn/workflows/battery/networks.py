@@ -1,5 +1,8 @@
 """Training the battery networks: inputs, sample weights, early stopping, ensembles.
 
+``fullcnn`` is the exception: Attia et al. 2021's recipe trains it on all training cells with
+full-batch Adam, an L2 penalty and a fixed number of steps, without weights or early stopping.
+
 Both networks regress log10 cycle life with MSE and Adam (AdamW for ``dqnet``), weight each
 training cell by the inverse frequency of its log-life bin (the tutorial's recipe, so the few
 long-lived cells are not ignored), and stop early on a validation split of the *training* cells.
@@ -18,11 +21,11 @@ import numpy as np
 
 from matnn.core.exceptions import ConfigError, NotFittedError, unknown_name
 from matnn.data.battery.dataset import BatteryDataset
-from matnn.workflows.battery.features import TUTORIAL_CYCLES, delta_q_image, discharge_features, log_life
+from matnn.workflows.battery.features import TUTORIAL_CYCLES, delta_q_image, discharge_features, full_delta_q_image, log_life
 
 __all__ = ["NEURAL_MODELS", "NeuralConfig", "NeuralModel", "inverse_frequency_weights", "network_inputs", "DEFAULT_CONFIGS"]
 
-NEURAL_MODELS = ("cnn", "dqnet")
+NEURAL_MODELS = ("cnn", "dqnet", "fullcnn")
 _EPS = 1e-12
 _ASINH_SCALE_AH = 1e-3
 
@@ -39,6 +42,14 @@ class NeuralConfig:
     learning_rate : float
     weight_decay : float
         Decoupled weight decay (AdamW) when > 0, else plain Adam.
+    l2 : float
+        Coefficient λ of a penalty λ·Σ‖w‖² on every parameter (Attia's ``rw``), applied as Adam's
+        coupled weight decay 2λ (PyTorch's convention); 0 = none.
+    early_stopping : bool
+        Stop on a validation split of the training cells (best weights restored); ``False`` trains
+        on all training cells for exactly ``epochs`` epochs.
+    sample_weights : bool
+        Weight cells by the inverse frequency of their log-life bin.
     patience : int
         Early-stopping patience in epochs (best weights restored).
     val_fraction : float
@@ -66,6 +77,9 @@ class NeuralConfig:
     batch_size: int = 8
     learning_rate: float = 1e-3
     weight_decay: float = 0.0
+    l2: float = 0.0
+    early_stopping: bool = True
+    sample_weights: bool = True
     patience: int = 60
     val_fraction: float = 0.2
     ensemble: int = 1
@@ -80,6 +94,10 @@ class NeuralConfig:
             raise ConfigError("NeuralConfig: epochs, batch_size, patience and ensemble must be positive integers.")
         if self.scalars not in ("discharge", "summary", "curve"):
             raise ConfigError(f"NeuralConfig.scalars must be 'discharge', 'summary' or 'curve'. Got {self.scalars!r}.")
+        if self.l2 < 0 or self.weight_decay < 0:
+            raise ConfigError(f"NeuralConfig: l2 and weight_decay must be non-negative. Got {self.l2!r} and {self.weight_decay!r}.")
+        if not self.early_stopping and self.ensemble > 1:
+            raise ConfigError("NeuralConfig: an ensemble validates each member on its own fold; it needs early_stopping=True.")
         if not 0.0 < self.val_fraction < 0.5:
             raise ConfigError(f"NeuralConfig.val_fraction must be in (0, 0.5). Got {self.val_fraction!r}.")
 
@@ -91,6 +109,11 @@ DEFAULT_CONFIGS: dict[str, NeuralConfig] = {
         epochs=600, batch_size=8, learning_rate=1e-3, weight_decay=1e-2, patience=60, ensemble=5, residual=True,
     ),
 }
+#: Attia et al. 2021's published choice (its authors' grid search, read on the test sets, not CV):
+#: 20,000 full-batch Adam steps at lr 1e-4, L2 weight 1e-3, no dropout.
+DEFAULT_CONFIGS["fullcnn"] = NeuralConfig(
+    epochs=20000, batch_size=1 << 20, learning_rate=1e-4, l2=1e-3, early_stopping=False, sample_weights=False,
+)
 
 
 def inverse_frequency_weights(y_log: np.ndarray, n_bins: int = 5) -> np.ndarray:
@@ -123,12 +146,18 @@ def _scalars(ds: BatteryDataset, kind: str = "discharge") -> np.ndarray:
     return np.column_stack([np.log10(np.var(dq, axis=1) + _EPS), np.log10(np.abs(dq.min(axis=1)) + _EPS), log_mean])
 
 
-def network_inputs(name: str, ds: BatteryDataset, scalars: str = "discharge", asinh: bool = True) -> Any:
+def network_inputs(
+    name: str, ds: BatteryDataset, scalars: str = "discharge", asinh: bool = True, cycles: tuple[int, ...] | None = None
+) -> Any:
     """The input arrays of network ``name`` for the cells of ``ds`` (float32).
 
     ``cnn``: ΔQ image of shape (n_cells, n_voltages, 9, 1); ``dqnet``: ``[curves (n_cells,
-    n_voltages, 9), scalars (n_cells, n_scalars)]`` (see :class:`NeuralConfig` ``scalars``).
+    n_voltages, 9), scalars (n_cells, n_scalars)]`` (see :class:`NeuralConfig` ``scalars``);
+    ``fullcnn``: ΔQ image of ``cycles`` (default every recorded cycle up to 100) on about 100
+    voltages, shape (n_cells, n_voltages', n_cycles, 1).
     """
+    if name == "fullcnn":
+        return full_delta_q_image(ds, cycles).astype(np.float32)[..., None]
     image = delta_q_image(ds, TUTORIAL_CYCLES).astype(np.float32)
     if name == "cnn":
         return image[..., None]
@@ -145,10 +174,12 @@ def _take(x: Any, idx: np.ndarray) -> Any:
 
 
 def _build(name: str, x: Any, y_log: np.ndarray, kwargs: dict[str, Any], residual: bool = False) -> Any:
-    from matnn.models.battery_cnn import build_dq_net, build_tutorial_cnn
+    from matnn.models.battery_cnn import build_dq_net, build_full_delta_q_cnn, build_tutorial_cnn
 
     if name == "cnn":
         return build_tutorial_cnn(x, y_log, **kwargs)
+    if name == "fullcnn":
+        return build_full_delta_q_cnn(x[..., 0], y_log, **kwargs)
     return build_dq_net(x[0], x[1], y_log, residual=residual, **kwargs)
 
 
@@ -190,14 +221,15 @@ class NeuralModel:
         if self.config is None:
             self.config = DEFAULT_CONFIGS[self.name]
 
-    def fit(self, ds: BatteryDataset, *, verbose: int = 0, device: Any = None) -> NeuralModel:
-        """Train on the cells of ``ds`` (all must have a cycle life)."""
+    def fit(self, ds: BatteryDataset, *, verbose: int = 0, device: Any = None, callbacks: list[Any] | None = None) -> NeuralModel:
+        """Train on the cells of ``ds`` (all must have a cycle life); ``callbacks`` are added to every member's fit."""
         import matnn
         from matnn.callbacks import EarlyStopping
 
         cfg = self.config
         assert cfg is not None
-        x = network_inputs(self.name, ds, cfg.scalars, cfg.asinh)
+        self.cycles_ = tuple(int(c) for c in ds.cycles if c <= 100) if self.name == "fullcnn" else None
+        x = network_inputs(self.name, ds, cfg.scalars, cfg.asinh, self.cycles_)
         y = log_life(ds.cycle_life).astype(np.float32)
         residual = self.name == "dqnet" and cfg.residual
         self.base_ = None
@@ -213,6 +245,8 @@ class NeuralModel:
         perm = rng.permutation(n)
         if cfg.ensemble > 1:
             folds = np.array_split(perm, cfg.ensemble)
+        elif not cfg.early_stopping:
+            folds = [np.array([], dtype=int)]
         else:
             folds = [perm[: max(1, int(round(cfg.val_fraction * n)))]]
         self.members_, self.histories_ = [], []
@@ -223,18 +257,23 @@ class NeuralModel:
             model = _build(self.name, x_tr, y_tr, dict(cfg.kwargs), residual=residual)
             if cfg.weight_decay > 0:
                 opt = matnn.optimizers.AdamW(learning_rate=cfg.learning_rate, weight_decay=cfg.weight_decay)
+            elif cfg.l2 > 0:  # λ·Σ‖w‖² has gradient 2λw: Adam's coupled weight decay 2λ
+                opt = matnn.optimizers.Adam(learning_rate=cfg.learning_rate, weight_decay=2.0 * cfg.l2)
             else:
                 opt = matnn.optimizers.Adam(learning_rate=cfg.learning_rate)
             model.compile(optimizer=opt, loss="mse")
+            weights = inverse_frequency_weights(log_life(ds.cycle_life)[tr_idx]).astype(np.float32) if cfg.sample_weights else None
+            stop = cfg.early_stopping
             hist = model.fit(
                 x_tr,
                 y_tr[:, None],
-                sample_weight=inverse_frequency_weights(log_life(ds.cycle_life)[tr_idx]).astype(np.float32),
-                validation_data=(_take(x, val_idx), y[val_idx][:, None]),
+                sample_weight=weights,
+                validation_data=(_take(x, val_idx), y[val_idx][:, None]) if stop else None,
                 epochs=cfg.epochs,
-                batch_size=cfg.batch_size,
-                shuffle=True,
-                callbacks=[EarlyStopping(monitor="val_loss", patience=cfg.patience, restore_best_weights=True)],
+                batch_size=min(cfg.batch_size, len(tr_idx)),
+                shuffle=cfg.batch_size < len(tr_idx),  # one full batch: order is irrelevant
+                callbacks=([EarlyStopping(monitor="val_loss", patience=cfg.patience, restore_best_weights=True)] if stop else [])
+                + list(callbacks or []),
                 verbose=verbose,
                 device=device,
             )
@@ -256,7 +295,7 @@ class NeuralModel:
         if not self.members_:
             raise NotFittedError(f"NeuralModel({self.name!r}) is not fitted yet; call fit(train) first.")
         assert self.config is not None
-        x = network_inputs(self.name, ds, self.config.scalars, self.config.asinh)
+        x = network_inputs(self.name, ds, self.config.scalars, self.config.asinh, getattr(self, "cycles_", None))
         base = self.base_log(ds)
         return np.stack([base + np.asarray(m.predict(x, batch_size=256), dtype=float).reshape(-1) for m in self.members_])
 

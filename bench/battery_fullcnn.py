@@ -1,0 +1,176 @@
+"""Attia et al. 2021's CNN on the whole ΔQ image (``fullcnn``) on the Severson cells.
+
+Usage (2-core box, one core; or ``--device cuda`` on a GPU machine):
+    bench/heavy.sh python bench/battery_fullcnn.py --out bench/out/battery_fullcnn.json
+
+1. Speed: seconds per full-batch training step (41 cells) of matnn's ``fullcnn`` against a
+   plain-PyTorch LeNet of the same shape in the same process; the ratio is printed.
+2. Cross-validation on the 41 training cells only: 5 folds, one run of the published recipe
+   (Adam lr 1e-4, L2 1e-3, full batch) per fold, scored after 5k, 10k, 15k and 20k steps; the
+   step count with the lowest CV RMSE is "selected".
+3. test1: the published recipe (20,000 steps) and, if different, the CV-selected step count,
+   seeds 0..9; RMSE on all 43 cells and on the 42 the anchors score (test1 index 21 left out).
+   The published hyperparameters were chosen by Attia et al. with the test sets in view (their
+   analysis notebook: grid search, no cross-validation); step 2 is our honest counterpart.
+Results are checkpointed to the JSON after every fold and seed, and a rerun resumes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import matnn  # noqa: E402
+from battery_severson import ANOMALOUS_TEST1_CELL  # noqa: E402
+from matnn.callbacks import Callback  # noqa: E402
+from matnn.data.battery import load_npz  # noqa: E402
+from matnn.workflows.battery.networks import DEFAULT_CONFIGS, NeuralModel, network_inputs  # noqa: E402
+from matnn.workflows.battery.train import mape, rmse  # noqa: E402
+
+CHECKPOINTS = (5000, 10000, 15000, 20000)
+
+
+class Snapshots(Callback):
+    """Predict log10 life of some cells after given epochs (= full-batch steps)."""
+
+    def __init__(self, x: np.ndarray, at: tuple[int, ...]) -> None:
+        super().__init__()
+        self.x, self.at, self.pred = x, set(at), {}
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if epoch + 1 in self.at:
+            self.pred[epoch + 1] = np.asarray(self.model.predict(self.x, batch_size=256), dtype=float).reshape(-1)
+
+
+def step_timing(train, device: str, steps: int) -> dict:
+    """Seconds per full-batch step: matnn fullcnn vs the same LeNet in plain PyTorch."""
+    import torch
+
+    device = str(matnn.config.resolve_device(device))
+    def fit_seconds(n: int) -> float:
+        t = time.perf_counter()
+        NeuralModel("fullcnn", seed=0, config=replace(DEFAULT_CONFIGS["fullcnn"], epochs=n)).fit(train, device=device)
+        return time.perf_counter() - t
+
+    fit_seconds(2)  # warm-up
+    t_matnn = (fit_seconds(2 * steps) - fit_seconds(steps)) / steps  # marginal cost of a step, setup excluded
+    x = torch.tensor(network_inputs("fullcnn", train)[..., 0][:, None], device=device)  # (n, 1, V, C)
+    y = torch.tensor(np.log10(train.cycle_life), dtype=torch.float32, device=device)[:, None]
+    torch.manual_seed(0)
+    n_flat = 16 * (((x.shape[2] - 2) // 2 - 2) // 2) * (((x.shape[3] - 2) // 2 - 2) // 2)
+    net = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 6, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Conv2d(6, 16, 3), torch.nn.ReLU(),
+        torch.nn.MaxPool2d(2), torch.nn.Flatten(), torch.nn.Linear(n_flat, 120), torch.nn.ReLU(), torch.nn.Linear(120, 84),
+        torch.nn.ReLU(), torch.nn.Linear(84, 1),
+    ).to(device)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-4, weight_decay=2e-3)
+    xs, ym = x / x.std(), y - y.mean()
+    for _ in range(3):  # warm-up
+        opt.zero_grad()
+        torch.mean((net(xs) - ym) ** 2).backward()
+    t = time.perf_counter()
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = torch.mean((net(xs) - ym) ** 2)
+        loss.backward()
+        opt.step()
+    float(loss.detach())  # waits for the device
+    t_torch = (time.perf_counter() - t) / steps
+    return {"s_per_step_matnn": t_matnn, "s_per_step_torch": t_torch, "ratio_matnn_over_torch": t_matnn / t_torch, "steps": steps, "device": device}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default="../shared/datasets/severson")
+    ap.add_argument("--out", default="bench/out/battery_fullcnn.json")
+    ap.add_argument("--seeds", type=int, default=10)
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--timing-steps", type=int, default=100)
+    ap.add_argument("--skip-cv", action="store_true", help="only the published recipe on test1")
+    ap.add_argument("--smoke", action="store_true", help="1/1000 of every step count (checks the script runs)")
+    args = ap.parse_args()
+    global CHECKPOINTS
+    div = 1000 if args.smoke else 1
+    CHECKPOINTS = tuple(n // div for n in CHECKPOINTS)
+    matnn.set_num_threads(int(os.environ.get("MATNN_NUM_THREADS", "1")))
+    train = load_npz(Path(args.data) / "train.npz", require_labels=True)
+    test = load_npz(Path(args.data) / "test1.npz", require_labels=True)
+    out = Path(args.out)
+    res = json.loads(out.read_text()) if out.exists() else {"cv": {}, "test1": {}}
+
+    def save() -> None:
+        from matnn.utils.io import write_json
+
+        write_json(out, res)
+
+    if "timing" not in res:
+        res["timing"] = step_timing(train, args.device, args.timing_steps)
+        print("timing", res["timing"], flush=True)
+        save()
+    published = replace(DEFAULT_CONFIGS["fullcnn"], epochs=DEFAULT_CONFIGS["fullcnn"].epochs // div)
+    # 2. CV of the step count on the training cells only
+    if not args.skip_cv:
+        perm = np.random.default_rng(2021).permutation(train.n_cells)
+        for k, val in enumerate(np.array_split(perm, args.folds)):
+            if str(k) in res["cv"]:
+                continue
+            t = time.time()
+            fit_idx = np.setdiff1d(np.arange(train.n_cells), val)
+            snap = Snapshots(network_inputs("fullcnn", train.subset(val)), CHECKPOINTS)
+            NeuralModel("fullcnn", seed=k, config=replace(published, epochs=max(CHECKPOINTS))).fit(
+                train.subset(fit_idx), device=args.device, callbacks=[snap])
+            life = train.cycle_life[val]
+            res["cv"][str(k)] = {"val": val.tolist(), "sq_err": {str(n): ((10 ** snap.pred[n] - life) ** 2).tolist() for n in CHECKPOINTS},
+                                  "wall_s": time.time() - t}
+            print("cv fold", k, {n: round(rmse(life, 10 ** snap.pred[n]), 1) for n in CHECKPOINTS}, flush=True)
+            save()
+        if len(res["cv"]) == args.folds:
+            cv = {n: float(np.sqrt(np.mean(np.concatenate([f["sq_err"][str(n)] for f in res["cv"].values()])))) for n in CHECKPOINTS}
+            res["cv_rmse_by_steps"] = {str(n): v for n, v in cv.items()}
+            res["selected_steps"] = int(min(cv, key=cv.get))
+            print("cv rmse by steps", res["cv_rmse_by_steps"], "selected", res["selected_steps"], flush=True)
+            save()
+    # 3. test1, seeds 0..9
+    budgets = [published.epochs] + ([res["selected_steps"]] if res.get("selected_steps") not in (None, published.epochs) else [])
+    keep = np.ones(test.n_cells, dtype=bool)
+    idx, life = ANOMALOUS_TEST1_CELL
+    if idx < test.n_cells and float(test.cycle_life[idx]) == life:
+        keep[idx] = False
+    for steps in budgets:
+        name = f"fullcnn_{steps}"
+        entry = res["test1"].setdefault(name, {"pred": {}, "train_rmse": {}, "wall_s": {}})
+        for s in range(args.seeds):
+            if str(s) in entry["pred"]:
+                continue
+            t = time.time()
+            m = NeuralModel("fullcnn", seed=s, config=replace(published, epochs=steps)).fit(train, device=args.device)
+            entry["pred"][str(s)] = m.predict(test).tolist()
+            entry["train_rmse"][str(s)] = rmse(train.cycle_life, m.predict(train))
+            entry["wall_s"][str(s)] = time.time() - t
+            print(name, "seed", s, "test1 RMSE", round(rmse(test.cycle_life, np.array(entry["pred"][str(s)])), 1), flush=True)
+            save()
+        P = np.array([entry["pred"][k] for k in sorted(entry["pred"], key=int)])
+        per = [rmse(test.cycle_life, p) for p in P]
+        per42 = [rmse(test.cycle_life[keep], p[keep]) for p in P]
+        entry.update({
+            "rmse": float(np.mean(per)), "rmse_std": float(np.std(per)), "rmse_per_seed": [round(r, 1) for r in per],
+            "mape": float(np.mean([mape(test.cycle_life, p) for p in P])),
+            "rmse_excl_anomalous": float(np.mean(per42)), "rmse_excl_anomalous_std": float(np.std(per42)),
+            "rmse_train": float(np.mean(list(entry["train_rmse"].values()))), "n_seeds": int(len(P)),
+        })
+        print(name, {k: entry[k] for k in ("rmse", "rmse_std", "rmse_excl_anomalous", "rmse_excl_anomalous_std", "rmse_train")}, flush=True)
+        save()
+
+
+if __name__ == "__main__":
+    main()
