@@ -12,7 +12,8 @@ Usage (2-core box, one core; or ``--device cuda`` on a GPU machine):
    seeds 0..9; RMSE on all 43 cells and on the 42 the anchors score (test1 index 21 left out).
    The published hyperparameters were chosen by Attia et al. with the test sets in view (their
    analysis notebook: grid search, no cross-validation); step 2 is our honest counterpart.
-Results are checkpointed to the JSON after every fold and seed, and a rerun resumes.
+Results are checkpointed to the JSON after every fold and seed, and a rerun resumes. On two free cores,
+run ``--stage cv`` and ``--stage test`` as two processes with different ``--out`` files.
 """
 
 from __future__ import annotations
@@ -96,7 +97,9 @@ def main() -> None:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--device", default="auto")
     ap.add_argument("--timing-steps", type=int, default=100)
-    ap.add_argument("--skip-cv", action="store_true", help="only the published recipe on test1")
+    ap.add_argument("--stage", choices=("all", "cv", "test"), default="all",
+                    help="cv: only the cross-validation; test: only the test1 seeds (with --out of a finished CV, "
+                         "or the published step count alone)")
     ap.add_argument("--smoke", action="store_true", help="1/1000 of every step count (checks the script runs)")
     args = ap.parse_args()
     global CHECKPOINTS
@@ -113,13 +116,13 @@ def main() -> None:
 
         write_json(out, res)
 
-    if "timing" not in res:
+    if "timing" not in res and args.timing_steps > 0:
         res["timing"] = step_timing(train, args.device, args.timing_steps)
         print("timing", res["timing"], flush=True)
         save()
     published = replace(DEFAULT_CONFIGS["fullcnn"], epochs=DEFAULT_CONFIGS["fullcnn"].epochs // div)
     # 2. CV of the step count on the training cells only
-    if not args.skip_cv:
+    if args.stage in ("all", "cv"):
         perm = np.random.default_rng(2021).permutation(train.n_cells)
         for k, val in enumerate(np.array_split(perm, args.folds)):
             if str(k) in res["cv"]:
@@ -140,6 +143,8 @@ def main() -> None:
             res["selected_steps"] = int(min(cv, key=cv.get))
             print("cv rmse by steps", res["cv_rmse_by_steps"], "selected", res["selected_steps"], flush=True)
             save()
+    if args.stage == "cv":
+        return
     # 3. test1, seeds 0..9
     budgets = [published.epochs] + ([res["selected_steps"]] if res.get("selected_steps") not in (None, published.epochs) else [])
     keep = np.ones(test.n_cells, dtype=bool)
