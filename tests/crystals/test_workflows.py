@@ -55,6 +55,28 @@ def test_cli_train_megnet_with_separate_test_file(tmp_path, structure_file, rng,
     assert m["n_test"] == 5 and m["n_train"] + m["n_val"] == 30 and m["model"] == "megnet"
 
 
+def test_cli_model_options_set_the_architecture(tmp_path, structure_file, capsys):
+    from matnn.models.graph import CGCNN
+
+    out = tmp_path / "wide"
+    code = main(["crystals", "train", "--data", str(structure_file), "--target", "zbar", "--epochs", "1",
+                 "--model-option", "atom_dim=24", "n-conv=2", "dropout=0.1", "--out", str(out), "--no-cache", "--quiet"])
+    assert code == 0
+    m = _metrics(out)
+    assert m["model_options"] == {"atom_dim": 24, "n_conv": 2, "dropout": 0.1}
+    assert m["n_params"] == CGCNN(1, atom_dim=24, n_conv=2).count_params() != CGCNN(1).count_params()
+    model = matnn.load_model(out / "model.matnn")
+    assert (model.atom_dim, model.n_conv, model.dropout_rate) == (24, 2, 0.1)
+    # an unknown option is a one-line error naming the allowed ones; a malformed one is refused by the parser
+    code = main(["crystals", "train", "--data", str(structure_file), "--target", "zbar", "--epochs", "1",
+                 "--model-option", "atom_dims=24", "--out", str(tmp_path / "x"), "--no-cache", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and "atom_dims" in err and "'atom_dim'" in err and len(err.strip().splitlines()) == 1
+    with pytest.raises(SystemExit):
+        main(["crystals", "train", "--data", str(structure_file), "--target", "zbar",
+              "--model-option", "atom_dim", "--out", str(tmp_path / "y")])
+
+
 def test_cli_errors_are_one_line(tmp_path, structure_file, capsys):
     code = main(["crystals", "train", "--data", str(structure_file), "--target", "band_gap", "--epochs", "1",
                  "--out", str(tmp_path / "x"), "--no-cache", "--quiet"])

@@ -71,9 +71,28 @@ def fraction(text: str) -> float:
     return value
 
 
+def key_value(text: str) -> tuple[str, Any]:
+    """``KEY=VALUE`` → ``(key, value)``; the value is read as an integer, a number, true/false/none, or kept as text."""
+    key, sep, raw = text.partition("=")
+    key = key.strip().replace("-", "_")
+    if not sep or not key.isidentifier():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE (e.g. atom_dim=128), got {text!r}")
+    raw = raw.strip()
+    words = {"true": True, "false": False, "none": None}
+    if raw.lower() in words:
+        return key, words[raw.lower()]
+    for cast in (int, float):
+        try:
+            return key, cast(raw)
+        except ValueError:
+            pass
+    return key, raw
+
+
 positive_int.__name__ = "positive integer"  # argparse uses __name__ in "invalid ... value" messages
 positive_float.__name__ = "positive number"
 fraction.__name__ = "fraction"
+key_value.__name__ = "KEY=VALUE"
 
 
 def add_common_args(parser: argparse.ArgumentParser, *, out_required: bool = True, seed_default: int = 0) -> None:

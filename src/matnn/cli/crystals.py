@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from matnn.cli.common import add_action, area_parser, fraction, positive_float, positive_int
+from matnn.cli.common import add_action, area_parser, fraction, key_value, positive_float, positive_int
 
 HELP = "crystal graphs: CGCNN / MEGNet-style property models, a learned interatomic potential (energy + forces)"
 
@@ -30,7 +30,7 @@ def _train(args: argparse.Namespace) -> dict:
         seed=args.seed, split_seed=args.split_seed, out=args.out, device=args.device, verbose=not args.quiet,
         cache_dir=False if args.no_cache else args.cache_dir,
         time_limit_s=None if args.time_limit is None else 60.0 * args.time_limit, swa_start=args.swa_start,
-        jit_compile=args.jit_compile,
+        jit_compile=args.jit_compile, model_kwargs=dict(args.model_option or []),
     )
     if run.metrics.get("status") == "interrupted":
         return run.metrics
@@ -106,6 +106,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="also average the weights over the epochs after FRACTION of them (SWA, e.g. 0.75); validation picks SWA or best epoch")
     g.add_argument("--jit-compile", action="store_true",
                    help="run the network through torch.compile: faster steps after about a minute of compiling (long runs)")
+    g.add_argument("--model-option", type=key_value, nargs="+", default=None, metavar="KEY=VALUE",
+                   help="architecture settings passed to the model, e.g. atom_dim=128 n_conv=4 hidden_dim=256 "
+                        "(CGCNN defaults: atom_dim=64 n_conv=3 hidden_dim=128 n_hidden=1 dropout=0)")
 
     p = add_action(actions, "ensemble", _ensemble,
                    "average the predictions of 'crystals train' runs made on the same split; score members and ensemble")

@@ -7,6 +7,7 @@ during training) → analyse (MAE/RMSE/R² on the test set, parity plot, learnin
 
 from __future__ import annotations
 
+import inspect
 import os
 import time
 from dataclasses import dataclass, field
@@ -54,7 +55,14 @@ def build_property_model(name: str, n_targets: int = 1, **kwargs: Any) -> Any:
     key = str(name).lower()
     if key not in MODELS:
         raise unknown_name("crystal model", name, MODELS)
-    return (CGCNN if key == "cgcnn" else MEGNet)(n_targets, **kwargs)
+    cls = CGCNN if key == "cgcnn" else MEGNet
+    # the split, targets and scaling belong to the workflow; only architecture settings may be passed
+    allowed = [p for p in inspect.signature(cls.__init__).parameters
+               if p not in ("self", "n_targets", "target_mean", "target_std")]
+    for option in kwargs:
+        if option not in allowed:
+            raise unknown_name(f"{key} model option", option, allowed)
+    return cls(n_targets, **kwargs)
 
 
 def _choose_swa_or_best(net: Any, swa: Any, train_set: Any, val_set: Any, test_set: Any, *, batch_size: int,
@@ -290,6 +298,7 @@ def train_property_model(
         "graph_time_s": graph_time,
         "graphs_per_s": (len(store) / store.build_seconds) if store.build_seconds else float("nan"),
         "n_params": int(net.count_params()),
+        "model_options": model_kwargs,
         "jit_compile": bool(net.jit_compile),
         "model": str(model).lower(),
         "target": target,
