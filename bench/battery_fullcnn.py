@@ -125,7 +125,7 @@ def main() -> None:
 
     if args.merge:
         res = merge([json.loads(Path(f).read_text()) for f in args.merge])
-        summarise(res, train, test, args.folds)
+        summarise(res, test, args.folds)
         save()
         return
 
@@ -150,7 +150,7 @@ def main() -> None:
                                   "wall_s": time.time() - t}
             print("cv fold", k, {n: round(rmse(life, 10 ** snap.pred[n]), 1) for n in CHECKPOINTS}, flush=True)
             save()
-        summarise(res, train, test, args.folds)
+        summarise(res, test, args.folds)
         save()
     if args.stage == "cv":
         return
@@ -170,7 +170,7 @@ def main() -> None:
             entry["wall_s"][str(s)] = (time.time() - t) * n / max(CHECKPOINTS)
         print("seed", s, "test1 RMSE by steps",
               {n: round(rmse(test.cycle_life, 10 ** snap_test.pred[n]), 1) for n in CHECKPOINTS}, flush=True)
-        summarise(res, train, test, args.folds)
+        summarise(res, test, args.folds)
         save()
 
 
@@ -188,7 +188,7 @@ def merge(parts: list[dict]) -> dict:
     return res
 
 
-def summarise(res: dict, train, test, folds: int) -> None:
+def summarise(res: dict, test, folds: int) -> None:
     """CV RMSE by step count and the selected count (if all folds are in); test1 statistics per step count."""
     if len(res["cv"]) == folds:
         cv = {n: float(np.sqrt(np.mean(np.concatenate([f["sq_err"][str(n)] for f in res["cv"].values()])))) for n in CHECKPOINTS}

@@ -72,6 +72,10 @@ def test_cli_model_options_set_the_architecture(tmp_path, structure_file, capsys
                  "--model-option", "atom_dims=24", "--out", str(tmp_path / "x"), "--no-cache", "--quiet"])
     err = capsys.readouterr().err
     assert code == 2 and "atom_dims" in err and "'atom_dim'" in err and len(err.strip().splitlines()) == 1
+    code = main(["crystals", "train", "--data", str(structure_file), "--target", "zbar", "--epochs", "1",
+                 "--model-option", "target_mean=3", "--out", str(tmp_path / "z"), "--no-cache", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and "target_mean" in err and "training targets" in err and len(err.strip().splitlines()) == 1
     with pytest.raises(SystemExit):
         main(["crystals", "train", "--data", str(structure_file), "--target", "zbar",
               "--model-option", "atom_dim", "--out", str(tmp_path / "y")])

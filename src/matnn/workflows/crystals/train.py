@@ -56,9 +56,7 @@ def build_property_model(name: str, n_targets: int = 1, **kwargs: Any) -> Any:
     if key not in MODELS:
         raise unknown_name("crystal model", name, MODELS)
     cls = CGCNN if key == "cgcnn" else MEGNet
-    # the split, targets and scaling belong to the workflow; only architecture settings may be passed
-    allowed = [p for p in inspect.signature(cls.__init__).parameters
-               if p not in ("self", "n_targets", "target_mean", "target_std")]
+    allowed = [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "n_targets")]
     for option in kwargs:
         if option not in allowed:
             raise unknown_name(f"{key} model option", option, allowed)
@@ -212,6 +210,9 @@ def train_property_model(
     dev = resolve_device(device if device is not None else "auto")
     out_dir = ensure_dir(out) if out is not None else None
     model_kwargs = dict(model_kwargs or {})
+    for fixed in ("target_mean", "target_std"):
+        if fixed in model_kwargs:  # net.adapt(...) sets the output scaling from the training targets
+            raise ConfigError(f"'{fixed}' is set from the training targets; it is not a model option of this workflow.")
 
     # ---------------------------------------------------------------- prepare
     probe = build_property_model(model, 1, **model_kwargs)
