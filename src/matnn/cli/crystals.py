@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from matnn.cli.common import add_action, area_parser, fraction, key_value, positive_float, positive_int
+from matnn.cli.common import add_action, area_parser, fraction, key_value, non_negative_float, positive_float, positive_int
 
 HELP = "crystal graphs: CGCNN / MEGNet-style property models, a learned interatomic potential (energy + forces)"
 
@@ -26,7 +26,7 @@ def _train(args: argparse.Namespace) -> dict:
 
     run = train_property_model(
         args.data, target=args.target, model=args.model, test=args.test, epochs=args.epochs, max_train=args.max_train,
-        batch_size=args.batch_size, learning_rate=args.learning_rate, loss=args.loss, test_fraction=args.test_fraction, val_fraction=args.val_fraction,
+        batch_size=args.batch_size, learning_rate=args.learning_rate, weight_decay=args.weight_decay, loss=args.loss, test_fraction=args.test_fraction, val_fraction=args.val_fraction,
         seed=args.seed, split_seed=args.split_seed, out=args.out, device=args.device, verbose=not args.quiet,
         cache_dir=False if args.no_cache else args.cache_dir,
         time_limit_s=None if args.time_limit is None else 60.0 * args.time_limit, swa_start=args.swa_start,
@@ -97,6 +97,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     g.add_argument("--epochs", type=positive_int, default=100, help="training epochs (default 100)")
     g.add_argument("--batch-size", type=positive_int, default=64, help="structures per batch (default 64)")
     g.add_argument("--learning-rate", type=positive_float, default=2e-3, help="peak AdamW learning rate of the cosine schedule (default 2e-3)")
+    g.add_argument("--weight-decay", type=non_negative_float, default=1e-5,
+                   help="AdamW decoupled weight decay (default 1e-5; each step shrinks weights by lr x this)")
     g.add_argument("--loss", choices=("mae", "mse", "huber"), default="mae", help="training loss (default mae)")
     g.add_argument("--time-limit", type=positive_float, default=None, metavar="MIN",
                    help="stop between epochs after MIN minutes, keeping the backup; the same command resumes (for job-length limits)")

@@ -197,6 +197,8 @@ def train_property_model(
             raise ConfigError(f"'{name}' must be a positive integer. Got {value!r} instead.")
     if max_train is not None and (not isinstance(max_train, int) or max_train < 2):
         raise ConfigError(f"'max_train' must be an integer >= 2. Got {max_train!r} instead.")
+    if not (isinstance(weight_decay, (int, float)) and 0.0 <= weight_decay < float("inf")):
+        raise ConfigError(f"'weight_decay' must be a non-negative number. Got {weight_decay!r} instead.")
     if not 0.0 < val_fraction < 1.0:
         raise ConfigError(f"'val_fraction' must be in (0, 1). Got {val_fraction!r} instead.")
     if time_limit_s is not None and (out is None or not time_limit_s > 0):
@@ -308,6 +310,8 @@ def train_property_model(
         "seed": seed,
         "split_seed": split_seed,
         "batch_size": batch_size,
+        "learning_rate": float(learning_rate),
+        "weight_decay": float(weight_decay),
         "val_fraction": val_fraction,
         "test_fraction": None if test is not None else test_fraction,
         "max_train": max_train,
