@@ -14,7 +14,7 @@ import torch
 
 import matnn
 from matnn import config
-from matnn.cli.common import OnelineParser, add_action, area_parser, positive_int
+from matnn.cli.common import OnelineParser, add_action, area_parser, non_negative_float, non_negative_int, positive_int
 from matnn.cli.experiment import experiment_to_argv, json_schema
 from matnn.cli.main import main
 from matnn.utils.io import atomic_write, write_metrics
@@ -29,6 +29,8 @@ def toy_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", choices=["cnn", "mlp"], default="cnn")
     p.add_argument("--epochs", type=positive_int, default=5)
     p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--decay", type=non_negative_float, default=0.0)
+    p.add_argument("--samples", type=non_negative_int, default=0)
     p.add_argument("--ensemble", action="store_true")
     return parser
 
@@ -44,6 +46,9 @@ def test_experiment_maps_to_the_equivalent_command_line():
     ({"command": "toy train", "data": "d", "out": "o", "epoch": 3}, r"unknown key 'epoch'.*Did you mean 'epochs'.*Allowed keys"),
     ({"command": "toy train", "data": "d", "out": "o", "epochs": "ten"}, r"'epochs'.*must be an integer.*'ten'"),
     ({"command": "toy train", "data": "d", "out": "o", "epochs": 0}, r"'epochs'.*positive integer"),
+    ({"command": "toy train", "data": "d", "out": "o", "decay": -0.1}, r"'decay'.*non-negative number"),
+    ({"command": "toy train", "data": "d", "out": "o", "decay": "lots"}, r"'decay'.*must be a number"),
+    ({"command": "toy train", "data": "d", "out": "o", "samples": 2.5}, r"'samples'.*must be an integer"),
     ({"command": "toy train", "data": "d", "out": "o", "model": "rnn"}, r"'model'.*one of 'cnn', 'mlp'.*'rnn'"),
     ({"command": "toy train", "data": "d", "out": "o", "ensemble": "yes"}, r"'ensemble'.*true or false"),
     ({"command": "toy train", "out": "o"}, r"needs the key\(s\) data"),
@@ -62,6 +67,8 @@ def test_json_schema_is_generated_from_the_cli():
     assert props["command"] == {"const": "toy train"}
     assert props["model"]["enum"] == ["cnn", "mlp"]
     assert props["epochs"]["type"] == "integer" and props["epochs"]["minimum"] == 1
+    assert (props["samples"]["type"], props["samples"]["minimum"]) == ("integer", 0)
+    assert (props["decay"]["type"], props["decay"]["minimum"]) == ("number", 0)
     assert variant["additionalProperties"] is False and "data" in variant["required"]
 
 

@@ -67,6 +67,7 @@ def test_cli_model_options_set_the_architecture(tmp_path, structure_file, capsys
     assert m["n_params"] == CGCNN(1, atom_dim=24, n_conv=2).count_params() != CGCNN(1).count_params()
     model = matnn.load_model(out / "model.matnn")
     assert (model.atom_dim, model.n_conv, model.dropout_rate) == (24, 2, 0.1)
+    assert (m["weight_decay"], m["learning_rate"]) == (1e-5, 2e-3)  # the recipe's defaults, recorded
     # an unknown option is a one-line error naming the allowed ones; a malformed one is refused by the parser
     code = main(["crystals", "train", "--data", str(structure_file), "--target", "zbar", "--epochs", "1",
                  "--model-option", "atom_dims=24", "--out", str(tmp_path / "x"), "--no-cache", "--quiet"])
@@ -79,6 +80,22 @@ def test_cli_model_options_set_the_architecture(tmp_path, structure_file, capsys
     with pytest.raises(SystemExit):
         main(["crystals", "train", "--data", str(structure_file), "--target", "zbar",
               "--model-option", "atom_dim", "--out", str(tmp_path / "y")])
+
+
+def test_weight_decay_shrinks_the_weights(tmp_path, structure_file):
+    from matnn.workflows.crystals.train import train_property_model
+
+    def weight_norm(wd: float) -> float:
+        run = train_property_model(structure_file, target="zbar", epochs=2, batch_size=8, weight_decay=wd, seed=0,
+                                   out=tmp_path / f"wd{wd}", cache_dir=False, verbose=False,
+                                   model_kwargs={"atom_dim": 8, "n_conv": 1, "hidden_dim": 8})
+        assert run.metrics["weight_decay"] == wd
+        return float(sum(p.detach().pow(2).sum() for p in run.model.parameters()))
+
+    # same seed, same batches: a strong decoupled decay (weights shrink by lr x 50 per step) leaves smaller weights
+    assert weight_norm(50.0) < weight_norm(0.0)
+    with pytest.raises(matnn.ConfigError, match="weight_decay"):
+        train_property_model(structure_file, target="zbar", epochs=1, weight_decay=-1.0, cache_dir=False, verbose=False)
 
 
 def test_cli_errors_are_one_line(tmp_path, structure_file, capsys):

@@ -101,6 +101,8 @@ def key_value(text: str) -> tuple[str, Any]:
 
 positive_int.__name__ = "positive integer"  # argparse uses __name__ in "invalid ... value" messages
 positive_float.__name__ = "positive number"
+non_negative_int.__name__ = "non-negative integer"
+non_negative_float.__name__ = "non-negative number"
 fraction.__name__ = "fraction"
 key_value.__name__ = "KEY=VALUE"
 

@@ -76,9 +76,9 @@ def _check_value(cmd: str, key: str, action: argparse.Action, value: Any) -> lis
         if isinstance(v, (dict, list)) or v is None:
             raise ConfigError(f"The {where} must be a {_type_name(action)}. Got {v!r} instead.")
         kind = _type_name(action)
-        if kind in {"integer", "positive integer"} and (isinstance(v, bool) or not isinstance(v, int)):
+        if kind in {"integer", "positive integer", "non-negative integer"} and (isinstance(v, bool) or not isinstance(v, int)):
             raise ConfigError(f"The {where} must be an integer. Got {v!r} instead.")
-        if kind in {"number", "positive number", "fraction"} and (isinstance(v, bool) or not isinstance(v, (int, float))):
+        if kind in {"number", "positive number", "non-negative number", "fraction"} and (isinstance(v, bool) or not isinstance(v, (int, float))):
             raise ConfigError(f"The {where} must be a number. Got {v!r} instead.")
         if kind in {"string", "path"} and not isinstance(v, (str, int, float)):
             raise ConfigError(f"The {where} must be a {kind}. Got {v!r} instead.")
@@ -170,8 +170,10 @@ def json_schema(parser: argparse.ArgumentParser | None = None) -> dict[str, Any]
                 "boolean": {"type": "boolean"},
                 "integer": {"type": "integer"},
                 "positive integer": {"type": "integer", "minimum": 1},
+                "non-negative integer": {"type": "integer", "minimum": 0},
                 "number": {"type": "number"},
                 "positive number": {"type": "number", "exclusiveMinimum": 0},
+                "non-negative number": {"type": "number", "minimum": 0},
                 "fraction": {"type": "number", "minimum": 0, "exclusiveMaximum": 1},
             }.get(kind, {"type": "string"})
             if a.choices is not None:
