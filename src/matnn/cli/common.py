@@ -13,12 +13,16 @@ Conventions
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["add_common_args", "add_action", "area_parser", "positive_int", "positive_float", "fraction", "OnelineParser"]
+__all__ = [
+    "add_common_args", "add_action", "area_parser", "positive_int", "non_negative_int", "positive_float",
+    "non_negative_float", "fraction", "key_value", "OnelineParser",
+]
 
 Handler = Callable[[argparse.Namespace], Any]
 
@@ -31,54 +35,28 @@ class OnelineParser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
-    return value
+def _checked(cast: Callable[[str], Any], accept: Callable[[Any], bool], wanted: str) -> Callable[[str], Any]:
+    """An argparse ``type=`` that casts the text and refuses values outside ``accept`` (and nan/inf)."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = cast(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}") from None
+        if not (accept(value) and math.isfinite(value)):
+            raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}")
+        return value
+
+    parse.__name__ = wanted.removeprefix("a ").removeprefix("an ")  # argparse and the experiment schema read it
+    return parse
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
-
-
-def non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative number, got {text!r}") from None
-    if not (value >= 0 and value != float("inf")):
-        raise argparse.ArgumentTypeError(f"expected a non-negative number, got {text!r}")
-    return value
-
-
-def fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
-    if not 0.0 <= value < 1.0:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}")
-    return value
+positive_int = _checked(int, lambda v: v >= 1, "a positive integer")
+non_negative_int = _checked(int, lambda v: v >= 0, "a non-negative integer")
+positive_float = _checked(float, lambda v: v > 0, "a positive number")
+non_negative_float = _checked(float, lambda v: v >= 0, "a non-negative number")
+fraction = _checked(float, lambda v: 0.0 <= v < 1.0, "a number in [0, 1)")
+fraction.__name__ = "fraction"
 
 
 def key_value(text: str) -> tuple[str, Any]:
@@ -99,11 +77,6 @@ def key_value(text: str) -> tuple[str, Any]:
     return key, raw
 
 
-positive_int.__name__ = "positive integer"  # argparse uses __name__ in "invalid ... value" messages
-positive_float.__name__ = "positive number"
-non_negative_int.__name__ = "non-negative integer"
-non_negative_float.__name__ = "non-negative number"
-fraction.__name__ = "fraction"
 key_value.__name__ = "KEY=VALUE"
 
 
