@@ -35,8 +35,12 @@ class OnelineParser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def _checked(cast: Callable[[str], Any], accept: Callable[[Any], bool], wanted: str) -> Callable[[str], Any]:
-    """An argparse ``type=`` that casts the text and refuses values outside ``accept`` (and nan/inf)."""
+def _checked(cast: Callable[[str], Any], accept: Callable[[Any], bool], wanted: str, name: str | None = None) -> Callable[[str], Any]:
+    """An argparse ``type=`` that casts the text and refuses values outside ``accept`` (and nan/inf).
+
+    ``name`` (default: ``wanted`` without its article) is the kind argparse's messages and the experiment
+    schema read from ``__name__``.
+    """
 
     def parse(text: str) -> Any:
         try:
@@ -47,7 +51,7 @@ def _checked(cast: Callable[[str], Any], accept: Callable[[Any], bool], wanted: 
             raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}")
         return value
 
-    parse.__name__ = wanted.removeprefix("a ").removeprefix("an ")  # argparse and the experiment schema read it
+    parse.__name__ = name or wanted.removeprefix("a ").removeprefix("an ")
     return parse
 
 
@@ -55,8 +59,7 @@ positive_int = _checked(int, lambda v: v >= 1, "a positive integer")
 non_negative_int = _checked(int, lambda v: v >= 0, "a non-negative integer")
 positive_float = _checked(float, lambda v: v > 0, "a positive number")
 non_negative_float = _checked(float, lambda v: v >= 0, "a non-negative number")
-fraction = _checked(float, lambda v: 0.0 <= v < 1.0, "a number in [0, 1)")
-fraction.__name__ = "fraction"
+fraction = _checked(float, lambda v: 0.0 <= v < 1.0, "a number in [0, 1)", name="fraction")
 
 
 def key_value(text: str) -> tuple[str, Any]:

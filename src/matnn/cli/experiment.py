@@ -49,6 +49,19 @@ def _is_flag(action: argparse.Action) -> bool:
     return isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction, argparse._StoreConstAction))
 
 
+#: JSON Schema of each value kind (``_type_name``); the experiment checks read the JSON type from it too.
+_KIND_SCHEMA: dict[str, dict[str, Any]] = {
+    "boolean": {"type": "boolean"},
+    "integer": {"type": "integer"},
+    "positive integer": {"type": "integer", "minimum": 1},
+    "non-negative integer": {"type": "integer", "minimum": 0},
+    "number": {"type": "number"},
+    "positive number": {"type": "number", "exclusiveMinimum": 0},
+    "non-negative number": {"type": "number", "minimum": 0},
+    "fraction": {"type": "number", "minimum": 0, "exclusiveMaximum": 1},
+}
+
+
 def _type_name(action: argparse.Action) -> str:
     if _is_flag(action):
         return "boolean"
@@ -76,9 +89,10 @@ def _check_value(cmd: str, key: str, action: argparse.Action, value: Any) -> lis
         if isinstance(v, (dict, list)) or v is None:
             raise ConfigError(f"The {where} must be a {_type_name(action)}. Got {v!r} instead.")
         kind = _type_name(action)
-        if kind in {"integer", "positive integer", "non-negative integer"} and (isinstance(v, bool) or not isinstance(v, int)):
+        json_type = _KIND_SCHEMA.get(kind, {}).get("type")
+        if json_type == "integer" and (isinstance(v, bool) or not isinstance(v, int)):
             raise ConfigError(f"The {where} must be an integer. Got {v!r} instead.")
-        if kind in {"number", "positive number", "non-negative number", "fraction"} and (isinstance(v, bool) or not isinstance(v, (int, float))):
+        if json_type == "number" and (isinstance(v, bool) or not isinstance(v, (int, float))):
             raise ConfigError(f"The {where} must be a number. Got {v!r} instead.")
         if kind in {"string", "path"} and not isinstance(v, (str, int, float)):
             raise ConfigError(f"The {where} must be a {kind}. Got {v!r} instead.")
@@ -166,16 +180,7 @@ def json_schema(parser: argparse.ArgumentParser | None = None) -> dict[str, Any]
         required = ["command"]
         for dest, a in _options(p).items():
             kind = _type_name(a)
-            js: dict[str, Any] = {
-                "boolean": {"type": "boolean"},
-                "integer": {"type": "integer"},
-                "positive integer": {"type": "integer", "minimum": 1},
-                "non-negative integer": {"type": "integer", "minimum": 0},
-                "number": {"type": "number"},
-                "positive number": {"type": "number", "exclusiveMinimum": 0},
-                "non-negative number": {"type": "number", "minimum": 0},
-                "fraction": {"type": "number", "minimum": 0, "exclusiveMaximum": 1},
-            }.get(kind, {"type": "string"})
+            js: dict[str, Any] = dict(_KIND_SCHEMA.get(kind, {"type": "string"}))
             if a.choices is not None:
                 js = {"enum": list(a.choices)}
             if a.nargs in ("+", "*"):
