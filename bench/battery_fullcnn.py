@@ -57,6 +57,19 @@ class Snapshots(Callback):
             self.pred[epoch + 1] = np.asarray(self.model.predict(self.x, batch_size=256), dtype=float).reshape(-1)
 
 
+def plain_lenet(n_voltages: int, n_cycles: int):
+    """The reference LeNet in plain PyTorch (default init), input (n, 1, n_voltages, n_cycles): the speed
+    reference here and the network of ``battery_fullcnn_replica.py``."""
+    import torch
+
+    n_flat = 16 * (((n_voltages - 2) // 2 - 2) // 2) * (((n_cycles - 2) // 2 - 2) // 2)
+    return torch.nn.Sequential(
+        torch.nn.Conv2d(1, 6, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Conv2d(6, 16, 3), torch.nn.ReLU(),
+        torch.nn.MaxPool2d(2), torch.nn.Flatten(), torch.nn.Linear(n_flat, 120), torch.nn.ReLU(), torch.nn.Linear(120, 84),
+        torch.nn.ReLU(), torch.nn.Linear(84, 1),
+    )
+
+
 def step_timing(train, device: str, steps: int) -> dict:
     """Seconds per full-batch step: matnn fullcnn vs the same LeNet in plain PyTorch."""
     import torch
@@ -72,12 +85,7 @@ def step_timing(train, device: str, steps: int) -> dict:
     x = torch.tensor(network_inputs("fullcnn", train)[..., 0][:, None], device=device)  # (n, 1, V, C)
     y = torch.tensor(np.log10(train.cycle_life), dtype=torch.float32, device=device)[:, None]
     torch.manual_seed(0)
-    n_flat = 16 * (((x.shape[2] - 2) // 2 - 2) // 2) * (((x.shape[3] - 2) // 2 - 2) // 2)
-    net = torch.nn.Sequential(
-        torch.nn.Conv2d(1, 6, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Conv2d(6, 16, 3), torch.nn.ReLU(),
-        torch.nn.MaxPool2d(2), torch.nn.Flatten(), torch.nn.Linear(n_flat, 120), torch.nn.ReLU(), torch.nn.Linear(120, 84),
-        torch.nn.ReLU(), torch.nn.Linear(84, 1),
-    ).to(device)
+    net = plain_lenet(x.shape[2], x.shape[3]).to(device)
     opt = torch.optim.Adam(net.parameters(), lr=1e-4, weight_decay=2e-3)
     xs, ym = x / x.std(), y - y.mean()
     for _ in range(3):  # warm-up

@@ -35,6 +35,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from battery_fullcnn import plain_lenet  # noqa: E402
 from battery_severson import ANOMALOUS_TEST1_CELL  # noqa: E402
 
 CHECKPOINTS = (5000, 10000, 15000, 20000)
@@ -57,23 +58,12 @@ def matnn_images(path: Path) -> np.ndarray:
     return full_delta_q_image(load_npz(path))
 
 
-def lenet(n_v: int, n_c: int):
-    import torch
-
-    n_flat = 16 * (((n_v - 2) // 2 - 2) // 2) * (((n_c - 2) // 2 - 2) // 2)
-    return torch.nn.Sequential(
-        torch.nn.Conv2d(1, 6, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Conv2d(6, 16, 3), torch.nn.ReLU(),
-        torch.nn.MaxPool2d(2), torch.nn.Flatten(), torch.nn.Linear(n_flat, 120), torch.nn.ReLU(),
-        torch.nn.Linear(120, 84), torch.nn.ReLU(), torch.nn.Linear(84, 1),
-    )
-
-
 def run_seed(seed: int, x_train, y_train, x_test, steps: int, at: tuple[int, ...], device: str) -> dict:
     """Train one start; return log10-life predictions {step: (train, test)}."""
     import torch
 
     torch.manual_seed(seed)
-    net = lenet(x_train.shape[2], x_train.shape[3]).to(device)
+    net = plain_lenet(x_train.shape[2], x_train.shape[3]).to(device)
     opt = torch.optim.Adam(net.parameters(), lr=LR)
     out = {}
     for step in range(1, steps + 1):
