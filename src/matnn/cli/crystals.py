@@ -96,7 +96,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     g.add_argument("--model", choices=("cgcnn", "megnet"), default="cgcnn", help="architecture (default cgcnn)")
     g.add_argument("--epochs", type=positive_int, default=100, help="training epochs (default 100)")
     g.add_argument("--batch-size", type=positive_int, default=64, help="structures per batch (default 64)")
-    g.add_argument("--learning-rate", type=positive_float, default=2e-3, help="peak AdamW learning rate of the cosine schedule (default 2e-3)")
+    g.add_argument("--learning-rate", type=positive_float, default=None,
+                   help="peak AdamW learning rate of the cosine schedule (default 4e-3 for cgcnn, 2e-3 for megnet)")
     g.add_argument("--weight-decay", type=non_negative_float, default=None,
                    help="AdamW decoupled weight decay; each step shrinks weights by lr x this (default 0.01 for cgcnn, 1e-5 for megnet)")
     g.add_argument("--loss", choices=("mae", "mse", "huber"), default="mae", help="training loss (default mae)")
