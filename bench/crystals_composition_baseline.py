@@ -46,7 +46,8 @@ def main() -> None:
 
     from matnn.data.composition import magpie_features
     from matnn.data.crystals.structures import iter_jsonl
-    from matnn.workflows.crystals._common import hardware, holdout_split
+    from matnn.data.splits import holdout_split
+    from matnn.workflows.crystals._common import hardware
     from matnn.workflows.crystals.train import regression_metrics
 
     matnn.set_num_threads(1)

@@ -26,7 +26,8 @@ DATA = ROOT.parent / "shared" / "datasets" / "structures" / "mp_formation_train.
 def main() -> None:
     from matnn.data.crystals.dataset import CrystalGraphDataset, load_graphs
     from matnn.models import load_model
-    from matnn.workflows.crystals._common import predict_dataset, property_split, recalibrate_batchnorm
+    from matnn.data.splits import property_split
+    from matnn.workflows.crystals._common import predict_dataset, recalibrate_batchnorm
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("run", type=Path)

@@ -33,7 +33,8 @@ def test_generate_cli_writes_file_summary_and_figure(small_dataset):
 
 
 def test_porosity_baseline_is_monotone_and_fitted_on_training_data():
-    from matnn.workflows.microstructure.train import porosity_baseline, split_indices
+    from matnn.data.splits import split_indices
+    from matnn.workflows.microstructure.train import porosity_baseline
 
     rng = np.random.default_rng(0)
     eps = rng.uniform(0.5, 0.9, 300)

@@ -7,12 +7,14 @@ that created it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from matnn.core.exceptions import ConfigError, unknown_name
 
-__all__ = ["Registry", "register_serializable", "serialize", "deserialize", "SERIALIZABLES"]
+__all__ = ["Registry", "register_serializable", "serialize", "deserialize", "SERIALIZABLES", "ModelSpec", "ModelRegistry"]
 
 T = TypeVar("T")
 
@@ -106,8 +108,6 @@ def deserialize(spec: dict[str, Any], custom_objects: dict[str, type] | None = N
     if cls is None:
         module = spec.get("module")
         if name not in SERIALIZABLES and isinstance(module, str) and module.startswith("matnn."):
-            import importlib
-
             try:  # only matnn's own modules: loading a file must never import arbitrary code
                 importlib.import_module(module)
             except ImportError:
@@ -118,3 +118,134 @@ def deserialize(spec: dict[str, Any], custom_objects: dict[str, type] | None = N
     if from_config is not None:
         return from_config(config)
     return cls(**config)
+
+
+# ---------------------------------------------------------------------------------------------
+# Model registries: one per area (battery, composition, images, microstructure, crystals, design).
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One registered model: its name, where its class or builder lives, and its default recipe.
+
+    Attributes
+    ----------
+    name : str
+        The name users type (``--model NAME``, ``model: NAME`` in an experiment file).
+    target : str
+        ``"package.module:attribute"`` of the class or builder. It is imported on first use, so the
+        CLI can list models and defaults without importing torch or an optional package.
+    summary : str
+        One line for ``--help`` and the docs.
+    family : str
+        A grouping inside the area (``"classical"``, ``"network"``, ``"potential"``, ...).
+    defaults : mapping
+        The model's default recipe: ``learning_rate``, ``weight_decay``, ``epochs``,
+        ``batch_size``, ... Written here once; the CLI, the workflows and the docs read it.
+    source : str
+        Where the recipe comes from (paper, or the benchmark that measured it).
+    options : mapping
+        Fixed keyword arguments passed to the builder (lets one class serve several names).
+    """
+
+    name: str
+    target: str
+    summary: str
+    family: str = ""
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    source: str = ""
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def load(self) -> Any:
+        """The class or builder function (imported now)."""
+        module, _, attr = self.target.partition(":")
+        obj = importlib.import_module(module)
+        for part in attr.split("."):
+            obj = getattr(obj, part)
+        return obj
+
+    def build(self, *args: Any, **kwargs: Any) -> Any:
+        """Call the builder with this spec's fixed ``options`` and the given arguments."""
+        return self.load()(*args, **{**self.options, **kwargs})
+
+    def default(self, key: str, fallback: Any = None) -> Any:
+        """The model's default for ``key`` (``learning_rate``, ``epochs``, ...), else ``fallback``."""
+        return self.defaults.get(key, fallback)
+
+
+class ModelRegistry:
+    """The models of one area, by name, in registration order.
+
+    A name is checked once, by :meth:`get`, which suggests close matches for a typo. The CLI reads
+    ``choices`` (:meth:`names`), defaults (:meth:`default`) and help text (:meth:`describe`) from here,
+    so no list of model names is written anywhere else.
+
+    Examples
+    --------
+    >>> reg = ModelRegistry("example")
+    >>> _ = reg.register("ridge", "sklearn.linear_model:Ridge", summary="ridge regression", alpha=1.0)
+    >>> reg.names(), reg.default("ridge", "alpha")
+    (('ridge',), 1.0)
+    """
+
+    def __init__(self, area: str) -> None:
+        self.area = area
+        self._specs: dict[str, ModelSpec] = {}
+        self._aliases: dict[str, str] = {}
+
+    def register(
+        self,
+        name: str,
+        target: str,
+        *,
+        summary: str,
+        family: str = "",
+        source: str = "",
+        aliases: tuple[str, ...] = (),
+        options: Mapping[str, Any] | None = None,
+        **defaults: Any,
+    ) -> ModelSpec:
+        """Register ``name`` → ``target`` with its default recipe (keyword arguments)."""
+        key = name.lower()
+        if key in self._aliases:
+            raise ConfigError(f"The {self.area} model {name!r} is registered twice.")
+        spec = ModelSpec(name=name, target=target, summary=summary, family=family, defaults=dict(defaults),
+                         source=source, options=dict(options or {}))
+        self._specs[name] = spec
+        for alias in (name, *aliases):
+            self._aliases[alias.lower()] = name
+        return spec
+
+    def get(self, name: str) -> ModelSpec:
+        """The spec called ``name`` (case-insensitive); an unknown name lists the allowed ones."""
+        if isinstance(name, ModelSpec):
+            return name
+        if not isinstance(name, str) or name.lower() not in self._aliases:
+            raise unknown_name(f"{self.area} model", name, self.names())
+        return self._specs[self._aliases[name.lower()]]
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._aliases
+
+    def __iter__(self) -> Iterator[ModelSpec]:
+        return iter(self._specs.values())
+
+    def __len__(self) -> int:
+        return len(self._specs)
+
+    def names(self, family: str | None = None) -> tuple[str, ...]:
+        """Registered names in registration order, optionally of one ``family`` only."""
+        return tuple(s.name for s in self._specs.values() if family is None or s.family == family)
+
+    def default(self, name: str, key: str, fallback: Any = None) -> Any:
+        """Model ``name``'s default for ``key``, else ``fallback``."""
+        return self.get(name).default(key, fallback)
+
+    def build(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """Build a fresh model called ``name``."""
+        return self.get(name).build(*args, **kwargs)
+
+    def describe(self, family: str | None = None) -> str:
+        """``"name: summary; ..."`` for ``--help`` texts."""
+        return "; ".join(f"{s.name}: {s.summary}" for s in self if family is None or s.family == family)

@@ -1,9 +1,31 @@
-"""Models: the Model base class (compile/fit/evaluate/predict/save), Sequential and the functional form."""
+"""Models: the Model base class (compile/fit/evaluate/predict/save), Sequential and the functional form,
+and one folder per area holding that area's architectures, estimators and model registry.
 
-from matnn.models.functional import Functional
-from matnn.models.model import Model
-from matnn.models.monte_carlo import predict_monte_carlo
-from matnn.models.saving import load_model, load_weights, save_model, save_weights
-from matnn.models.sequential import Sequential
+The names below are imported on first use, so that reading an area's registry (the CLI does, to list
+model names and defaults) does not import torch.
+"""
 
-__all__ = ["Model", "Sequential", "Functional", "load_model", "save_model", "save_weights", "load_weights", "predict_monte_carlo"]
+from __future__ import annotations
+
+import importlib
+
+_LAZY = {
+    "Model": "matnn.models.model",
+    "Sequential": "matnn.models.sequential",
+    "Functional": "matnn.models.functional",
+    "predict_monte_carlo": "matnn.models.monte_carlo",
+    "load_model": "matnn.models.saving",
+    "save_model": "matnn.models.saving",
+    "save_weights": "matnn.models.saving",
+    "load_weights": "matnn.models.saving",
+}
+
+__all__ = list(_LAZY)
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'matnn.models' has no attribute {name!r}")

@@ -12,7 +12,8 @@ from matnn.workflows.composition.cv import MATBENCH_SPLIT_SEED, cross_validate_c
 # Imported eagerly (light imports only): a lazy module __getattr__ returned the *submodule*
 # ``depth_study`` instead of the function once the submodule had been imported anywhere.
 from matnn.workflows.composition.depth_study import depth_study
-from matnn.workflows.composition.estimators import MODEL_NAMES, ModelSettings, make_estimator, validation_split
+from matnn.data.splits import validation_split
+from matnn.workflows.composition.estimators import MODEL_NAMES, ModelSettings, make_estimator
 from matnn.workflows.composition.train import train_composition_model
 
 __all__ = [

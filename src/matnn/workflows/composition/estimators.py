@@ -36,8 +36,9 @@ import numpy as np
 from matnn.core.exceptions import ConfigError, NotFittedError, unknown_name
 from matnn.data.composition.featurizers import FEATURE_SETS
 from matnn.data.composition.loader import CompositionTable
+from matnn.data.splits import validation_split
 
-__all__ = ["MODEL_NAMES", "ModelSettings", "make_estimator", "load_estimator", "default_features", "NeuralRegressor", "ForestRegressor", "BoostingRegressor", "AutoSelectRegressor", "validation_split"]
+__all__ = ["MODEL_NAMES", "ModelSettings", "make_estimator", "load_estimator", "default_features", "NeuralRegressor", "ForestRegressor", "BoostingRegressor", "AutoSelectRegressor"]
 
 MODEL_NAMES = ("elemnet", "rf-magpie", "rf-median", "dense", "hgb", "auto")
 _DEFAULT_FEATURES = {"elemnet": "fractions", "rf-magpie": "magpie", "rf-median": "magpie", "dense": "magpie", "hgb": "magpie+fractions"}
@@ -92,17 +93,6 @@ def default_features(model: str) -> str | None:
     if model not in MODEL_NAMES:
         raise unknown_name("composition model", model, MODEL_NAMES)
     return _DEFAULT_FEATURES.get(model)
-
-
-def validation_split(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Shuffled (train, validation) row positions; the validation part has ``round(fraction·n)`` ≥ 1 rows."""
-    if not 0.0 < fraction < 1.0:
-        raise ConfigError(f"validation_fraction must be in (0, 1). Got {fraction!r} instead.")
-    if n < 4:
-        raise ConfigError(f"At least 4 training rows are needed to carve a validation split. Got {n}.")
-    perm = np.random.default_rng(seed).permutation(n)
-    n_val = min(n - 2, max(1, int(round(fraction * n))))
-    return np.sort(perm[n_val:]), np.sort(perm[:n_val])
 
 
 def _matrix(data: Data, features: str) -> np.ndarray:

@@ -164,7 +164,8 @@ def evaluate_ensemble(
     from matnn.data.crystals.dataset import CrystalGraphDataset, load_graphs
     from matnn.models import load_model
     from matnn.utils.io import atomic_write, ensure_dir, write_metrics
-    from matnn.workflows.crystals._common import predict_dataset, property_split, recalibrate_batchnorm
+    from matnn.data.splits import property_split
+    from matnn.workflows.crystals._common import predict_dataset, recalibrate_batchnorm
 
     run_dirs = [Path(r) for r in runs]
     if len(run_dirs) < 2:

@@ -222,7 +222,9 @@ def train_potential(
     from matnn.data.crystals.graph import GraphSpec
     from matnn.optimizers import Adam
     from matnn.utils.io import ensure_dir, write_metrics
-    from matnn.workflows.crystals._common import EpochTimer, group_holdout_split, hardware, holdout_split
+    from matnn.core.callbacks import EpochTimer
+    from matnn.data.splits import group_holdout_split, holdout_split
+    from matnn.workflows.crystals._common import hardware
 
     if str(model).lower() not in POTENTIAL_MODELS:
         raise unknown_name("potential model", model, POTENTIAL_MODELS)

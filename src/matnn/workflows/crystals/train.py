@@ -198,8 +198,9 @@ def train_property_model(
     from matnn.core.schedules import CosineDecay
     from matnn.optimizers import AdamW
     from matnn.utils.io import ensure_dir, file_sha256, write_metrics
-    from matnn.workflows.crystals._common import (EpochTimer, TimeLimit, TimeLimitReached, hardware, predict_dataset,
-                                                  property_split, recalibrate_batchnorm)
+    from matnn.core.callbacks import EpochTimer, TimeLimit, TimeLimitReached
+    from matnn.data.splits import property_split
+    from matnn.workflows.crystals._common import hardware, predict_dataset, recalibrate_batchnorm
 
     if str(model).lower() not in MODELS:
         raise unknown_name("crystal model", model, MODELS)

@@ -60,7 +60,7 @@ def run_profile(
     from matnn.callbacks import EarlyStopping
     from matnn.data.microstructure.generate import GenerationSpec, generate_dataset
     from matnn.models.microstructure_cnn import profile_encoder_decoder
-    from matnn.workflows.microstructure.train import split_indices
+    from matnn.data.splits import split_indices
 
     if data is None:
         ds = generate_dataset(n, spec=GenerationSpec(size=size), seed=seed, progress=progress)

@@ -19,8 +19,9 @@ import numpy as np
 from matnn.core.exceptions import ConfigError, DataError
 from matnn.core.metrics import regression_metrics
 from matnn.data.microstructure.dataset import MicrostructureDataset
+from matnn.data.splits import split_indices
 
-__all__ = ["split_indices", "porosity_baseline", "network_inputs", "fit_tortuosity_cnn", "predict_flip_average", "train_tortuosity"]
+__all__ = ["porosity_baseline", "network_inputs", "fit_tortuosity_cnn", "predict_flip_average", "train_tortuosity"]
 
 
 def network_inputs(images: np.ndarray, *, connectivity: bool = False) -> np.ndarray:
@@ -37,19 +38,6 @@ def network_inputs(images: np.ndarray, *, connectivity: bool = False) -> np.ndar
 
     mask = np.stack([percolating_mask(im) for im in np.asarray(images, dtype=bool)]).astype(np.float32)[..., None]
     return np.concatenate([x, mask], axis=-1)
-
-
-def split_indices(n: int, *, test_size: float | int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Random (train, validation, test) row indices; ``test_size`` is a fraction (< 1) or a count."""
-    n_test = int(test_size) if test_size >= 1 else int(round(float(test_size) * n))
-    if not 1 <= n_test < n:
-        raise ConfigError(f"'test_size' gives {n_test} test images out of {n}; it must leave at least one on each side.")
-    perm = np.random.default_rng(seed).permutation(n)
-    test, rest = perm[:n_test], perm[n_test:]
-    n_val = int(round(val_fraction * rest.size))
-    if rest.size - n_val < 2:
-        raise ConfigError(f"Only {rest.size - n_val} training images remain after the test and validation splits.")
-    return rest[n_val:], rest[:n_val], test
 
 
 def porosity_baseline(porosity_train: np.ndarray, y_train: np.ndarray):
