@@ -12,7 +12,7 @@ yields ``(index, result)`` as tasks finish, so a caller can cache each result th
 
 Examples
 --------
->>> from matnn.utils.parallel import Executor
+>>> from matnn.core.engines import Executor
 >>> with Executor(workers=1) as ex:
 ...     ex.map(abs, [-1, -2])
 [1, 2]
