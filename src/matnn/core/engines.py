@@ -32,7 +32,7 @@ __all__ = ["Executor", "parallel_map"]
 def _worker_setup(threads: int, flush_denormal: bool | None) -> None:
     """Run in each Dask worker process: one thread setting, honoured everywhere."""
     os.environ["MATNN_NUM_THREADS"] = str(threads)
-    from matnn import config
+    from matnn.core import config
 
     config.set_num_threads(threads)
     if flush_denormal is not None:
@@ -79,7 +79,7 @@ class Executor:
             from dask.distributed import Client, LocalCluster
         except ImportError:
             raise DependencyError("Running on several workers needs Dask: pip install 'dask[distributed]'") from None
-        from matnn import config
+        from matnn.core import config
 
         threads = self.threads_per_worker or config.get_num_threads()
         if self.scheduler is not None:

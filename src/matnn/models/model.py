@@ -25,10 +25,13 @@ from matnn.core import losses as losses_mod
 from matnn.core import metrics as metrics_mod
 from matnn.core import optimizers as optimizers_mod
 from matnn.core.exceptions import ConfigError, DataError, NotFittedError, ShapeError
+from matnn.core.layers.base import Layer, SymbolicTensor, snake_case
+from matnn.core.layers.input_layer import InputLayer
+from matnn.core.registry import deserialize, register_serializable, serialize
 from matnn.models import data_adapter
 from matnn.models.data_adapter import TensorData, check_batch_size
 
-__all__ = ["Model"]
+__all__ = ["Model", "Functional", "unique_layer_name", "shape_error"]
 
 
 def _call_module(module: nn.Module, *args: Any, **kwargs: Any) -> Any:
@@ -59,8 +62,6 @@ class Model(nn.Module):
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Model:
         if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
-            from matnn.models.functional import Functional
-
             return super().__new__(Functional)  # type: ignore[return-value]
         return super().__new__(cls)
 
@@ -88,16 +89,12 @@ class Model(nn.Module):
     @property
     def built(self) -> bool:
         """True when every weight exists (no lazy layer still waiting for its input shape)."""
-        from matnn.core.layers.base import Layer
-
         return all(m.built for m in self.modules() if isinstance(m, Layer))
 
     def count_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
     def _regularized_layers(self) -> list[nn.Module]:
-        from matnn.core.layers.base import Layer
-
         return [m for m in self.modules() if isinstance(m, Layer)
                 and (getattr(m, "kernel_regularizer", None) is not None or getattr(m, "bias_regularizer", None) is not None)]
 
@@ -214,8 +211,6 @@ class Model(nn.Module):
 
     def _describe_compile(self, optimizer: Any, loss: Any, metrics: Any, loss_weights: Any) -> dict[str, Any] | None:
         """A JSON-able record of compile() for saving, or None when something is a custom object."""
-        from matnn.core.registry import serialize
-
         try:
             opt_cfg = serialize(self.optimizer)
             if isinstance(loss, str) or loss is None:
@@ -483,3 +478,166 @@ def _class_weights_to_sample(y: Any, class_weight: dict[int, float], sample_weig
     if sample_weight is not None:
         w = w * np.asarray(sample_weight, dtype=np.float64).reshape(-1)
     return w
+
+
+# --- Shared by Sequential and the functional form ---------------------------------------------
+
+_SHAPE_WORDS = ("shape", "size", "dimension", "mat1", "mat2", "expected input", "channels")
+
+
+def unique_layer_name(layer: nn.Module, taken: set[str]) -> str:
+    base = getattr(layer, "name", None) or snake_case(type(layer).__name__)
+    name, k = base, 1
+    while name in taken:
+        name = f"{base}_{k}"
+        k += 1
+    return name
+
+
+def shape_error(layer: nn.Module, x: Any, exc: Exception) -> ShapeError:
+    shape = tuple(x.shape) if isinstance(x, torch.Tensor) else [tuple(t.shape) for t in x]
+    return ShapeError(f"Layer '{getattr(layer, 'name', type(layer).__name__)}' ({type(layer).__name__}) cannot take an input of shape {shape}: {str(exc).splitlines()[0]}")
+
+
+# --- The functional form: Model(inputs, outputs) ---------------------------------------------
+
+def _as_list(x: Any) -> list[SymbolicTensor]:
+    items = list(x) if isinstance(x, (list, tuple)) else [x]
+    for t in items:
+        if not isinstance(t, SymbolicTensor):
+            raise ConfigError(f"Model(inputs, outputs) takes symbolic tensors from Input() and layer calls. Got {t!r}.")
+    return items
+
+
+@register_serializable("matnn>Functional")
+class Functional(Model):
+    """A directed acyclic graph of layers between ``inputs`` and ``outputs`` (see module docstring)."""
+
+    def __init__(self, inputs: Any, outputs: Any, name: str | None = None) -> None:
+        super().__init__(name=name or "model")
+        self._multi_input = isinstance(inputs, (list, tuple))
+        self._multi_output = isinstance(outputs, (list, tuple))
+        ins, outs = _as_list(inputs), _as_list(outputs)
+        for t in ins:
+            if not isinstance(t.layer, InputLayer):
+                raise ConfigError("Every entry of Model(inputs=...) must come from Input().")
+        # Topological order of layer calls, found by walking back from the outputs.
+        order: list[SymbolicTensor] = []
+        seen: set[int] = set()
+
+        def visit(t: SymbolicTensor) -> None:
+            if id(t) in seen:
+                return
+            for parent in t.inputs:
+                visit(parent)
+            seen.add(id(t))
+            order.append(t)
+
+        for t in outs:
+            visit(t)
+        reachable_inputs = {id(t) for t in order if isinstance(t.layer, InputLayer)}
+        for t in order:
+            if isinstance(t.layer, InputLayer) and id(t) not in {id(i) for i in ins}:
+                raise ConfigError(f"The outputs depend on an Input ({t.layer.name or 'unnamed'}) that is not listed in Model(inputs=...).")
+        for t in ins:
+            if id(t) not in reachable_inputs:
+                raise ConfigError(f"Input {t.layer.name or 'unnamed'} is not connected to the outputs.")
+
+        self._stack = nn.ModuleDict()
+        layer_names: dict[int, str] = {}
+        for t in order:
+            if isinstance(t.layer, InputLayer) or id(t.layer) in layer_names:
+                continue
+            name = unique_layer_name(t.layer, set(self._stack.keys()))
+            t.layer.name = name
+            layer_names[id(t.layer)] = name
+            self._stack[name] = t.layer
+        # Nodes: one per distinct (layer call); outputs of multi-output layers share a node.
+        tensor_key: dict[int, tuple[int, int]] = {}
+        self._nodes: list[dict[str, Any]] = []
+        call_index: dict[tuple[int, tuple[int, ...]], int] = {}
+        for pos, t in enumerate(ins):
+            tensor_key[id(t)] = (-1, pos)
+        for t in order:
+            if isinstance(t.layer, InputLayer):
+                continue
+            parents = tuple(id(p) for p in t.inputs)
+            key = (id(t.layer), parents)
+            if key not in call_index:
+                call_index[key] = len(self._nodes)
+                self._nodes.append({
+                    "layer": layer_names[id(t.layer)],
+                    "inputs": [list(tensor_key[p]) for p in parents],
+                    "list_input": len(t.inputs) > 1 or _called_with_list(t),
+                })
+            tensor_key[id(t)] = (call_index[key], t.index)
+        self._outputs = [list(tensor_key[id(t)]) for t in outs]
+        self.input_shape_ = [t.shape for t in ins] if self._multi_input else ins[0].shape
+        self.output_shape_ = [t.shape for t in outs] if self._multi_output else outs[0].shape
+        self._input_specs = [{"name": t.layer.name, "shape": list(t.shape), "dtype": t.layer.dtype_name} for t in ins]
+
+    def forward(self, inputs: Any) -> Any:
+        if isinstance(inputs, dict):
+            inputs = [inputs[spec["name"]] for spec in self._input_specs]
+        xs = list(inputs) if self._multi_input else [inputs]
+        if len(xs) != len(self._input_specs):
+            raise ConfigError(f"{self.name} takes {len(self._input_specs)} inputs; got {len(xs)}.")
+        values: list[Any] = []
+        for node in self._nodes:
+            args = [xs[i] if n < 0 else _pick(values[n], i) for n, i in node["inputs"]]
+            layer = self._stack[node["layer"]]
+            arg = args if node["list_input"] else args[0]
+            try:
+                values.append(layer(arg))
+            except RuntimeError as exc:
+                if any(w in str(exc) for w in _SHAPE_WORDS):
+                    raise shape_error(layer, arg, exc) from exc
+                raise
+        outs = [xs[i] if n < 0 else _pick(values[n], i) for n, i in self._outputs]
+        return outs if self._multi_output else outs[0]
+
+    @property
+    def layers(self) -> list[nn.Module]:
+        return list(self._stack.values())
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "inputs": self._input_specs,
+            "layers": [{"name": k, **serialize(v)} for k, v in self._stack.items()],
+            "nodes": self._nodes,
+            "outputs": self._outputs,
+            "multi_input": self._multi_input,
+            "multi_output": self._multi_output,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Functional:
+        from matnn.core.layers.input_layer import Input
+
+        inputs = [Input(tuple(spec["shape"]), dtype=spec.get("dtype", "float32"), name=spec.get("name")) for spec in config["inputs"]]
+        layers: dict[str, Layer] = {}
+        for spec in config["layers"]:
+            cfg = {k: v for k, v in spec["config"].items() if k != "input_shape"}
+            layers[spec["name"]] = deserialize({"class_name": spec["class_name"], "module": spec.get("module"), "config": cfg})
+        values: list[Any] = []
+        for node in config["nodes"]:
+            args = [inputs[i] if n < 0 else _pick(values[n], i) for n, i in node["inputs"]]
+            values.append(layers[node["layer"]](args if node["list_input"] else args[0]))
+        outs = [inputs[i] if n < 0 else _pick(values[n], i) for n, i in config["outputs"]]
+        return cls(inputs if config["multi_input"] else inputs[0], outs if config["multi_output"] else outs[0],
+                   name=config.get("name"))
+
+
+def _pick(value: Any, index: int) -> Any:
+    if isinstance(value, (list, tuple)):
+        return value[index]
+    return value
+
+
+def _called_with_list(t: SymbolicTensor) -> bool:
+    # Merging layers are always called with a list, even of one element.
+    from matnn.core.layers.merging import Add, Average, Concatenate, Multiply, Subtract
+
+    return isinstance(t.layer, (Concatenate, Add, Average, Multiply, Subtract))
+

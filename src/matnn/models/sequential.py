@@ -18,30 +18,15 @@ from matnn.core.exceptions import ConfigError, ShapeError
 from matnn.core.layers.base import Layer, SymbolicTensor, snake_case, to_shape
 from matnn.core.layers.input_layer import InputLayer
 from matnn.core.registry import deserialize, register_serializable, serialize
-from matnn.models.model import Model
+from matnn.models.model import _SHAPE_WORDS, Model, shape_error, unique_layer_name
 
 __all__ = ["Sequential", "unique_layer_name"]
 
-_SHAPE_WORDS = ("shape", "size", "dimension", "mat1", "mat2", "expected input", "channels")
 
 
 def _hooked(layer: nn.Module) -> bool:
     return bool(layer._forward_hooks or layer._forward_pre_hooks or not isinstance(layer, Layer)
                 or nn.modules.module._global_forward_hooks or nn.modules.module._global_forward_pre_hooks)
-
-
-def unique_layer_name(layer: nn.Module, taken: set[str]) -> str:
-    base = getattr(layer, "name", None) or snake_case(type(layer).__name__)
-    name, k = base, 1
-    while name in taken:
-        name = f"{base}_{k}"
-        k += 1
-    return name
-
-
-def shape_error(layer: nn.Module, x: Any, exc: Exception) -> ShapeError:
-    shape = tuple(x.shape) if isinstance(x, torch.Tensor) else [tuple(t.shape) for t in x]
-    return ShapeError(f"Layer '{getattr(layer, 'name', type(layer).__name__)}' ({type(layer).__name__}) cannot take an input of shape {shape}: {str(exc).splitlines()[0]}")
 
 
 @register_serializable("matnn>Sequential")

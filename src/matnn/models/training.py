@@ -10,7 +10,7 @@ batch loss as a tensor and pay for the synchronisation only if they read it.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 
@@ -18,10 +18,11 @@ from matnn.core.callbacks import BackupAndRestore, CallbackList, History, Progre
 from matnn.core.exceptions import ConfigError, DivergenceError
 from matnn.models.data_adapter import LoaderData, TensorData, first_tensor, num_samples
 
-if TYPE_CHECKING:  # pragma: no cover
-    from matnn.models.model import Model
 
 __all__ = ["fit_loop", "evaluate_loop", "predict_loop"]
+
+#: A matnn ``Model``. Not imported: model.py imports this module, and imports point one way.
+Model = Any
 
 
 def _progress_callbacks(verbose: Any) -> list:

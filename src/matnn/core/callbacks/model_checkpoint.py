@@ -48,9 +48,7 @@ class ModelCheckpoint(Callback):
             self._mon.best = current
         path = Path(self.filepath.format(epoch=epoch + 1, **logs))
         if self.save_weights_only:
-            from matnn.models.saving import save_weights
-
-            save_weights(self.model, path)
+            self.model.save_weights(path)
         else:
             self.model.save(path)
         self.last_saved = path

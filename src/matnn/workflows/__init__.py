@@ -1,0 +1,1 @@
+"""Workflows: one folder per area, each prepare → train → analyse, calling models and data."""
