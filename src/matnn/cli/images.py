@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from matnn.cli.common import add_action, area_parser, fraction, positive_int
+from matnn.models.images.registry import IMAGE_MODELS
 
 HELP = "images: convolution lab (NumPy = torch, kernels, lines toy) and handwritten digits (LeNet)"
 
@@ -59,13 +60,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--image", type=Path, default=None, help="your own image file for the kernel quiz (PNG/JPEG/TIFF/.npy)")
     p.add_argument("--sample", choices=_SAMPLES, default="coins", help="scikit-image sample image when --image is not given")
     p.add_argument("--seeds", type=positive_int, default=5, help="training seeds for the lines toy (default 5)")
-    p.add_argument("--epochs", type=positive_int, default=40, help="epochs for the lines toy (default 40)")
+    lines_epochs = IMAGE_MODELS.default("lines-cnn", "epochs")
+    p.add_argument("--epochs", type=positive_int, default=lines_epochs, help=f"epochs for the lines toy (default {lines_epochs})")
 
     p = add_action(actions, "digits", _digits,
                    "LeNet-style CNN (and the lecture's dropout CNN) on scikit-learn's 8x8 digits, mean ± std over seeds")
     p.add_argument("--seeds", type=positive_int, default=5, help="seeds (new stratified split and weights each; default 5)")
-    p.add_argument("--epochs", type=positive_int, default=30, help="LeNet epochs over the shift-augmented set (default 30)")
-    p.add_argument("--lecture-epochs", type=positive_int, default=30, help="epochs for the lecture's CNN (default 30)")
+    for flag, name in (("--epochs", "lenet"), ("--lecture-epochs", "lecture")):
+        spec = IMAGE_MODELS.get(name)
+        p.add_argument(flag, type=positive_int, default=spec.default("epochs"),
+                       help=f"epochs for {name} ({spec.summary}; default {spec.default('epochs')})")
     p.add_argument("--test-size", type=fraction, default=0.2, help="held-out fraction of the digits (default 0.2)")
     p.add_argument("--no-augment", dest="augment", action="store_false", help="train LeNet without shifted copies")
     p.add_argument("--no-lecture", dest="lecture", action="store_false", help="skip the lecture's dropout CNN")

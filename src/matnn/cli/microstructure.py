@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from matnn.cli.common import add_action, area_parser, fraction, positive_float, positive_int
+from matnn.models.microstructure.registry import MICROSTRUCTURE_MODELS
 
 HELP = "microstructures: porespy generation + diffusion solver labels, CNN for tortuosity, inpainting, image -> profile"
 
@@ -110,10 +111,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--data", type=Path, required=True, help="data file from 'matnn microstructure generate'")
     p.add_argument("--test-size", type=_test_size, default=0.2, help="held-out fraction or number of images (default 0.2)")
     p.add_argument("--val-fraction", type=fraction, default=0.1, help="validation share of the rest (default 0.1)")
-    p.add_argument("--epochs", type=positive_int, default=40, help="epochs (default 40)")
-    p.add_argument("--batch-size", type=positive_int, default=64, help="batch size (default 64)")
-    p.add_argument("--learning-rate", type=positive_float, default=2e-3, help="initial Adam learning rate, cosine decay (default 2e-3)")
-    p.add_argument("--width", type=positive_int, default=16, help="channels of the first CNN stage (default 16)")
+    cnn = MICROSTRUCTURE_MODELS.get("tortuosity-cnn")
+    p.add_argument("--epochs", type=positive_int, default=cnn.default("epochs"), help=f"epochs (default {cnn.default('epochs')})")
+    p.add_argument("--batch-size", type=positive_int, default=cnn.default("batch_size"),
+                   help=f"batch size (default {cnn.default('batch_size')})")
+    p.add_argument("--learning-rate", type=positive_float, default=cnn.default("learning_rate"),
+                   help=f"initial Adam learning rate, cosine decay (default {cnn.default('learning_rate'):g})")
+    p.add_argument("--width", type=positive_int, default=cnn.default("width"),
+                   help=f"channels of the first CNN stage (default {cnn.default('width')})")
     p.add_argument("--no-augment", dest="augment", action="store_false", help="no random flips during training")
     p.add_argument("--no-connectivity", dest="connectivity", action="store_false",
                    help="train on the binary image alone (default: the percolating-cluster mask, computed from the "

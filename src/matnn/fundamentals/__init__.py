@@ -9,7 +9,9 @@ that writes a figure and ``metrics.json`` (also ``matnn fundamentals <demo> --ou
 * :mod:`~matnn.fundamentals.activations` — activations, derivatives, softmax temperature;
 * :mod:`~matnn.fundamentals.backprop` — backpropagation term by term, equal to autograd;
 * :mod:`~matnn.fundamentals.capacity` — underfitting and overfitting;
-* :mod:`~matnn.fundamentals.approximation` — universal approximation and out-of-range failure.
+* :mod:`~matnn.fundamentals.approximation` — universal approximation and out-of-range failure;
+* :mod:`~matnn.fundamentals.convolution` — convolution, padding and pooling in NumPy, equal to torch;
+* :mod:`~matnn.fundamentals.kernels` — the lecture's worked example and quiz kernels.
 
 PyTorch appears only as the reference the hand-written derivatives are checked against, and in the
 two demos that train real networks with ``matnn.Sequential`` (capacity, approximation).

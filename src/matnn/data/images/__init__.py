@@ -1,7 +1,8 @@
-"""Image data: glass-box convolution operations, lecture kernels, toy and digit data, IDX and image readers.
+"""Image data: toy and digit data, IDX and image readers, augmentation.
 
-Submodules are imported on use (``from matnn.data.images.conv_numpy import conv2d``) so that importing
-this package stays cheap and does not need scikit-image.
+Submodules are imported on use (``from matnn.data.images.digits import digits_split``) so that importing
+this package stays cheap and does not need scikit-image. The glass-box convolution operations and the
+lecture's kernels are teaching code: :mod:`matnn.fundamentals.convolution`, :mod:`matnn.fundamentals.kernels`.
 """
 
-__all__ = ["augment", "conv_numpy", "digits", "idx", "kernels", "lines", "readers"]
+__all__ = ["augment", "digits", "idx", "lines", "readers"]

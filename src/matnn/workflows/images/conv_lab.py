@@ -19,7 +19,7 @@ def check_against_torch(seed: int = 0) -> dict[str, float]:
     import torch
     import torch.nn.functional as F
 
-    from matnn.data.images.conv_numpy import average_pool2d, conv2d, max_pool2d, pad2d
+    from matnn.fundamentals.convolution import average_pool2d, conv2d, max_pool2d, pad2d
 
     rng = np.random.default_rng(seed)
 
@@ -54,7 +54,7 @@ def lines_experiment(*, n_train: int = 1000, n_test: int = 1000, epochs: int = 4
     """
     import matnn
     from matnn.data.images.lines import lines_dataset
-    from matnn.models.lenet import lines_cnn, lines_dense
+    from matnn.models.images.lenet import lines_cnn, lines_dense
 
     x_tr, y_tr = lines_dataset(n_train, region="train", noise=0.2, seed=seed)
     x_te, y_te = lines_dataset(n_test, region="test", noise=0.2, seed=seed + 1)
@@ -78,7 +78,7 @@ def lines_experiment(*, n_train: int = 1000, n_test: int = 1000, epochs: int = 4
 
 
 def _plot_worked_example(path: Path) -> float:
-    from matnn.data.images.kernels import worked_example
+    from matnn.fundamentals.kernels import worked_example
     from matnn.utils.plotting import plt, save_figure
 
     ex = worked_example()
@@ -100,8 +100,8 @@ def _plot_worked_example(path: Path) -> float:
 
 
 def _plot_quiz(image: np.ndarray, name: str, path: Path) -> dict[str, float]:
-    from matnn.data.images.conv_numpy import correlate2d
-    from matnn.data.images.kernels import QUIZ_ANSWERS, QUIZ_KERNELS
+    from matnn.fundamentals.convolution import correlate2d
+    from matnn.fundamentals.kernels import QUIZ_ANSWERS, QUIZ_KERNELS
     from matnn.utils.plotting import plt, save_figure
 
     fig, axes = plt.subplots(1, 4, figsize=(16, 4.4))
@@ -125,7 +125,7 @@ def _plot_quiz(image: np.ndarray, name: str, path: Path) -> dict[str, float]:
 
 
 def _plot_padding_pooling(path: Path, seed: int) -> None:
-    from matnn.data.images.conv_numpy import average_pool2d, max_pool2d, pad2d
+    from matnn.fundamentals.convolution import average_pool2d, max_pool2d, pad2d
     from matnn.utils.plotting import plt, save_figure
 
     x = np.random.default_rng(seed).integers(0, 10, size=(4, 4)).astype(float)

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from matnn.core.exceptions import ConfigError
+
 __all__ = ["train_digit_classifier", "run_digits", "plot_confusion", "plot_filters"]
 
 
@@ -22,9 +24,9 @@ def train_digit_classifier(
     y_train: np.ndarray,
     *,
     model: str = "lenet",
-    epochs: int = 30,
-    batch_size: int = 64,
-    learning_rate: float = 1e-3,
+    epochs: int | None = None,
+    batch_size: int | None = None,
+    learning_rate: float | None = None,
     augment: bool = True,
     seed: int = 0,
     device: Any = None,
@@ -33,28 +35,35 @@ def train_digit_classifier(
     """Train ``'lenet'`` (shift augmentation, Adam with cosine decay) or ``'lecture'`` (the lecture's
     dropout CNN, Adam at a constant rate, no augmentation) on images (n, H, W, 1) with labels (n,).
 
+    ``epochs``, ``batch_size`` and ``learning_rate`` default to the model's recipe in
+    :data:`matnn.models.images.registry.IMAGE_MODELS`.
+
     Returns
     -------
     model, history
     """
     import matnn
-    from matnn.core.exceptions import unknown_name
     from matnn.data.images.augment import shift_augment
-    from matnn.models.lenet import lecture_dropout_cnn, lenet
+    from matnn.models.images.registry import IMAGE_MODELS
 
-    if model not in ("lenet", "lecture"):
-        raise unknown_name("digits model", model, ("lenet", "lecture"))
+    spec = IMAGE_MODELS.get(model)
+    if spec.family != "digits":
+        raise ConfigError(f"'model' of train_digit_classifier must be one of {IMAGE_MODELS.names('digits')}; got {model!r}")
+    epochs = spec.default("epochs") if epochs is None else epochs
+    batch_size = spec.default("batch_size") if batch_size is None else batch_size
+    learning_rate = spec.default("learning_rate") if learning_rate is None else learning_rate
     matnn.set_seed(seed)
     n_classes = int(max(10, int(np.max(y_train)) + 1))
     shape = tuple(int(s) for s in x_train.shape[1:])
-    if model == "lenet":
-        net = lenet(shape, n_classes)
-        x, y = shift_augment(x_train, y_train) if augment else (x_train, y_train)
+    net = spec.build(shape, n_classes)
+    if spec.default("augment") and augment:
+        x, y = shift_augment(x_train, y_train)
+    else:
+        x, y = x_train, y_train
+    if spec.default("schedule") == "cosine":
         steps = epochs * int(np.ceil(len(x) / batch_size))
         opt = matnn.optimizers.Adam(learning_rate=matnn.optimizers.schedules.CosineDecay(learning_rate, steps))
     else:
-        net = lecture_dropout_cnn(shape, n_classes)
-        x, y = x_train, y_train
         opt = matnn.optimizers.Adam(learning_rate=learning_rate)
     net.compile(optimizer=opt, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     history = net.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=verbose, device=device)
@@ -113,8 +122,8 @@ def run_digits(
     out: str | os.PathLike,
     *,
     seeds: int = 5,
-    epochs: int = 30,
-    lecture_epochs: int = 30,
+    epochs: int | None = None,
+    lecture_epochs: int | None = None,
     test_size: float = 0.2,
     augment: bool = True,
     lecture: bool = True,
@@ -124,6 +133,8 @@ def run_digits(
     progress: bool = True,
 ) -> dict[str, Any]:
     """Train LeNet (and the lecture's dropout CNN) over ``seeds`` seeds; write metrics and figures.
+
+    ``epochs`` / ``lecture_epochs`` default to each model's recipe in the images registry.
 
     Returns
     -------

@@ -71,7 +71,7 @@ def run_inpainting(
         neighbour_mean_fill,
         smooth_random_maps,
     )
-    from matnn.models.microstructure_cnn import inpainting_cnn, lecture_inpainting_cnn
+    from matnn.models.microstructure.cnn import inpainting_cnn, lecture_inpainting_cnn
 
     n_val = max(1, n_train // 10)
     n_all = n_train + n_val + n_test

@@ -59,7 +59,7 @@ def run_profile(
     import matnn
     from matnn.callbacks import EarlyStopping
     from matnn.data.microstructure.generate import GenerationSpec, generate_dataset
-    from matnn.models.microstructure_cnn import profile_encoder_decoder
+    from matnn.models.microstructure.cnn import profile_encoder_decoder
     from matnn.data.splits import split_indices
 
     if data is None:

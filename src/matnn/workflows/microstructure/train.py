@@ -20,6 +20,10 @@ from matnn.core.exceptions import ConfigError, DataError
 from matnn.core.metrics import regression_metrics
 from matnn.data.microstructure.dataset import MicrostructureDataset
 from matnn.data.splits import split_indices
+from matnn.models.microstructure.registry import MICROSTRUCTURE_MODELS
+
+#: The tortuosity CNN's default recipe (epochs, batch size, learning rate, width) lives in the registry.
+_RECIPE = MICROSTRUCTURE_MODELS.get("tortuosity-cnn")
 
 __all__ = ["porosity_baseline", "network_inputs", "fit_tortuosity_cnn", "predict_flip_average", "train_tortuosity"]
 
@@ -66,17 +70,17 @@ def fit_tortuosity_cnn(
     x_val: np.ndarray,
     y_val: np.ndarray,
     *,
-    epochs: int = 40,
-    batch_size: int = 64,
-    learning_rate: float = 2e-3,
-    width: int = 16,
+    epochs: int = _RECIPE.default("epochs"),
+    batch_size: int = _RECIPE.default("batch_size"),
+    learning_rate: float = _RECIPE.default("learning_rate"),
+    width: int = _RECIPE.default("width"),
     augment: bool = True,
     seed: int = 0,
     backup_dir: str | os.PathLike | None = None,
     device: Any = None,
     verbose: Any = "auto",
 ):
-    """Train :func:`~matnn.models.microstructure_cnn.tortuosity_cnn` on inputs (n, H, W, channels) → y (n,).
+    """Train :func:`~matnn.models.microstructure.cnn.tortuosity_cnn` on inputs (n, H, W, channels) → y (n,).
 
     ``x`` comes from :func:`network_inputs` (1 channel: the image; 2: image + percolating-cluster mask).
 
@@ -92,7 +96,7 @@ def fit_tortuosity_cnn(
     from matnn.callbacks import BackupAndRestore, EarlyStopping
     from matnn.data.images.augment import flip_loader
     from matnn.layers import Rescaling
-    from matnn.models.microstructure_cnn import tortuosity_cnn
+    from matnn.models.microstructure.cnn import tortuosity_cnn
 
     matnn.set_seed(seed)
     mean, std = float(np.mean(y_train)), float(np.std(y_train) or 1.0)
@@ -124,10 +128,10 @@ def train_tortuosity(
     *,
     test_size: float | int = 0.2,
     val_fraction: float = 0.1,
-    epochs: int = 40,
-    batch_size: int = 64,
-    learning_rate: float = 2e-3,
-    width: int = 16,
+    epochs: int = _RECIPE.default("epochs"),
+    batch_size: int = _RECIPE.default("batch_size"),
+    learning_rate: float = _RECIPE.default("learning_rate"),
+    width: int = _RECIPE.default("width"),
     augment: bool = True,
     connectivity: bool = True,
     seed: int = 0,

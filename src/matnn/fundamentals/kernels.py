@@ -56,14 +56,14 @@ def worked_example() -> WorkedExample:
     The patch under the kernel is ``[[0, 1, 0], [0, 1, 0], [1, 1, 1]]``; the element-wise products
     keep the kernel entries where the patch is 1: ``2 + 5 + 7 + 8 + 9 = 31``.  The full 5 x 5 image
     shows the same number in the ``valid`` output at the window's position, computed by
-    :func:`~matnn.data.images.conv_numpy.correlate2d`.
+    :func:`~matnn.fundamentals.convolution.correlate2d`.
 
     Examples
     --------
     >>> worked_example().value
     31.0
     """
-    from matnn.data.images.conv_numpy import correlate2d
+    from matnn.fundamentals.convolution import correlate2d
 
     image = np.array(
         [

@@ -8,8 +8,8 @@ import torch
 import torch.nn.functional as F
 
 from matnn.core.exceptions import ConfigError, ShapeError, UnknownNameError
-from matnn.data.images.conv_numpy import average_pool2d, conv2d, correlate2d, max_pool2d, pad2d, same_padding
-from matnn.data.images.kernels import QUIZ_KERNELS, quiz_kernel, worked_example
+from matnn.fundamentals.convolution import average_pool2d, conv2d, correlate2d, max_pool2d, pad2d, same_padding
+from matnn.fundamentals.kernels import QUIZ_KERNELS, quiz_kernel, worked_example
 
 
 def _nchw(x: np.ndarray) -> torch.Tensor:
