@@ -194,11 +194,14 @@ def json_schema(parser: argparse.ArgumentParser | None = None) -> dict[str, Any]
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "matnn experiment", "oneOf": variants}
 
 
-def run_experiment(path: str | os.PathLike) -> Any:
-    """Validate and run the experiment in ``path`` (the same code path as the command line)."""
+def run_experiment(path: str | os.PathLike, overrides: list[str] | None = None) -> Any:
+    """Validate and run the experiment in ``path`` (the same code path as the command line).
+
+    ``overrides`` are command-line run settings (``["--quiet", "--out", "runs/b"]``) that win over the file.
+    """
     from matnn.cli.main import build_parser, run_args
 
     parser = build_parser()
-    argv = load_experiment(path)
+    argv = load_experiment(path) + list(overrides or [])
     args = parser.parse_args(argv)
     return run_args(args)

@@ -6,6 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
+from matnn.cli.common import positive_int
+
 
 def _handle(args: argparse.Namespace) -> None:
     from matnn.cli.experiment import json_schema, load_experiment, run_experiment
@@ -17,10 +19,21 @@ def _handle(args: argparse.Namespace) -> None:
         from matnn.core.exceptions import ConfigError
 
         raise ConfigError("give an experiment file (matnn run experiment.yaml) or --schema")
+    overrides = _run_settings(args)
     if args.dry_run:
-        print("matnn " + " ".join(load_experiment(args.experiment)))
+        print("matnn " + " ".join(load_experiment(args.experiment) + overrides))
         return None
-    return run_experiment(args.experiment)
+    return run_experiment(args.experiment, overrides)
+
+
+def _run_settings(args: argparse.Namespace) -> list[str]:
+    """The run settings given after the file, as command-line options that override the file's values."""
+    argv: list[str] = []
+    for flag in ("out", "seed", "threads", "device"):
+        value = getattr(args, flag)
+        if value is not None:
+            argv += [f"--{flag}", str(value)]
+    return argv + (["--quiet"] if args.quiet else [])
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -32,4 +45,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("experiment", type=Path, nargs="?", help="experiment YAML file")
     p.add_argument("--schema", action="store_true", help="print the JSON schema of experiment files and exit")
     p.add_argument("--dry-run", action="store_true", help="validate and print the equivalent command line")
+    g = p.add_argument_group("run settings (override the file's values)")
+    g.add_argument("--out", default=None, help="output folder")
+    g.add_argument("--seed", type=int, default=None, help="seed for every random choice")
+    g.add_argument("--threads", type=positive_int, default=None, help="CPU threads per process")
+    g.add_argument("--device", default=None, help="'auto', 'cpu', 'cuda', 'cuda:N'")
+    g.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=_handle)
