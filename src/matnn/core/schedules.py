@@ -12,6 +12,7 @@ from typing import Any
 
 from matnn.core.exceptions import ConfigError
 from matnn.core.registry import register_serializable
+from matnn.core.validation import check, positive
 
 __all__ = [
     "LearningRateSchedule",
@@ -41,9 +42,7 @@ class LearningRateSchedule:
 
 
 def _positive(value: Any, what: str, owner: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise ConfigError(f"The '{what}' parameter of {owner} must be a positive number. Got {value!r} instead.")
-    return float(value)
+    return float(check(owner, what, value, positive()))
 
 
 @register_serializable("matnn>ExponentialDecay")

@@ -19,6 +19,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from matnn.core.exceptions import ConfigError, DataError
+from matnn.core.validation import check, positive
 
 __all__ = ["TensorData", "LoaderData", "adapt", "to_device", "structure_map", "first_tensor", "num_samples"]
 
@@ -256,9 +257,8 @@ def adapt(x: Any, y: Any = None, sample_weight: Any = None, *, device: torch.dev
     return TensorData(x, y, sample_weight, device=device, float_dtype=float_dtype, names=names)
 
 
-def check_batch_size(batch_size: Any, name: str = "batch_size") -> int:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ConfigError(f"{name} must be a positive integer. Got {batch_size!r} instead.")
-    return int(batch_size)
+def check_batch_size(batch_size: Any, owner: str = "Model.fit") -> int:
+    """``batch_size`` as an int ≥ 1, else the one-line :class:`ConfigError`."""
+    return int(check(owner, "batch_size", batch_size, positive(int)))
 
 

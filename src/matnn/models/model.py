@@ -28,6 +28,7 @@ from matnn.core.exceptions import ConfigError, DataError, NotFittedError, ShapeE
 from matnn.core.layers.base import Layer, SymbolicTensor, snake_case
 from matnn.core.layers.input_layer import InputLayer
 from matnn.core.registry import deserialize, register_serializable, serialize
+from matnn.core.validation import check, positive
 from matnn.models import data_adapter
 from matnn.models.data_adapter import TensorData, check_batch_size
 
@@ -349,7 +350,7 @@ class Model(nn.Module):
         if not self.compiled:
             raise NotFittedError(f"{self.name} must be compiled before fit(): call model.compile(optimizer=..., loss=...).")
         config.get_num_threads()
-        epochs = check_batch_size(epochs, "epochs")
+        epochs = int(check("Model.fit", "epochs", epochs, positive(int)))
         batch_size = check_batch_size(batch_size if batch_size is not None else 32)
         if not 0 <= int(initial_epoch) < epochs:
             raise ConfigError(f"initial_epoch must be in [0, epochs). Got {initial_epoch!r} with epochs={epochs}.")
