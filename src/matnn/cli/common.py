@@ -87,7 +87,8 @@ def add_common_args(parser: argparse.ArgumentParser, *, out_required: bool = Tru
     """Add ``--out``, ``--seed``, ``--threads``, ``--device`` and ``--quiet``."""
     g = parser.add_argument_group("run settings")
     g.add_argument("--out", type=Path, required=out_required, help="output folder (metrics.json, figures)")
-    g.add_argument("--seed", type=int, default=seed_default, help=f"seed for every random choice (default {seed_default})")
+    g.add_argument("--seed", type=non_negative_int, default=seed_default,
+                   help=f"seed for every random choice, an integer >= 0 (default {seed_default})")
     g.add_argument("--threads", type=positive_int, default=None, help="CPU threads per process (default: $MATNN_NUM_THREADS or 1)")
     g.add_argument("--device", default="auto", help="'auto' (CUDA if present, else CPU), 'cpu', 'cuda', 'cuda:N'")
     g.add_argument("--quiet", action="store_true", help="no progress output")

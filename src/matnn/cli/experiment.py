@@ -25,7 +25,7 @@ from typing import Any
 
 from matnn.core.exceptions import ConfigError, close_matches
 
-__all__ = ["experiment_to_argv", "load_experiment", "json_schema", "run_experiment"]
+__all__ = ["experiment_to_argv", "load_experiment", "read_yaml", "json_schema", "run_experiment"]
 
 
 def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
@@ -154,18 +154,41 @@ def experiment_to_argv(spec: Mapping[str, Any], parser: argparse.ArgumentParser 
 
 def load_experiment(path: str | os.PathLike) -> list[str]:
     """Read and validate an experiment YAML file; return the argv it stands for."""
+    path = Path(path)
+    return experiment_to_argv(read_yaml(path), source=str(path))
+
+
+def read_yaml(path: str | os.PathLike) -> Any:
+    """Parse a YAML file strictly: UTF-8 text, valid YAML, no key given twice in one mapping."""
     import yaml
 
     path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"{path} is a folder; give the experiment's YAML file.")
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"Experiment file {str(path)!r} does not exist.") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start} is {exc.object[exc.start:exc.start + 1]!r}).") from None
+
+    class StrictLoader(yaml.SafeLoader):
+        pass
+
+    def mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = loader.construct_object(key_node)
+            if key in seen:
+                raise ConfigError(f"{path}, line {key_node.start_mark.line + 1}: the key {key!r} is given twice.")
+            seen.add(key)
+        return loader.construct_mapping(node)
+
+    StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
     try:
-        spec = yaml.safe_load(text)
+        return yaml.load(text, Loader=StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]}).") from None
-    return experiment_to_argv(spec, source=str(path))
 
 
 def json_schema(parser: argparse.ArgumentParser | None = None) -> dict[str, Any]:

@@ -70,16 +70,47 @@ def main(argv: Sequence[str] | None = None) -> int:
     prog = f"matnn {args.area}" + (f" {args.action}" if getattr(args, "action", None) else "")
     try:
         run_args(args)
-    except MatnnError as exc:
-        print(f"{prog}: error: {exc}", file=sys.stderr)
-        return 2
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError) as exc:
-        print(f"{prog}: error: {exc.strerror or exc}: {exc.filename}", file=sys.stderr)
-        return 2
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader of our output went away (`matnn run --schema | head -1`): nothing left to say.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # one line for the user; the traceback only on request
+        message, code = describe_error(exc)
+        print(f"{prog}: error: {message}", file=sys.stderr)
+        if os.environ.get("MATNN_DEBUG"):
+            raise
+        return code
     return 0
+
+
+def describe_error(exc: BaseException) -> tuple[str, int]:
+    """One line and an exit code for an exception that ends a command.
+
+    matnn's own errors and file, decode and archive errors are the user's to fix (exit 2). Anything else is
+    a fault in matnn or a library it calls (exit 1): still one line, naming the exception, with the way to
+    see the traceback.
+    """
+    import gzip
+    import zlib
+
+    from matnn.core.exceptions import MatnnError
+
+    if isinstance(exc, MatnnError):
+        return str(exc), 2
+    if isinstance(exc, OSError) and exc.filename is not None:
+        return f"{exc.strerror or exc}: {exc.filename}", 2
+    if isinstance(exc, UnicodeDecodeError):
+        return f"a file is not UTF-8 text (byte {exc.start}: {exc.object[exc.start:exc.start + 1]!r})", 2
+    if isinstance(exc, (gzip.BadGzipFile, zlib.error, EOFError)):
+        return f"a compressed file is damaged or truncated ({type(exc).__name__}: {exc})", 2
+    if isinstance(exc, OSError):
+        return f"{type(exc).__name__}: {exc}", 2
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"unexpected {type(exc).__name__}: {text} (set MATNN_DEBUG=1 to see the traceback)", 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from matnn.cli.common import positive_int
+from matnn.cli.common import non_negative_int, positive_int
 
 
 def _handle(args: argparse.Namespace) -> None:
@@ -47,7 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--dry-run", action="store_true", help="validate and print the equivalent command line")
     g = p.add_argument_group("run settings (override the file's values)")
     g.add_argument("--out", default=None, help="output folder")
-    g.add_argument("--seed", type=int, default=None, help="seed for every random choice")
+    g.add_argument("--seed", type=non_negative_int, default=None, help="seed for every random choice")
     g.add_argument("--threads", type=positive_int, default=None, help="CPU threads per process")
     g.add_argument("--device", default=None, help="'auto', 'cpu', 'cuda', 'cuda:N'")
     g.add_argument("--quiet", action="store_true", help="no progress output")

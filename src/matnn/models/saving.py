@@ -58,10 +58,13 @@ def _read(filepath: str | os.PathLike, what: str) -> dict[str, Any]:
         raise DataError(f"Cannot load {what}: {str(path)!r} does not exist.")
     if path.is_dir():
         raise DataError(f"Cannot load {what}: {str(path)!r} is a folder, not a file.")
+    if path.stat().st_size == 0:
+        raise DataError(f"Cannot load {what}: {str(path)!r} is empty.")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
-        raise DataError(f"{str(path)!r} is not a matnn {what} file (or it is damaged): {str(exc).splitlines()[0]}") from None
+        # torch's own message suggests weights_only=False, which would run code from the file: never that.
+        raise DataError(f"{str(path)!r} is not a matnn {what} file, or it is damaged ({type(exc).__name__}).") from None
     if not isinstance(payload, dict) or payload.get("format") not in (FORMAT, FORMAT + ".weights"):
         raise DataError(f"{str(path)!r} is not a matnn {what} file.")
     return payload

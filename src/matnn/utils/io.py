@@ -23,10 +23,56 @@ __all__ = ["atomic_write", "atomic_path", "atomic_save_npz", "write_json", "writ
 
 
 def ensure_dir(path: str | os.PathLike) -> Path:
-    """Create ``path`` (and parents) if needed and return it as a Path."""
+    """Create ``path`` (and parents) if needed and return it as a Path.
+
+    A file where a folder is wanted raises ``NotADirectoryError`` naming ``path``.
+    """
     p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise NotADirectoryError(20, "Not a folder (a file has this name)", str(p))
     p.mkdir(parents=True, exist_ok=True)
     return p
+
+
+_UMASK: int | None = None
+
+
+def _file_mode() -> int:
+    """``0o666`` less the process umask: the mode a plain ``open(path, "w")`` would give.
+
+    ``tempfile.mkstemp`` creates files readable by their owner only; results moved into place keep
+    the user's usual permissions instead, so colleagues on a shared machine can read them.
+    """
+    global _UMASK
+    if _UMASK is None:
+        _UMASK = os.umask(0o022)
+        os.umask(_UMASK)
+    return 0o666 & ~_UMASK
+
+
+@contextlib.contextmanager
+def _temporary_beside(path: Path, prefix: str, suffix: str) -> Iterator[str]:
+    """A temporary file in ``path``'s folder, removed unless moved; errors name ``path``, not the temporary."""
+    ensure_dir(path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=path.parent)
+    except OSError as exc:
+        raise type(exc)(exc.errno, exc.strerror, str(path)) from None
+    try:
+        yield tmp
+    finally:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+def _publish(tmp: str, path: Path) -> None:
+    os.chmod(tmp, _file_mode())
+    try:
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise type(exc)(exc.errno, exc.strerror, str(path)) from None
 
 
 @contextlib.contextmanager
@@ -39,18 +85,11 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", **open_kwargs: Any) -
     ...     fh.write("hello")
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, mode, **open_kwargs) as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    with _temporary_beside(path, f".{path.name}.", ".tmp") as tmp, open(tmp, mode, **open_kwargs) as fh:
+        yield fh
+        fh.flush()
+        os.fsync(fh.fileno())
+        _publish(tmp, path)
 
 
 @contextlib.contextmanager
@@ -60,16 +99,9 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     The temporary keeps ``path``'s suffix so format detection by extension still works.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix or ".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with _temporary_beside(path, f".{path.stem}.", path.suffix or ".tmp") as tmp:
         yield Path(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+        _publish(tmp, path)
 
 
 def atomic_save_npz(path: str | os.PathLike, compressed: bool = True, **arrays: Any) -> Path:

@@ -25,6 +25,11 @@ __all__ = ["FormulaError", "ParsedFormulas", "parse_formula", "parse_formulas", 
 
 _Z_OF = {symbol: i + 1 for i, symbol in enumerate(ALL_ELEMENTS)}
 
+#: Largest amount of one element a formula may state. Real formulas stay far below it (a unit cell of a
+#: protein crystal holds ~1e5 atoms); larger values are typos such as "Fe1e307O" and would overflow the
+#: weighted features to inf.
+MAX_AMOUNT = 1e6
+
 
 class FormulaError(DataError):
     """A chemical formula cannot be parsed or contains an element that is not supported.
@@ -103,8 +108,9 @@ def parse_formula(formula: object, *, row: int | None = None, allowed: Iterable[
                 element=symbol,
                 row=row,
             )
-        if not math.isfinite(amount) or amount < 0:
-            raise FormulaError(f"{where}formula {formula!r} has amount {amount!r} for {symbol}.", formula=formula, element=symbol, row=row)
+        if not math.isfinite(amount) or amount < 0 or amount > MAX_AMOUNT:
+            raise FormulaError(f"{where}formula {formula!r} has amount {amount!r} for {symbol}; amounts must be in "
+                               f"[0, {MAX_AMOUNT:g}].", formula=formula, element=symbol, row=row)
         if amount > 0:
             out[symbol] = float(amount)
     if not out:
