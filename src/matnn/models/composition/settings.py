@@ -73,7 +73,11 @@ class ModelSettings:
     verbose: Any = 0
 
     def __post_init__(self) -> None:
-        validate("ModelSettings", {f.name: getattr(self, f.name) for f in fields(self)}, _CHECKS)
+        validate(
+            "ModelSettings",
+            {f.name: getattr(self, f.name) for f in fields(self)},
+            _CHECKS,
+        )
 
     def value(self, key: str, spec: ModelSpec) -> Any:
         """This setting, or model ``spec``'s default for it when it is ``None``."""
