@@ -21,7 +21,7 @@ import numpy as np
 import matnn
 from matnn.callbacks import Callback, EarlyStopping
 from matnn.data.composition import ELEMNET_ELEMENTS, load_formula_csv
-from matnn.models.elemnet import build_elemnet
+from matnn.models.composition.elemnet import build_elemnet
 from matnn.workflows.composition import validation_split
 
 CONFIGS = [

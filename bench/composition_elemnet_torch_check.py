@@ -9,7 +9,7 @@ matnn's fit and of a plain-PyTorch copy of the same architecture.
 import argparse, time, numpy as np, torch, torch.nn as nn
 import matnn
 from matnn.data.composition.loader import load_formula_csv
-from matnn.models.elemnet import build_elemnet
+from matnn.models.composition.elemnet import build_elemnet
 torch.set_num_threads(1)
 ap = argparse.ArgumentParser(); ap.add_argument("--data", default="../shared/datasets/composition/oqmd_formation_enthalpy_train.csv")
 t = load_formula_csv(ap.parse_args().data, max_abs_target=5.0)

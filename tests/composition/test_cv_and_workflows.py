@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from matnn.cli.main import main
+from matnn.models.composition import ModelSettings
 from matnn.workflows.composition import (
     MATBENCH_SPLIT_SEED,
-    ModelSettings,
     cross_validate_composition,
     kfold_indices,
     summarize_folds,

@@ -7,14 +7,15 @@ import pytest
 
 import matnn
 from matnn.core.exceptions import ConfigError, NotFittedError
-from matnn.models.dense_network import build_dense_network, parse_hidden
-from matnn.models.elemnet import (
+from matnn.data.splits import validation_split
+from matnn.models.composition import ModelSettings, make_estimator
+from matnn.models.composition.dense_network import build_dense_network, parse_hidden
+from matnn.models.composition.elemnet import (
     ELEMNET_ARCHITECTURE,
     build_elemnet,
     elemnet_architecture_for_depth,
     parse_architecture,
 )
-from matnn.workflows.composition import ModelSettings, make_estimator, validation_split
 
 
 def _kinds(model):
@@ -123,7 +124,7 @@ def test_rf_median_is_the_mae_optimal_forest_on_a_zero_inflated_target():
     y = np.where(rng.random(600) < 0.7, 0.0, rng.uniform(1, 5, 600))
     s = ModelSettings(features="columns", n_estimators=60)  # fully grown trees
     mean_forest = make_estimator("rf-magpie", s).fit(X[:400], y[:400], seed=0)
-    median_forest = mean_forest.with_aggregate("median")
+    median_forest = mean_forest.twin("rf-median")
     mae_mean = np.mean(np.abs(mean_forest.predict(X[400:]) - y[400:]))
     mae_median = np.mean(np.abs(median_forest.predict(X[400:]) - y[400:]))
     # The conditional median (0) beats the conditional mean (~0.9) under absolute error.
@@ -166,7 +167,7 @@ def test_monte_carlo_dropout_stays_on_at_inference_and_averages_reproducibly(tmp
 
 
 def test_estimator_with_mc_samples_predicts_the_same_after_saving(tmp_path):
-    from matnn.workflows.composition.estimators import load_estimator
+    from matnn.models.composition import load_estimator
 
     rng = np.random.default_rng(2)
     X = rng.normal(size=(200, 4))

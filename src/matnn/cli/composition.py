@@ -1,6 +1,6 @@
 """``matnn composition ...`` commands (see the matching workflow package for the Python API).
 
-* ``matnn composition train --train CSV --test CSV --model {elemnet,rf-magpie,rf-median,dense,hgb,auto} --out DIR``
+* ``matnn composition train --train CSV --test CSV --model NAME --out DIR`` (names: ``COMPOSITION_MODELS``)
 * ``matnn composition cv --data CSV --model NAME --folds 5 --out DIR``
 * ``matnn composition depth-study --train CSV --test CSV --depths 1,2,3,5,7,10,13,17,20,24 --out DIR``
 * ``matnn composition predict --model-dir RUN --data CSV --out DIR``
@@ -10,13 +10,39 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import fields
+from typing import Any
 
 from matnn.cli.common import add_action, area_parser, fraction, non_negative_int, positive_float, positive_int
+from matnn.core.exceptions import MatnnError
+from matnn.data.composition.featurizers import FEATURE_SETS
+from matnn.models.composition.registry import COMPOSITION_MODELS
+from matnn.models.composition.settings import FEATURE_CHOICES, ModelSettings
 
 HELP = "formula → property: element fractions, Magpie features, ElemNet, random forest, Matbench-style CV"
 
-MODELS = ("elemnet", "rf-magpie", "rf-median", "dense", "hgb", "auto")
-FEATURES = ("fractions", "magpie", "magpie+fractions", "columns")
+# General knobs (not model recipes): their defaults are ModelSettings'.
+_SETTING_DEFAULTS = {f.name: f.default for f in fields(ModelSettings)}
+
+
+def _model_name(text: str) -> str:
+    """argparse ``type=``: a registry name (checked once, by the registry, with a close-match hint)."""
+    try:
+        return COMPOSITION_MODELS.get(text).name
+    except MatnnError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+_model_name.__name__ = "model name"
+
+
+def _recipe(key: str, fmt: str = "g") -> str:
+    """``"elemnet 1000, dense 500"``: each model's registry default for ``key``."""
+
+    def show(v: Any) -> str:
+        return format(v, fmt) if isinstance(v, float) else str(v)
+
+    return ", ".join(f"{s.name} {show(s.defaults[key])}" for s in COMPOSITION_MODELS if key in s.defaults)
 
 
 def _positive_fraction(text: str) -> float:
@@ -60,35 +86,38 @@ def _add_data_policy_args(p: argparse.ArgumentParser) -> None:
 
 def _add_model_args(p: argparse.ArgumentParser, *, model_default: str | None) -> None:
     g = p.add_argument_group("model")
+    names = COMPOSITION_MODELS.names()
+    about = f"which model: {COMPOSITION_MODELS.describe()}"
     if model_default is None:
-        g.add_argument("--model", choices=MODELS, required=True, help="which model (see docs/composition.md)")
+        g.add_argument("--model", type=_model_name, choices=names, required=True, help=about)
     else:
-        g.add_argument("--model", choices=MODELS, default=model_default, help=f"which model (default {model_default})")
-    g.add_argument("--features", choices=FEATURES, default=None, help="feature set (default: the model's own; 'columns' = numeric CSV columns, no formulas)")
-    g.add_argument("--epochs", type=positive_int, default=None, help="maximum epochs for networks (default: elemnet 1000, dense 500)")
-    g.add_argument("--batch-size", type=positive_int, default=None, help="mini-batch size (default: elemnet 32, dense 64)")
-    g.add_argument("--learning-rate", type=positive_float, default=None, help="Adam learning rate (default: elemnet 1e-4, dense 1e-3; hgb 0.05)")
-    g.add_argument("--patience", type=positive_int, default=None, help="early-stopping patience in epochs (default: elemnet 20, dense 40)")
-    g.add_argument("--validation-fraction", type=_positive_fraction, default=0.1, help="share of the training rows held out for early stopping/selection (default 0.1)")
-    g.add_argument("--loss", default="mae", help="training loss of networks (default mae)")
-    g.add_argument("--hidden", default="256,128,64", help="dense: hidden layer sizes (default 256,128,64)")
-    g.add_argument("--dropout", type=float, default=0.1, help="dense: dropout after each hidden layer (default 0.1)")
-    g.add_argument("--activation", default="relu", help="dense: activation (default relu)")
+        g.add_argument("--model", type=_model_name, choices=names, default=model_default, help=f"{about} (default {model_default})")
+    g.add_argument("--features", choices=FEATURE_CHOICES, default=None, help=f"feature set (default: the model's own: {_recipe('features')}; 'columns' = numeric CSV columns, no formulas)")
+    g.add_argument("--epochs", type=positive_int, default=None, help=f"maximum epochs for networks (default: {_recipe('epochs')})")
+    g.add_argument("--batch-size", type=positive_int, default=None, help=f"mini-batch size (default: {_recipe('batch_size')})")
+    g.add_argument("--learning-rate", type=positive_float, default=None, help=f"learning rate of Adam, or of boosting (default: {_recipe('learning_rate')})")
+    g.add_argument("--patience", type=positive_int, default=None, help=f"early-stopping patience in epochs (default: {_recipe('patience')})")
+    vf = _SETTING_DEFAULTS["validation_fraction"]
+    g.add_argument("--validation-fraction", type=_positive_fraction, default=vf, help=f"share of the training rows held out for early stopping/selection (default {vf})")
+    g.add_argument("--loss", default=None, help=f"training loss (default: {_recipe('loss')})")
+    g.add_argument("--hidden", default=None, help=f"dense: hidden layer sizes (default {_recipe('hidden')})")
+    g.add_argument("--dropout", type=float, default=None, help=f"dense: dropout after each hidden layer (default {_recipe('dropout')})")
+    g.add_argument("--activation", default=None, help=f"dense: activation (default {_recipe('activation')})")
     g.add_argument("--batch-norm", action="store_true", help="dense: batch normalisation after each hidden layer")
-    g.add_argument("--weight-decay", type=float, default=0.0, help="networks: Adam weight decay (default 0)")
-    g.add_argument("--architecture", default=None, help="elemnet: architecture in ElemNet notation (default 1024x4D-512x3D-256x3D-128x3D-64x2-32x1-1)")
-    g.add_argument("--mc-samples", type=non_negative_int, default=None, help="networks: keep dropout on at inference and average this many passes (Monte Carlo dropout; early stopping then watches one dropout-on validation pass, as ElemNet's reference code does); 0 = deterministic (default: elemnet 10, dense 0)")
+    wd = _SETTING_DEFAULTS["weight_decay"]
+    g.add_argument("--weight-decay", type=float, default=wd, help=f"networks: Adam weight decay (default {wd:g})")
+    g.add_argument("--architecture", default=None, help=f"elemnet: architecture in ElemNet notation (default {_recipe('architecture')})")
+    g.add_argument("--mc-samples", type=non_negative_int, default=None, help=f"networks: keep dropout on at inference and average this many passes (Monte Carlo dropout; early stopping then watches one dropout-on validation pass, as ElemNet's reference code does); 0 = deterministic (default: {_recipe('mc_samples')})")
     g.add_argument("--init-from", default=None, metavar="DIR", help="networks: start from the weights saved in DIR (a previous run's OUT/model) and keep training with a fresh optimizer; --epochs then counts the new epochs")
     g.add_argument("--reduce-lr-patience", type=positive_int, default=None, help="networks: halve the learning rate after this many epochs without improvement")
-    g.add_argument("--n-estimators", type=positive_int, default=None, help="rf-magpie/rf-median: trees (default 500); hgb: maximum boosting rounds (default 2000)")
-    g.add_argument("--max-features", default=None, help="rf-magpie: features tried per split, a fraction or 'sqrt' (default 0.333)")
-    g.add_argument("--selection-folds", type=positive_int, default=None, help="auto: inner CV folds for the choice (default 5 up to 5,000 rows, else one hold-out split; 1 = hold-out)")
-    g.add_argument("--candidates", default="rf-magpie,rf-median,hgb,dense", help="auto: comma-separated candidate models (default rf-magpie,rf-median,hgb,dense)")
+    g.add_argument("--n-estimators", type=positive_int, default=None, help=f"trees of a forest, maximum boosting rounds of hgb (default: {_recipe('n_estimators')})")
+    g.add_argument("--max-features", default=None, help=f"forests: features tried per split, a fraction or 'sqrt' (default: {_recipe('max_features', '.3g')})")
+    auto = COMPOSITION_MODELS.get("auto")
+    g.add_argument("--selection-folds", type=positive_int, default=None, help=f"auto: inner CV folds for the choice (default {auto.default('selection_folds')} up to {auto.default('kfold_max_rows'):,} rows, else one hold-out split; 1 = hold-out)")
+    g.add_argument("--candidates", default=None, help=f"auto: comma-separated candidate models (default {auto.default('candidates')})")
 
 
-def _settings(args: argparse.Namespace):
-    from matnn.workflows.composition.estimators import ModelSettings
-
+def _settings(args: argparse.Namespace) -> ModelSettings:
     mf = args.max_features
     if mf is not None:
         try:
@@ -211,5 +240,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = add_action(actions, "featurize", _featurize, "write the feature table (Magpie / element fractions) of a formula CSV")
     p.add_argument("--data", required=True, help="CSV with a formula column (target column optional)")
-    p.add_argument("--features", choices=FEATURES[:-1], default="magpie", help="feature set (default magpie)")
+    p.add_argument("--features", choices=FEATURE_SETS, default="magpie", help="feature set (default magpie)")
     _add_data_policy_args(p)

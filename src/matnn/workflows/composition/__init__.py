@@ -3,7 +3,10 @@
 * :func:`train_composition_model` — fit on a training CSV, score on a test CSV.
 * :func:`cross_validate_composition` — Matbench-style shuffled k-fold CV (mean ± std over folds).
 * :func:`depth_study` — test MAE against network depth (ElemNet's Fig. 3) next to a random forest.
-* :func:`make_estimator` / :class:`ModelSettings` — the models behind ``--model``.
+* :func:`predict_composition` — predict with a saved model; :func:`featurize_csv` — write a feature table.
+
+The models themselves (registry, estimators, :class:`~matnn.models.composition.ModelSettings`) live
+in :mod:`matnn.models.composition`.
 """
 
 from __future__ import annotations
@@ -12,20 +15,17 @@ from matnn.workflows.composition.cv import MATBENCH_SPLIT_SEED, cross_validate_c
 # Imported eagerly (light imports only): a lazy module __getattr__ returned the *submodule*
 # ``depth_study`` instead of the function once the submodule had been imported anywhere.
 from matnn.workflows.composition.depth_study import depth_study
-from matnn.data.splits import validation_split
-from matnn.workflows.composition.estimators import MODEL_NAMES, ModelSettings, make_estimator
+from matnn.workflows.composition.featurize import featurize_csv
+from matnn.workflows.composition.predict import predict_composition
 from matnn.workflows.composition.train import train_composition_model
 
 __all__ = [
     "MATBENCH_SPLIT_SEED",
-    "MODEL_NAMES",
-    "ModelSettings",
     "cross_validate_composition",
+    "depth_study",
+    "featurize_csv",
     "kfold_indices",
-    "make_estimator",
+    "predict_composition",
     "summarize_folds",
     "train_composition_model",
-    "validation_split",
-    "depth_study",
 ]
-

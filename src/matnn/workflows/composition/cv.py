@@ -23,9 +23,10 @@ import numpy as np
 
 from matnn.core.exceptions import ConfigError, DataError
 from matnn.data.composition.loader import CompositionTable
-from matnn.workflows.composition.estimators import ModelSettings, make_estimator
 from matnn.core.metrics import regression_metrics
-from matnn.workflows.composition.train import _xy, load_for_model
+from matnn.models.composition.estimators import make_estimator
+from matnn.models.composition.settings import ModelSettings
+from matnn.workflows.composition.train import _xy, load_for_model, uses_work_dir, write_predictions
 
 __all__ = ["MATBENCH_SPLIT_SEED", "kfold_indices", "cross_validate_composition", "summarize_folds"]
 
@@ -117,7 +118,7 @@ def cross_validate_composition(
             x_tr, y_tr = _xy(_subset(table, tr))
             x_te, y_te = _xy(_subset(table, te))
             t0 = time.perf_counter()
-            work = fold_dir / f"work_{k}" if fold_dir is not None and model in ("elemnet", "dense") else None
+            work = fold_dir / f"work_{k}" if fold_dir is not None and uses_work_dir(model) else None
             est.fit(x_tr, y_tr, seed=seed + k, work_dir=work)
             pred = est.predict(x_te)
             m = regression_metrics(y_te, pred)
@@ -140,18 +141,14 @@ def cross_validate_composition(
         metrics.update({f"data_{k}": v for k, v in table.report.items()})
     metrics["wall_time_s"] = time.perf_counter() - t_start
     if out_dir is not None:
-        from matnn.utils.io import atomic_write, write_metrics
+        from matnn.utils.io import write_metrics
         from matnn.utils.plotting import plot_parity
 
         plot_parity(y, oof, out_dir / "parity.png", label=target_label, title=f"{model}: {folds}-fold CV, MAE {metrics['mae']:.4g} ± {metrics['mae_std']:.2g}")
-        formulas = table.formulas if isinstance(table, CompositionTable) else [str(i) for i in range(len(y))]
         fold_of = np.empty(len(y), dtype=int)
         for k, (_, te) in enumerate(splits):
             fold_of[te] = k
-        with atomic_write(out_dir / "predictions.csv", "w", encoding="utf-8") as fh:
-            fh.write("formula,target,prediction,fold\n")
-            for f, t, p, k in zip(formulas, y, oof, fold_of, strict=True):
-                fh.write(f'"{f}",{t:.10g},{p:.10g},{k}\n')
+        write_predictions(out_dir / "predictions.csv", table, y, oof, {"fold": fold_of})
         write_metrics(out_dir, metrics)
     return metrics
 

@@ -2,7 +2,7 @@
 
 ElemNet's Fig. 3 (Jha et al. 2018) is the lecture's sanity check: the error falls as layers are
 added up to about 17, then slowly rises.  For each depth ``d`` the network is
-:func:`~matnn.models.elemnet.elemnet_architecture_for_depth` ``(d)`` (the first ``d - 1`` hidden
+:func:`~matnn.models.composition.elemnet.elemnet_architecture_for_depth` ``(d)`` (the first ``d - 1`` hidden
 layers of ElemNet's sequence plus the output), trained exactly like ElemNet (Adam, MAE loss,
 early stopping on a validation split carved from the training data) and measured on the test
 table.  The random forest on Magpie features is trained on the same rows as the reference line.
@@ -26,8 +26,9 @@ import numpy as np
 from matnn.core.exceptions import ConfigError
 from matnn.data.composition.elements import ELEMNET_ELEMENTS
 from matnn.data.composition.loader import load_formula_csv
-from matnn.workflows.composition.estimators import ModelSettings, make_estimator
 from matnn.core.metrics import regression_metrics
+from matnn.models.composition.estimators import make_estimator
+from matnn.models.composition.settings import ModelSettings
 from matnn.workflows.composition.train import subsample
 
 __all__ = ["DEFAULT_DEPTHS", "depth_study"]
@@ -72,7 +73,7 @@ def depth_study(
         ``best_depth_val_mae``, ``best_depth_test_mae``, ``mae_depth_<d>`` (test) for each depth,
         ``rf_magpie_mae``, ``n_train``, ``n_test``, ``wall_time_s``.
     """
-    from matnn.models.elemnet import elemnet_architecture_for_depth
+    from matnn.models.composition.elemnet import elemnet_architecture_for_depth
     from matnn.utils.progress import progress
 
     depths = sorted({int(d) for d in depths})

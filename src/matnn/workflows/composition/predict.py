@@ -13,8 +13,8 @@ from matnn.core.exceptions import DataError, require
 from matnn.data.composition.featurizers import required_elements
 from matnn.data.composition.loader import CompositionTable, load_formula_csv
 from matnn.data.composition.parsing import parse_formulas
-from matnn.workflows.composition.estimators import load_estimator
 from matnn.core.metrics import regression_metrics
+from matnn.models.composition.estimators import load_estimator
 
 __all__ = ["predict_composition"]
 

@@ -20,19 +20,27 @@ from matnn.core.exceptions import ConfigError, DataError
 from matnn.core.metrics import regression_metrics
 from matnn.data.composition.featurizers import required_elements
 from matnn.data.composition.loader import CompositionTable, load_formula_csv, load_tabular_csv
-from matnn.workflows.composition.estimators import ModelSettings, default_features, make_estimator
+from matnn.models.composition.estimators import candidate_names, default_features, make_estimator
+from matnn.models.composition.registry import COMPOSITION_MODELS
+from matnn.models.composition.settings import ModelSettings
 
-__all__ = ["load_for_model", "train_composition_model", "subsample"]
-
+__all__ = ["load_for_model", "train_composition_model", "subsample", "uses_work_dir"]
 
 
 def _allowed_for(model: str, settings: ModelSettings) -> tuple[str, ...] | None:
-    if model == "auto":
-        names = [c.strip() for c in settings.candidates.split(",") if c.strip()]
-        sets = [required_elements(default_features(n) or "magpie") for n in names]
+    spec = COMPOSITION_MODELS.get(model)
+    own = spec.default("features")
+    if own is None:  # a selecting model: candidates read their own features; the first that restricts elements decides
+        names = candidate_names(settings.value("candidates", spec))
+        sets = [required_elements(default_features(n)) for n in names]
         return next((s for s in sets if s is not None), None)
-    feats = settings.features or default_features(model)
+    feats = settings.features or own
     return None if feats == "columns" else required_elements(feats)
+
+
+def uses_work_dir(model: str) -> bool:
+    """Whether ``model`` trains by epochs (a network) and keeps a history and a resumable backup."""
+    return COMPOSITION_MODELS.get(model).family == "network"
 
 
 def load_for_model(
@@ -103,7 +111,8 @@ def train_composition_model(
     ----------
     train, test : path-like
         ``formula,target`` CSVs (or numeric tables with ``settings.features='columns'``).
-    model : {'elemnet', 'rf-magpie', 'dense', 'hgb', 'auto'}
+    model : str
+        A name of :data:`~matnn.models.composition.registry.COMPOSITION_MODELS`.
     out : path-like, optional
         Output folder for metrics, figures, predictions and the model.
     settings : ModelSettings, optional
@@ -137,7 +146,7 @@ def train_composition_model(
 
     est = make_estimator(model, settings)
     out_dir = Path(out) if out is not None else None
-    work = out_dir / "work" if out_dir is not None and model in ("elemnet", "dense") else None
+    work = out_dir / "work" if out_dir is not None and uses_work_dir(model) else None
     t0 = time.perf_counter()
     est.fit(x_tr, y_tr, seed=seed, work_dir=work)
     fit_s = time.perf_counter() - t0
@@ -175,6 +184,25 @@ def train_composition_model(
     return metrics
 
 
+def write_predictions(path: Path, data: Any, y: np.ndarray, pred: np.ndarray, extra: dict[str, np.ndarray] | None = None) -> None:
+    """Write ``predictions.csv``: an identifier column, ``target``, ``prediction`` and ``extra`` columns.
+
+    The identifier is named after what it holds: ``formula`` for a formula table, ``row`` (the
+    0-based row of the numeric table, after the loader's policies) for ``features='columns'`` data.
+    """
+    from matnn.utils.io import atomic_write
+
+    if isinstance(data, CompositionTable):
+        key, ids = "formula", [f'"{f}"' for f in data.formulas]
+    else:
+        key, ids = "row", [str(i) for i in range(len(y))]
+    extra = extra or {}
+    with atomic_write(path, "w", encoding="utf-8") as fh:
+        fh.write(",".join([key, "target", "prediction", *extra]) + "\n")
+        for i, (name, t, p) in enumerate(zip(ids, y, pred, strict=True)):
+            fh.write(",".join([name, f"{t:.10g}", f"{p:.10g}", *(str(v[i]) for v in extra.values())]) + "\n")
+
+
 def novelty_metrics(train: CompositionTable, test: CompositionTable, y_test: np.ndarray, pred: np.ndarray) -> dict[str, Any]:
     """How new the test formulas are to the training rows, and the MAE on each part.
 
@@ -198,7 +226,7 @@ def novelty_metrics(train: CompositionTable, test: CompositionTable, y_test: np.
 
 
 def _write_outputs(out_dir: Path, est: Any, test_data: Any, y_te: np.ndarray, pred: np.ndarray, metrics: dict, label: str, save_model: bool) -> None:
-    from matnn.utils.io import atomic_write, write_metrics
+    from matnn.utils.io import write_metrics
     from matnn.utils.plotting import plot_learning_curves, plot_parity
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -207,11 +235,7 @@ def _write_outputs(out_dir: Path, est: Any, test_data: Any, y_te: np.ndarray, pr
     history = getattr(inner, "history_", None)
     if history and history.get("loss"):
         plot_learning_curves(history, out_dir / "learning_curves.png", keys=["loss"], title=f"{inner.name} learning curves")
-    formulas = test_data.formulas if isinstance(test_data, CompositionTable) else [str(i) for i in range(len(y_te))]
-    with atomic_write(out_dir / "predictions.csv", "w", encoding="utf-8") as fh:
-        fh.write("formula,target,prediction\n")
-        for f, t, p in zip(formulas, y_te, pred, strict=True):
-            fh.write(f'"{f}",{t:.10g},{p:.10g}\n')
+    write_predictions(out_dir / "predictions.csv", test_data, y_te, pred)
     if save_model and hasattr(inner, "save"):
         inner.save(out_dir / "model")
     write_metrics(out_dir, metrics)

@@ -1,11 +1,15 @@
 """The composition models behind ``--model``: one fit/predict interface for networks and forests.
 
+Which names exist, their default feature sets and their recipes (learning rate, batch size,
+epochs, trees, ...) are in :data:`~matnn.models.composition.registry.COMPOSITION_MODELS`; this
+module holds the estimator classes the registry points to.
+
 =================  ==================  ===========================================================
 name               default features    what it is
 =================  ==================  ===========================================================
 ``elemnet``        ``fractions`` (86)  ElemNet as published: 17 dense layers, dropout 0.2/0.1/0.3/0.2,
-                                       Adam lr 1e-4, batch 32, MAE loss, early stopping;
-                                       dropout kept on at inference (mean of 10 passes)
+                                       Adam, MAE loss, early stopping; dropout kept on at inference
+                                       (mean of several passes)
 ``rf-magpie``      ``magpie`` (132)    scikit-learn random forest on the Magpie features (mean of trees)
 ``rf-median``      ``magpie``          the same forest, predicting the *median* of the trees: with
                                        fully grown trees each tree returns a training target, so
@@ -26,73 +30,38 @@ and model selection only ever see a validation split carved from the data passed
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from matnn.core.exceptions import ConfigError, NotFittedError, unknown_name
-from matnn.data.composition.featurizers import FEATURE_SETS
+from matnn.core.registry import ModelSpec
 from matnn.data.composition.loader import CompositionTable
 from matnn.data.splits import validation_split
+from matnn.models.composition.registry import COMPOSITION_MODELS
+from matnn.models.composition.settings import ModelSettings
 
-__all__ = ["MODEL_NAMES", "ModelSettings", "make_estimator", "load_estimator", "default_features", "NeuralRegressor", "ForestRegressor", "BoostingRegressor", "AutoSelectRegressor"]
-
-MODEL_NAMES = ("elemnet", "rf-magpie", "rf-median", "dense", "hgb", "auto")
-_DEFAULT_FEATURES = {"elemnet": "fractions", "rf-magpie": "magpie", "rf-median": "magpie", "dense": "magpie", "hgb": "magpie+fractions"}
+__all__ = [
+    "AutoSelectRegressor",
+    "BoostingRegressor",
+    "DenseRegressor",
+    "ElemNetRegressor",
+    "ForestRegressor",
+    "ModelSettings",
+    "NeuralRegressor",
+    "candidate_names",
+    "default_features",
+    "load_estimator",
+    "make_estimator",
+]
 
 Data = CompositionTable | np.ndarray
 
 
-@dataclass
-class ModelSettings:
-    """Every knob of the composition models (``None`` = the model's own default).
-
-    Network settings apply to ``elemnet`` and ``dense``; forest/boosting settings to ``rf-magpie``
-    and ``hgb``.  Units: learning rate per Adam step; ``validation_fraction`` of the training rows.
-    ``mc_samples`` > 0 keeps the network's dropout on at inference (Monte Carlo dropout): the
-    validation loss that early stopping watches is then one dropout-on pass, as in ElemNet's
-    reference code, and predictions are the mean of ``mc_samples`` passes; 0 is the usual
-    deterministic network.  ``init_from`` names a saved network folder (a previous run's
-    ``DIR/model``) whose weights and scaling the network starts from: training continues (or
-    fine-tunes) with a fresh optimizer instead of starting from random weights.
-    """
-
-    features: str | None = None
-    epochs: int | None = None
-    batch_size: int | None = None
-    learning_rate: float | None = None
-    patience: int | None = None
-    validation_fraction: float = 0.1
-    loss: str = "mae"
-    hidden: str | Sequence[int] = "256,128,64"
-    dropout: float = 0.1
-    activation: str = "relu"
-    batch_norm: bool = False
-    weight_decay: float = 0.0
-    architecture: str | None = None
-    reduce_lr_patience: int | None = None
-    mc_samples: int | None = None
-    init_from: str | None = None
-    n_estimators: int | None = None
-    max_features: float | str | None = None
-    min_samples_leaf: int = 1
-    candidates: str = "rf-magpie,rf-median,hgb,dense"
-    selection_folds: int = 0
-    verbose: Any = 0
-
-    def replace(self, **changes: Any) -> ModelSettings:
-        values = {f.name: getattr(self, f.name) for f in fields(self)}
-        values.update(changes)
-        return ModelSettings(**values)
-
-
 def default_features(model: str) -> str | None:
-    if model not in MODEL_NAMES:
-        raise unknown_name("composition model", model, MODEL_NAMES)
-    return _DEFAULT_FEATURES.get(model)
+    """The feature set model ``model`` reads by default (``None`` for ``auto``: per candidate)."""
+    return COMPOSITION_MODELS.default(model, "features")
 
 
 def _matrix(data: Data, features: str) -> np.ndarray:
@@ -108,12 +77,21 @@ def _rows(data: Data, idx: np.ndarray) -> Data:
 
 
 class _Base:
+    """Shared by the estimators: the registry entry ``spec`` of model ``model`` and its settings."""
+
     name = "base"
     features: str = "magpie"
 
-    def __init__(self) -> None:
+    def __init__(self, settings: ModelSettings | None = None, *, model: str | ModelSpec | None = None) -> None:
+        self.spec: ModelSpec = COMPOSITION_MODELS.get(self.name if model is None else model)
+        self.name = self.spec.name
+        self.settings = settings or ModelSettings()
         self.info_: dict[str, Any] = {}
         self.fitted_ = False
+
+    def _value(self, key: str) -> Any:
+        """Setting ``key``, else this model's recipe default (see the registry)."""
+        return self.settings.value(key, self.spec)
 
     def predict(self, data: Data) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -121,10 +99,6 @@ class _Base:
     def _check_fitted(self) -> None:
         if not self.fitted_:
             raise NotFittedError(f"This {type(self).__name__} ({self.name}) is not fitted yet; call fit() first.")
-
-
-#: Dropout-on passes averaged by ElemNet's predictions (its reference code evaluates with dropout on).
-ELEMNET_MC_SAMPLES = 10
 
 
 def _network_predict(net: Any, Xs: np.ndarray, mc_samples: int, seed: int) -> np.ndarray:
@@ -138,52 +112,38 @@ def _network_predict(net: Any, Xs: np.ndarray, mc_samples: int, seed: int) -> np
 
 
 class NeuralRegressor(_Base):
-    """A matnn network (ElemNet or a dense MLP) with scaling, early stopping and checkpoints.
+    """A matnn network with scaling, early stopping and checkpoints (base of ElemNet and the dense MLP).
 
     Parameters
     ----------
-    kind : {'elemnet', 'dense'}
-    settings : ModelSettings
+    settings : ModelSettings, optional
+        ``None`` fields take the model's recipe from the registry.
+    model : str, optional
+        Registry name (default: the subclass's own).
 
     Attributes
     ----------
     model_ : matnn.Sequential
     history_ : dict of per-epoch lists (``loss``, ``val_loss``, ...)
-    x_mean_, x_scale_, y_mean_, y_scale_ : standardisation (identity for ElemNet, as published)
+    x_mean_, x_scale_, y_mean_, y_scale_ : standardisation (identity when the recipe says
+        ``standardize=False``, as published for ElemNet)
     """
 
-    def __init__(self, kind: str, settings: ModelSettings) -> None:
-        super().__init__()
-        if kind not in ("elemnet", "dense"):
-            raise unknown_name("network kind", kind, ("elemnet", "dense"))
-        self.name = kind
-        self.settings = settings
-        self.features = settings.features or _DEFAULT_FEATURES[kind]
-        published = kind == "elemnet"
-        self.epochs = settings.epochs or (1000 if published else 500)
-        self.batch_size = settings.batch_size or (32 if published else 64)
-        self.learning_rate = settings.learning_rate or (1e-4 if published else 1e-3)
-        self.patience = settings.patience or (20 if published else 40)
-        mc = settings.mc_samples
-        if mc is not None and (isinstance(mc, bool) or not isinstance(mc, int) or mc < 0):
-            raise ConfigError(f"mc_samples must be a non-negative integer (0 = no Monte Carlo dropout). Got {mc!r} instead.")
-        self.mc_samples = int(mc) if mc is not None else (ELEMNET_MC_SAMPLES if published else 0)
+    def __init__(self, settings: ModelSettings | None = None, *, model: str | ModelSpec | None = None) -> None:
+        super().__init__(settings, model=model)
+        self.features = self._value("features")
+        self.epochs = self._value("epochs")
+        self.batch_size = self._value("batch_size")
+        self.learning_rate = self._value("learning_rate")
+        self.patience = self._value("patience")
+        self.loss = self._value("loss")
+        self.mc_samples = int(self._value("mc_samples"))
+        self.standardize = bool(self.spec.default("standardize"))
         self.seed_ = 0
-        # ElemNet takes raw fractions and raw eV/atom; a general table needs standardising.
-        self.standardize = not published
 
-    def _build(self, n_features: int):
-        s = self.settings
-        if self.name == "elemnet":
-            from matnn.models.elemnet import ELEMNET_ARCHITECTURE, build_elemnet
-
-            return build_elemnet(n_features, s.architecture or ELEMNET_ARCHITECTURE, monte_carlo_dropout=self.mc_samples > 0)
-        from matnn.models.dense_network import build_dense_network
-
-        return build_dense_network(
-            n_features, s.hidden, activation=s.activation, dropout=s.dropout, batch_norm=s.batch_norm,
-            monte_carlo_dropout=self.mc_samples > 0,
-        )
+    def _build(self, n_features: int):  # pragma: no cover - abstract
+        """The uncompiled network for ``n_features`` inputs."""
+        raise NotImplementedError
 
     def fit(self, data: Data, y: np.ndarray, *, seed: int = 0, work_dir: str | Path | None = None) -> NeuralRegressor:
         """Train on ``data`` (early stopping on a validation split carved from it).
@@ -216,7 +176,7 @@ class NeuralRegressor(_Base):
             Xs = ((X - self.x_mean_) / self.x_scale_).astype(np.float32)
             ys = ((y - self.y_mean_) / self.y_scale_).astype(np.float32)[:, None]
         opt = matnn.optimizers.Adam(learning_rate=self.learning_rate, weight_decay=s.weight_decay) if s.weight_decay else matnn.optimizers.Adam(learning_rate=self.learning_rate)
-        self.model_.compile(optimizer=opt, loss=s.loss, metrics=["mae"])
+        self.model_.compile(optimizer=opt, loss=self.loss, metrics=["mae"])
         callbacks: list[Any] = [EarlyStopping(monitor="val_loss", patience=self.patience, restore_best_weights=True)]
         if s.reduce_lr_patience:
             callbacks.append(ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=s.reduce_lr_patience, min_lr=1e-6))
@@ -309,6 +269,31 @@ class NeuralRegressor(_Base):
         return d
 
 
+class ElemNetRegressor(NeuralRegressor):
+    """ElemNet (:func:`~matnn.models.composition.elemnet.build_elemnet`) in its published recipe."""
+
+    name = "elemnet"
+
+    def _build(self, n_features: int):
+        from matnn.models.composition.elemnet import build_elemnet
+
+        return build_elemnet(n_features, self._value("architecture"), monte_carlo_dropout=self.mc_samples > 0)
+
+
+class DenseRegressor(NeuralRegressor):
+    """A configurable MLP (:func:`~matnn.models.composition.dense_network.build_dense_network`)."""
+
+    name = "dense"
+
+    def _build(self, n_features: int):
+        from matnn.models.composition.dense_network import build_dense_network
+
+        return build_dense_network(
+            n_features, self._value("hidden"), activation=self._value("activation"), dropout=self._value("dropout"),
+            batch_norm=self.settings.batch_norm, monte_carlo_dropout=self.mc_samples > 0,
+        )
+
+
 def _save_sklearn(est: _Base, directory: str | Path) -> Path:
     import joblib
 
@@ -326,20 +311,23 @@ def _save_sklearn(est: _Base, directory: str | Path) -> Path:
 class ForestRegressor(_Base):
     """scikit-learn ``RandomForestRegressor`` on a feature set (Magpie by default).
 
-    Defaults: 500 trees, ``max_features=1/3`` of the features per split (Breiman's choice for
-    regression), leaves of one sample; threads = :func:`matnn.config.get_num_threads`.
+    The recipe (trees, features tried per split, leaf size, and whether the trees' mean or median
+    is predicted) is the registry's entry for ``model`` (``rf-magpie`` or ``rf-median``);
+    threads = :func:`matnn.config.get_num_threads`.
     """
 
-    def __init__(self, settings: ModelSettings, *, aggregate: str = "mean") -> None:
-        super().__init__()
-        if aggregate not in ("mean", "median"):
-            raise unknown_name("forest aggregate", aggregate, ("mean", "median"))
-        self.aggregate = aggregate
-        self.name = "rf-magpie" if aggregate == "mean" else "rf-median"
-        self.settings = settings
-        self.features = settings.features or "magpie"
-        self.n_estimators = settings.n_estimators or 500
-        mf = settings.max_features if settings.max_features is not None else 1 / 3
+    name = "rf-magpie"
+    _AGGREGATES = ("mean", "median")
+
+    def __init__(self, settings: ModelSettings | None = None, *, model: str | ModelSpec | None = None) -> None:
+        super().__init__(settings, model=model)
+        self.aggregate = self.spec.default("aggregate")
+        if self.aggregate not in self._AGGREGATES:
+            raise unknown_name("forest aggregate", self.aggregate, self._AGGREGATES)
+        self.features = self._value("features")
+        self.n_estimators = self._value("n_estimators")
+        self.min_samples_leaf = self._value("min_samples_leaf")
+        mf = self._value("max_features")
         self.max_features = float(mf) if isinstance(mf, (int, float)) or str(mf).replace(".", "", 1).isdigit() else mf
 
     def fit(self, data: Data, y: np.ndarray, *, seed: int = 0, work_dir: str | Path | None = None) -> ForestRegressor:
@@ -350,7 +338,7 @@ class ForestRegressor(_Base):
         X = _matrix(data, self.features)
         t0 = time.perf_counter()
         self.model_ = RandomForestRegressor(
-            n_estimators=self.n_estimators, max_features=self.max_features, min_samples_leaf=self.settings.min_samples_leaf,
+            n_estimators=self.n_estimators, max_features=self.max_features, min_samples_leaf=self.min_samples_leaf,
             n_jobs=get_num_threads(), random_state=seed,
         ).fit(X, np.asarray(y, dtype=np.float64))
         self.info_ = {"fit_time_s": time.perf_counter() - t0, "n_estimators": self.n_estimators, "max_features": self.max_features, "n_fit": len(y)}
@@ -364,12 +352,31 @@ class ForestRegressor(_Base):
             return self.model_.predict(X)
         return _median_of_trees(self.model_, X)
 
-    def with_aggregate(self, aggregate: str) -> ForestRegressor:
-        """The same fitted forest, predicting with another aggregate (no refit)."""
+    def twin(self, model: str) -> ForestRegressor:
+        """The same fitted trees as forest model ``model`` (e.g. ``rf-median``): another aggregate, no refit.
+
+        Raises
+        ------
+        ConfigError
+            ``model`` is not a forest grown with the same recipe.
+        """
         self._check_fitted()
-        twin = ForestRegressor(self.settings, aggregate=aggregate)
+        twin = make_estimator(model, self.settings)
+        same = ("features", "n_estimators", "max_features", "min_samples_leaf")
+        if not isinstance(twin, ForestRegressor) or any(getattr(twin, k) != getattr(self, k) for k in same):
+            raise ConfigError(f"{model!r} is not a forest grown like this {self.name!r} one; fit it instead.")
         twin.model_, twin.info_, twin.fitted_ = self.model_, dict(self.info_), True
         return twin
+
+    @staticmethod
+    def shares_trees(a: str, b: str) -> bool:
+        """Whether forest models ``a`` and ``b`` grow the same trees (they differ only in the aggregate)."""
+        sa, sb = COMPOSITION_MODELS.get(a), COMPOSITION_MODELS.get(b)
+
+        def trees(spec: ModelSpec) -> dict[str, Any]:
+            return {k: v for k, v in spec.defaults.items() if k != "aggregate"}
+
+        return sa.target == sb.target and trees(sa) == trees(sb)
 
     def save(self, directory: str | Path) -> Path:
         """Write ``model.joblib`` (compressed) and ``preprocessing.json`` to ``directory``."""
@@ -395,26 +402,26 @@ class BoostingRegressor(_Base):
     training data (scikit-learn's internal ``validation_fraction``).
     """
 
-    def __init__(self, settings: ModelSettings) -> None:
-        super().__init__()
-        self.name = "hgb"
-        self.settings = settings
-        self.features = settings.features or "magpie+fractions"
-        self.max_iter = settings.n_estimators or 2000
-        self.learning_rate = settings.learning_rate or 0.05
+    name = "hgb"
+
+    def __init__(self, settings: ModelSettings | None = None, *, model: str | ModelSpec | None = None) -> None:
+        super().__init__(settings, model=model)
+        self.features = self._value("features")
+        self.max_iter = self._value("n_estimators")
+        self.learning_rate = self._value("learning_rate")
 
     def fit(self, data: Data, y: np.ndarray, *, seed: int = 0, work_dir: str | Path | None = None) -> BoostingRegressor:
         from sklearn.ensemble import HistGradientBoostingRegressor
 
         X = _matrix(data, self.features)
         y = np.asarray(y, dtype=np.float64)
-        loss = "absolute_error" if self.settings.loss in ("mae", "absolute_error") else "squared_error"
+        loss = "absolute_error" if self._value("loss") in ("mae", "absolute_error") else "squared_error"
         t0 = time.perf_counter()
         self.model_ = HistGradientBoostingRegressor(
-            loss=loss, learning_rate=self.learning_rate, max_iter=self.max_iter, max_leaf_nodes=31,
-            min_samples_leaf=max(2, min(20, len(y) // 50)), l2_regularization=0.0,
-            early_stopping=True, validation_fraction=self.settings.validation_fraction, n_iter_no_change=50,
-            random_state=seed,
+            loss=loss, learning_rate=self.learning_rate, max_iter=self.max_iter, max_leaf_nodes=self.spec.default("max_leaf_nodes"),
+            min_samples_leaf=max(2, min(20, len(y) // 50)), l2_regularization=self.spec.default("l2_regularization"),
+            early_stopping=True, validation_fraction=self.settings.validation_fraction,
+            n_iter_no_change=self.spec.default("n_iter_no_change"), random_state=seed,
         ).fit(X, y)
         self.info_ = {"fit_time_s": time.perf_counter() - t0, "n_iter": int(self.model_.n_iter_), "n_fit": len(y)}
         self.fitted_ = True
@@ -433,29 +440,25 @@ class AutoSelectRegressor(_Base):
     """Choose among candidate models by validation MAE on the training data only, then refit.
 
     ``fit`` scores every candidate by inner cross-validation on the data it is given
-    (``selection_folds``-fold KFold; default 5 folds up to 5,000 rows, above that one hold-out split
-    of ``validation_fraction``), keeps the one with the lowest pooled validation MAE and refits it on
-    all the data.  Inside a cross-validation fold this is nested model selection: the fold's test
-    rows are never seen.  (A single 10 % split was too noisy to choose on 300 rows: 25 rows.)
+    (``selection_folds``-fold KFold; by default k-fold up to the recipe's ``kfold_max_rows`` rows,
+    above that one hold-out split of ``validation_fraction``), keeps the one with the lowest pooled
+    validation MAE and refits it on all the data.  Inside a cross-validation fold this is nested
+    model selection: the fold's test rows are never seen.  (A single 10 % split was too noisy to
+    choose on 300 rows: 25 rows.)
     """
 
-    def __init__(self, settings: ModelSettings) -> None:
-        super().__init__()
-        self.name = "auto"
-        self.settings = settings
-        self.candidates = [c.strip() for c in str(settings.candidates).split(",") if c.strip()]
-        if not self.candidates:
-            raise ConfigError("auto model selection needs at least one candidate (--candidates rf-magpie,hgb,dense).")
-        for c in self.candidates:
-            if c == "auto" or c not in MODEL_NAMES:
-                raise unknown_name("candidate model", c, [m for m in MODEL_NAMES if m != "auto"])
+    name = "auto"
+
+    def __init__(self, settings: ModelSettings | None = None, *, model: str | ModelSpec | None = None) -> None:
+        super().__init__(settings, model=model)
+        self.candidates = candidate_names(self._value("candidates"))
         self.features = "auto"
 
     def fit(self, data: Data, y: np.ndarray, *, seed: int = 0, work_dir: str | Path | None = None) -> AutoSelectRegressor:
         from sklearn.model_selection import KFold
 
         y = np.asarray(y, dtype=np.float64)
-        k = self.settings.selection_folds or (5 if len(y) <= 5000 else 1)
+        k = self.settings.selection_folds or (self.spec.default("selection_folds") if len(y) <= self.spec.default("kfold_max_rows") else 1)
         if k == 1:
             splits = [validation_split(len(y), self.settings.validation_fraction, seed + 1)]
         else:
@@ -465,8 +468,8 @@ class AutoSelectRegressor(_Base):
         for tr, va in splits:
             forest: ForestRegressor | None = None
             for name in self.candidates:
-                if name in ("rf-magpie", "rf-median") and forest is not None:
-                    est = forest.with_aggregate("mean" if name == "rf-magpie" else "median")  # same trees, other aggregate
+                if forest is not None and ForestRegressor.shares_trees(forest.name, name):
+                    est = forest.twin(name)  # same trees, other aggregate
                 else:
                     est = make_estimator(name, self.settings.replace(features=None))
                     est.fit(_rows(data, tr), y[tr], seed=seed)
@@ -496,7 +499,7 @@ class _Loaded(_Base):
     """A model read back by :func:`load_estimator` (predict only)."""
 
     def __init__(self, name: str, features: str, predict_fn) -> None:
-        super().__init__()
+        self.info_, self.settings = {}, ModelSettings()
         self.name, self.features, self._predict_fn, self.fitted_ = name, features, predict_fn, True
 
     def predict(self, data: Data) -> np.ndarray:
@@ -537,20 +540,22 @@ def load_estimator(directory: str | Path) -> _Base:
     raise DataError(f"{d}: neither model.matnn nor model.joblib found.")
 
 
-def make_estimator(name: str, settings: ModelSettings | None = None):
-    """A fresh, unfitted estimator for ``--model name``."""
-    settings = settings or ModelSettings()
-    if settings.features is not None and settings.features not in (*FEATURE_SETS, "columns"):
-        raise unknown_name("feature set", settings.features, (*FEATURE_SETS, "columns"))
-    if name in ("elemnet", "dense"):
-        return NeuralRegressor(name, settings)
-    if name == "rf-magpie":
-        return ForestRegressor(settings)
-    if name == "rf-median":
-        return ForestRegressor(settings, aggregate="median")
-    if name == "hgb":
-        return BoostingRegressor(settings)
-    if name == "auto":
-        return AutoSelectRegressor(settings)
-    raise unknown_name("composition model", name, MODEL_NAMES)
+def make_estimator(name: str, settings: ModelSettings | None = None) -> _Base:
+    """A fresh, unfitted estimator for ``--model name`` (the name is checked here, by the registry)."""
+    spec = COMPOSITION_MODELS.get(name)
+    return spec.build(settings or ModelSettings(), model=spec)
+
+
+def candidate_names(text: str) -> list[str]:
+    """``"rf-magpie, hgb"`` → registry names of the models ``auto`` may choose (itself excluded)."""
+    names = [c.strip() for c in str(text).split(",") if c.strip()]
+    if not names:
+        raise ConfigError("auto model selection needs at least one candidate (--candidates rf-magpie,hgb,dense).")
+    allowed = [s.name for s in COMPOSITION_MODELS if s.family != "selection"]
+    out = []
+    for c in names:
+        if c not in COMPOSITION_MODELS or COMPOSITION_MODELS.get(c).name not in allowed:
+            raise unknown_name("candidate model", c, allowed)
+        out.append(COMPOSITION_MODELS.get(c).name)
+    return out
 
