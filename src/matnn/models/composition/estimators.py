@@ -29,6 +29,7 @@ and model selection only ever see a validation split carved from the data passed
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ import numpy as np
 from matnn.core.exceptions import ConfigError, NotFittedError, unknown_name
 from matnn.core.registry import ModelSpec
 from matnn.data.composition.loader import CompositionTable
+from matnn.data.scaling import MAX_Z, REL_TOL, Standardizer
 from matnn.data.splits import validation_split
 from matnn.models.composition.registry import COMPOSITION_MODELS
 from matnn.models.composition.settings import ModelSettings
@@ -101,6 +103,11 @@ class _Base:
             raise NotFittedError(f"This {type(self).__name__} ({self.name}) is not fitted yet; call fit() first.")
 
 
+def _scale(X: np.ndarray, mean: np.ndarray, scale: np.ndarray, bounded: bool) -> np.ndarray:
+    z = (np.asarray(X, dtype=np.float64) - mean) / scale
+    return (np.clip(z, -MAX_Z, MAX_Z) if bounded else z).astype(np.float32)
+
+
 def _network_predict(net: Any, Xs: np.ndarray, mc_samples: int, seed: int) -> np.ndarray:
     """Network output for scaled inputs, shape (n_rows,): one pass, or the mean of ``mc_samples`` dropout-on passes."""
     if mc_samples > 0:
@@ -159,21 +166,24 @@ class NeuralRegressor(_Base):
         y = np.asarray(y, dtype=np.float64).reshape(-1)
         tr, va = validation_split(len(y), s.validation_fraction, seed)
         if self.standardize:
-            self.x_mean_ = X[tr].mean(axis=0)
-            self.x_scale_ = X[tr].std(axis=0)
-            self.x_scale_[self.x_scale_ < 1e-12] = 1.0  # constant columns stay constant (0)
+            scaler = Standardizer.fit(X[tr])  # near-constant columns centred only; |z| bounded
+            self.x_mean_, self.x_scale_ = scaler.mean, scaler.scale
+            self.n_features_unscaled_ = scaler.n_unscaled
+            if scaler.n_unscaled:
+                print(f"{self.name}: {scaler.n_unscaled} of {X.shape[1]} feature(s) are constant on the training rows "
+                      f"(spread below {REL_TOL:g} of their size); they are centred, not scaled.", file=sys.stderr)
             self.y_mean_, self.y_scale_ = float(y[tr].mean()), float(y[tr].std() or 1.0)
         else:
             self.x_mean_, self.x_scale_ = np.zeros(X.shape[1]), np.ones(X.shape[1])
             self.y_mean_, self.y_scale_ = 0.0, 1.0
-        Xs = ((X - self.x_mean_) / self.x_scale_).astype(np.float32)
+        Xs = self._scale_x(X)
         ys = ((y - self.y_mean_) / self.y_scale_).astype(np.float32)[:, None]
         matnn.set_seed(seed)
         self.seed_ = int(seed)
         self.model_ = self._build(X.shape[1])
         if s.init_from is not None:
             self._start_from(s.init_from, X.shape[1])
-            Xs = ((X - self.x_mean_) / self.x_scale_).astype(np.float32)
+            Xs = self._scale_x(X)
             ys = ((y - self.y_mean_) / self.y_scale_).astype(np.float32)[:, None]
         opt = matnn.optimizers.Adam(learning_rate=self.learning_rate, weight_decay=s.weight_decay) if s.weight_decay else matnn.optimizers.Adam(learning_rate=self.learning_rate)
         self.model_.compile(optimizer=opt, loss=self.loss, metrics=["mae"])
@@ -198,6 +208,7 @@ class NeuralRegressor(_Base):
             "val_mae": float(np.mean(np.abs(val_pred - y[va]))),
             "n_fit": int(len(tr)),
             "n_val": int(len(va)),
+            "n_features_unscaled": int(getattr(self, "n_features_unscaled_", 0)),
             "n_params": int(sum(p.numel() for p in self.model_.parameters())),
             "epochs_max": self.epochs,
             "batch_size": self.batch_size,
@@ -242,6 +253,10 @@ class NeuralRegressor(_Base):
         self.x_mean_, self.x_scale_ = x_mean, x_scale
         self.y_mean_, self.y_scale_ = float(prep["y_mean"]), float(prep["y_scale"])
 
+    def _scale_x(self, X: np.ndarray) -> np.ndarray:
+        """Standardised inputs, float32; standardised z-scores are bounded (see :mod:`matnn.data.scaling`)."""
+        return _scale(X, self.x_mean_, self.x_scale_, self.standardize)
+
     def _predict_scaled(self, Xs: np.ndarray) -> np.ndarray:
         return _network_predict(self.model_, Xs, self.mc_samples, self.seed_) * self.y_scale_ + self.y_mean_
 
@@ -249,7 +264,7 @@ class NeuralRegressor(_Base):
         """Predictions in the target's unit, shape (n_rows,)."""
         self._check_fitted()
         X = _matrix(data, self.features)
-        return self._predict_scaled(((X - self.x_mean_) / self.x_scale_).astype(np.float32))
+        return self._predict_scaled(self._scale_x(X))
 
     def save(self, directory: str | Path) -> Path:
         """Write ``model.matnn`` and ``preprocessing.json`` (features, scaling) to ``directory``."""
@@ -262,7 +277,7 @@ class NeuralRegressor(_Base):
         write_json(
             d / "preprocessing.json",
             {
-                "model": self.name, "features": self.features, "x_mean": self.x_mean_, "x_scale": self.x_scale_,
+                "model": self.name, "features": self.features, "standardize": self.standardize, "x_mean": self.x_mean_, "x_scale": self.x_scale_,
                 "y_mean": self.y_mean_, "y_scale": self.y_scale_, "mc_samples": self.mc_samples, "mc_seed": self.seed_,
             },
         )
@@ -526,8 +541,10 @@ def load_estimator(directory: str | Path) -> _Base:
 
         mc, mc_seed = int(meta.get("mc_samples", 0)), int(meta.get("mc_seed", 0))
 
+        bounded = bool(meta.get("standardize", np.any(xs != 1.0) or np.any(xm != 0.0)))
+
         def predict(X: np.ndarray) -> np.ndarray:
-            return _network_predict(net, ((X - xm) / xs).astype(np.float32), mc, mc_seed) * ys + ym
+            return _network_predict(net, _scale(X, xm, xs, bounded), mc, mc_seed) * ys + ym
 
         return _Loaded(meta["model"], meta["features"], predict)
     if (d / "model.joblib").is_file():
