@@ -92,6 +92,8 @@ def add_common_args(parser: argparse.ArgumentParser, *, out_required: bool = Tru
     g.add_argument("--threads", type=positive_int, default=None, help="CPU threads per process (default: $MATNN_NUM_THREADS or 1)")
     g.add_argument("--device", default="auto", help="'auto' (CUDA if present, else CPU), 'cpu', 'cuda', 'cuda:N'")
     g.add_argument("--quiet", action="store_true", help="no progress output")
+    g.add_argument("--overwrite", action="store_true",
+                   help="replace a run folder made with other settings (default: refuse, naming the difference)")
 
 
 def area_parser(subparsers: argparse._SubParsersAction, name: str, help: str) -> argparse._SubParsersAction:

@@ -57,8 +57,11 @@ def _apply_run_settings(args: argparse.Namespace) -> None:
 
 def run_args(args: argparse.Namespace) -> object:
     """Apply the run settings of ``args`` and call its handler."""
+    from matnn.cli.run_folder import claim_run_folder
+
     _apply_run_settings(args)
-    return args.func(args)
+    with claim_run_folder(args):
+        return args.func(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -29,8 +29,8 @@ def _handle(args: argparse.Namespace) -> None:
 def _run_settings(args: argparse.Namespace) -> list[str]:
     """The run settings given after the file, as command-line options that override the file's values."""
     argv: list[str] = []
-    for flag in ("out", "seed", "threads", "device"):
-        value = getattr(args, flag)
+    for flag, dest in (("out", "out_override"), ("seed", "seed"), ("threads", "threads"), ("device", "device")):
+        value = getattr(args, dest)
         if value is not None:
             argv += [f"--{flag}", str(value)]
     return argv + (["--quiet"] if args.quiet else [])
@@ -46,7 +46,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--schema", action="store_true", help="print the JSON schema of experiment files and exit")
     p.add_argument("--dry-run", action="store_true", help="validate and print the equivalent command line")
     g = p.add_argument_group("run settings (override the file's values)")
-    g.add_argument("--out", default=None, help="output folder")
+    # Stored apart from "out": the run folder is claimed by the command the file names, not by `matnn run`.
+    g.add_argument("--out", dest="out_override", default=None, help="output folder")
     g.add_argument("--seed", type=non_negative_int, default=None, help="seed for every random choice")
     g.add_argument("--threads", type=positive_int, default=None, help="CPU threads per process")
     g.add_argument("--device", default=None, help="'auto', 'cpu', 'cuda', 'cuda:N'")
