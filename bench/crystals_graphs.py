@@ -41,7 +41,7 @@ def main() -> None:
     from matnn.data.crystals.dataset import CrystalGraphDataset, GraphStore, build_store, count_records
     from matnn.data.crystals.graph import GraphSpec, build_graph
     from matnn.data.crystals.structures import iter_jsonl
-    from matnn.models.graph import CGCNN, MEGNet
+    from matnn.models.crystals import CGCNN, MEGNet
     from matnn.workflows.crystals._common import hardware
 
     matnn.set_num_threads(1)

@@ -30,7 +30,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--out", type=Path, default=None, help="JSON file for the results")
     parser.add_argument("--batches", type=int, default=40, help="batches of 64 per epoch")
-    parser.add_argument("--models", default="cgcnn", help="comma-separated: cgcnn, megnet")
+    parser.add_argument("--models", default="cgcnn", help="comma-separated property models of CRYSTAL_MODELS (cgcnn, megnet)")
     args = parser.parse_args()
 
     import torch
@@ -39,12 +39,12 @@ def main() -> None:
     from matnn.data.crystals.batch import collate_graphs
     from matnn.data.crystals.dataset import CrystalGraphDataset, load_graphs
     from matnn.workflows.crystals._common import hardware
+    from matnn.models.crystals.registry import crystal_model
     from matnn.workflows.crystals.train import build_property_model
 
     res: dict[str, object] = {"hardware": hardware("cpu"), "torch": torch.__version__, "batches": args.batches}
     for name in args.models.split(","):
-        probe = build_property_model(name, 1)
-        store = load_graphs(args.data, probe.graph_spec, verbose=False)
+        store = load_graphs(args.data, crystal_model(name, "property").load().graph_spec_for(), verbose=False)
         ds = CrystalGraphDataset(store, "formation_energy_per_atom")
         idx = np.random.default_rng(0).permutation(len(ds))[: 64 * args.batches].tolist()
         subset = torch.utils.data.Subset(ds, idx)

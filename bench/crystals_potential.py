@@ -5,8 +5,8 @@
 
 Each seed regenerates the EMT data (360 configurations of 32-atom cells: rattled, strained, with
 vacancies, Langevin MD at 300–1200 K), splits whole MD runs into train/test, trains
-:class:`~matnn.models.graph.GraphPotential` (``--model schnet``) or
-:class:`~matnn.models.graph.MACEPotential` (``--model mace``) with the ``matnn crystals potential`` defaults, and runs
+:class:`~matnn.models.crystals.GraphPotential` (``--model schnet``) or
+:class:`~matnn.models.crystals.MACEPotential` (``--model mace``) with the ``matnn crystals potential`` defaults, and runs
 1 ps of NVE MD on a 108-atom cell.  Prints mean ± std of the held-out energy and force errors and
 of the energy drift, and writes every seed's metrics.
 """

@@ -59,7 +59,7 @@ def test_fit_on_cuda_follows_the_cpu_trajectory():
 
 @pytest.mark.parametrize("name", ["cgcnn", "megnet"])
 def test_graph_networks_give_the_same_outputs_and_gradients_on_cuda(name):
-    from matnn.models.graph import CGCNN, MEGNet
+    from matnn.models.crystals import CGCNN, MEGNet
 
     matnn.set_seed(0)
     model = (CGCNN(atom_features="onehot", atom_dim=16, n_conv=2, hidden_dim=16, cutoff=5.0, max_neighbors=8, n_gaussians=20)
@@ -81,7 +81,7 @@ def test_graph_networks_give_the_same_outputs_and_gradients_on_cuda(name):
 
 
 def test_potential_energy_forces_and_stress_agree_on_cuda_in_float64():
-    from matnn.models.graph import GraphPotential
+    from matnn.models.crystals import GraphPotential
 
     matnn.set_seed(0)
     model = GraphPotential(dim=16, n_interactions=2, cutoff=4.0, n_rbf=12).to(torch.float64)

@@ -60,7 +60,7 @@ def test_a_failing_compiler_falls_back_to_eager_with_a_warning(monkeypatch):
 
 
 def test_jit_compile_is_refused_where_it_cannot_train():
-    from matnn.models.graph import GraphPotential
+    from matnn.models.crystals import GraphPotential
 
     pot = GraphPotential()
     with pytest.raises(matnn.ConfigError, match="forces"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from matnn.data.crystals import Crystal
+from matnn.data.crystals import Crystal, write_jsonl
 
 
 def random_crystal(rng: np.random.Generator, n_atoms: int = 4, elements=(8, 14, 26, 29), a: float = 4.0) -> Crystal:
@@ -44,3 +44,12 @@ def make_crystal():
 def random_rotation():
     """``random_rotation(rng)`` → a proper rotation matrix (det +1)."""
     return rotation_matrix
+
+
+@pytest.fixture
+def structure_file(tmp_path, rng):
+    """30 small random crystals with a learnable target ``zbar`` (mean atomic number / 10 + noise), as .jsonl.gz."""
+    crystals = [random_crystal(rng, n_atoms=int(rng.integers(2, 5))) for _ in range(30)]
+    for c in crystals:
+        c.targets = {"zbar": float(c.numbers.mean() / 10 + rng.normal(0, 0.01))}
+    return write_jsonl(tmp_path / "s.jsonl.gz", crystals)

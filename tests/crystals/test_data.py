@@ -78,6 +78,22 @@ def test_bad_records_name_file_line_and_field(tmp_path, record, match):
         read_structures(tmp_path / "bad.jsonl.gz")
 
 
+def test_a_folder_reads_every_file_in_name_order(tmp_path):
+    c = read_structures(_jsonl(tmp_path))[0]
+    folder = tmp_path / "many"
+    folder.mkdir()
+    to_pymatgen(c).to(filename=str(folder / "b.cif"))
+    to_pymatgen(c).to(filename=str(folder / "POSCAR"), fmt="poscar")
+    (folder / ".hidden").write_text("ignored")
+    got = read_structures(folder)
+    assert [g.id for g in got] == ["POSCAR", "b"]
+    for g in got:
+        np.testing.assert_allclose(g.volume, c.volume, rtol=1e-5)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError, match="no structure files"):
+        read_structures(tmp_path / "empty")
+
+
 def test_missing_file_and_unknown_format(tmp_path):
     with pytest.raises(DataError, match="does not exist"):
         read_structures(tmp_path / "nope.cif")

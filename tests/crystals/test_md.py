@@ -6,8 +6,8 @@ import numpy as np
 import torch
 
 from matnn.data.crystals.emt import random_alloy
-from matnn.models.graph import GraphPotential
-from matnn.models.graph.calculator import MatnnCalculator
+from matnn.models.crystals import GraphPotential
+from matnn.models.crystals.calculator import MatnnCalculator
 from matnn.workflows.crystals.potential import md_energy_drift
 
 

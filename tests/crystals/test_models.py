@@ -13,8 +13,8 @@ import matnn
 from matnn.data.crystals import Crystal, build_graph
 from matnn.data.crystals.batch import batch_graphs, collate_graphs
 from matnn.data.crystals.dataset import CrystalGraphDataset, build_store
-from matnn.models.graph import CGCNN, GraphPotential, MACEPotential, MEGNet
-from matnn.models.graph.mace import mace_available
+from matnn.models.crystals import CGCNN, GraphPotential, MACEPotential, MEGNet
+from matnn.models.crystals.mace import mace_available
 
 @functools.cache
 def _small_mace() -> MACEPotential:
@@ -222,7 +222,7 @@ def test_bad_model_settings_are_named():
 def test_cgcnn_trains_on_a_batch_of_one_single_atom_crystal():
     # 22,337 structures in batches of 64 leave a last batch of one; a shuffle can put a one-atom cell there
     # (a GPU run crashed on it: BatchNorm has no statistics of one row).
-    from matnn.models.graph.layers import GraphBatchNorm
+    from matnn.models.crystals.layers import GraphBatchNorm
 
     model = SMALL["cgcnn"]()
     cu = Crystal([29], [[0, 0, 0]], 1.805 * (np.ones((3, 3)) - np.eye(3)), targets={"y": 0.3})
@@ -311,7 +311,7 @@ def test_graph_networks_trace_as_one_graph_for_jit_compile(cls, crystals):
 
 
 def test_segment_count_and_scatter_mean_match_a_loop():
-    from matnn.models.graph.scatter import scatter_mean, segment_count
+    from matnn.models.crystals.scatter import scatter_mean, segment_count
 
     index = torch.tensor([2, 0, 2, 2, 4])
     src = torch.arange(10, dtype=torch.float32).reshape(5, 2)

@@ -12,15 +12,8 @@ import pytest
 import matnn
 from matnn.cli.main import main
 from matnn.data.crystals import write_jsonl
-from matnn.models.graph.mace import mace_available
-
-
-@pytest.fixture
-def structure_file(tmp_path, rng, make_crystal):
-    crystals = [make_crystal(rng, n_atoms=int(rng.integers(2, 5))) for _ in range(30)]
-    for c in crystals:  # a learnable target: mean atomic number, plus a little noise
-        c.targets = {"zbar": float(c.numbers.mean() / 10 + rng.normal(0, 0.01))}
-    return write_jsonl(tmp_path / "s.jsonl.gz", crystals)
+from matnn.models.crystals.mace import mace_available
+from matnn.models.crystals.registry import CRYSTAL_MODELS
 
 
 def _metrics(out):
@@ -53,11 +46,11 @@ def test_cli_train_megnet_with_separate_test_file(tmp_path, structure_file, rng,
     assert code == 0
     m = _metrics(out)
     assert m["n_test"] == 5 and m["n_train"] + m["n_val"] == 30 and m["model"] == "megnet"
-    assert m["weight_decay"] == 1e-5  # each model's default is the one its benchmark used (CGCNN: 0.01)
+    assert m["weight_decay"] == CRYSTAL_MODELS.default("megnet", "weight_decay")  # each model's own default
 
 
 def test_cli_model_options_set_the_architecture(tmp_path, structure_file, capsys):
-    from matnn.models.graph import CGCNN
+    from matnn.models.crystals import CGCNN
 
     out = tmp_path / "wide"
     code = main(["crystals", "train", "--data", str(structure_file), "--target", "zbar", "--epochs", "1",
@@ -68,7 +61,8 @@ def test_cli_model_options_set_the_architecture(tmp_path, structure_file, capsys
     assert m["n_params"] == CGCNN(1, atom_dim=24, n_conv=2).count_params() != CGCNN(1).count_params()
     model = matnn.load_model(out / "model.matnn")
     assert (model.atom_dim, model.n_conv, model.dropout_rate) == (24, 2, 0.1)
-    assert (m["weight_decay"], m["learning_rate"]) == (0.01, 4e-3)  # the recipe's defaults, recorded
+    cgcnn = CRYSTAL_MODELS.get("cgcnn")  # the recipe's defaults, recorded
+    assert (m["weight_decay"], m["learning_rate"]) == (cgcnn.default("weight_decay"), cgcnn.default("learning_rate"))
     # an unknown option is a one-line error naming the allowed ones; a malformed one is refused by the parser
     code = main(["crystals", "train", "--data", str(structure_file), "--target", "zbar", "--epochs", "1",
                  "--model-option", "atom_dims=24", "--out", str(tmp_path / "x"), "--no-cache", "--quiet"])

@@ -1,9 +1,14 @@
 """``matnn crystals ...`` commands (Python API: :mod:`matnn.workflows.crystals`).
 
-* ``matnn crystals train --data FILE [--test FILE] --target NAME --model {cgcnn,megnet} [--epochs N] [--max-train N] --out DIR``
+* ``matnn crystals train --data FILE [--test FILE] --target NAME --model NAME [--epochs N] [--max-train N] --out DIR``
+* ``matnn crystals predict --model RUN_DIR --data FILE --out DIR`` (a trained model on new structures)
 * ``matnn crystals ensemble RUN_DIR RUN_DIR [...] --out DIR`` (average runs made with the same ``--split-seed``)
-* ``matnn crystals potential --system CuAu [--model {schnet,mace}] [--data FILE] [--epochs N] [--md-steps N] --out DIR``
+* ``matnn crystals potential --system CuAu [--model NAME] [--data FILE] [--epochs N] [--md-steps N] --out DIR``
 * ``matnn crystals graphs --data FILE [--cutoff 8] [--max-neighbors 12] --out DIR`` (build and cache graphs, report speed)
+
+Model names, their summaries and default recipes come from
+:data:`matnn.models.crystals.registry.CRYSTAL_MODELS` (``property`` models for ``train``,
+``potential`` models for ``potential``).
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ import argparse
 from pathlib import Path
 
 from matnn.cli.common import add_action, area_parser, fraction, key_value, non_negative_float, positive_float, positive_int
+from matnn.core.exceptions import ConfigError
+from matnn.models.crystals.registry import CRYSTAL_MODELS, crystal_model
 
 HELP = "crystal graphs: CGCNN / MEGNet-style property models, a learned interatomic potential (energy + forces)"
 
@@ -19,6 +26,26 @@ HELP = "crystal graphs: CGCNN / MEGNet-style property models, a learned interato
 def _print(metrics: dict, keys: tuple[str, ...]) -> None:
     print(", ".join(f"{k}={metrics[k]:.5g}" if isinstance(metrics.get(k), float) else f"{k}={metrics.get(k)}"
                     for k in keys if k in metrics))
+
+
+def _model_name(family: str):
+    """An argparse ``type=`` for ``--model``: a ``family`` model of the registry, checked (with close
+    matches) by :func:`~matnn.models.crystals.registry.crystal_model`."""
+
+    def parse(text: str) -> str:
+        try:
+            return crystal_model(text, family).name
+        except ConfigError as exc:
+            raise argparse.ArgumentTypeError(str(exc).rstrip(".")) from None
+
+    parse.__name__ = f"{family} model"
+    return parse
+
+
+def _defaults_text(family: str, key: str) -> str:
+    """``"<value> for <name>, ..."``: each ``family`` model's default ``key``, from the registry."""
+    return ", ".join(f"{spec.default(key):g} for {spec.name}" for spec in CRYSTAL_MODELS
+                     if spec.family == family and spec.default(key) is not None)
 
 
 def _train(args: argparse.Namespace) -> dict:
@@ -37,6 +64,17 @@ def _train(args: argparse.Namespace) -> dict:
     if not args.quiet:
         _print(run.metrics, ("model", "target", "mae", "rmse", "r2", "n_test", "n_train", "epoch_time_s"))
         print(f"wrote {Path(args.out) / 'metrics.json'}, parity.png, learning_curves.png, model.matnn")
+    return run.metrics
+
+
+def _predict(args: argparse.Namespace) -> dict:
+    from matnn.workflows.crystals.predict import predict_property
+
+    run = predict_property(args.model, args.data, out=args.out, batch_size=args.batch_size, device=args.device,
+                           cache_dir=False if args.no_cache else args.cache_dir, verbose=not args.quiet)
+    if not args.quiet:
+        _print(run.metrics, ("model", "target", "n_structures", "n_scored", "mae", "rmse"))
+        print(f"wrote {Path(args.out) / 'predictions.csv'}, metrics.json")
     return run.metrics
 
 
@@ -93,13 +131,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     g.add_argument("--cache-dir", type=Path, default=None, help="graph cache folder (default ~/.cache/matnn/crystal_graphs or $MATNN_CACHE_DIR)")
     g.add_argument("--no-cache", action="store_true", help="build graphs without reading or writing the cache")
     g = p.add_argument_group("model and training")
-    g.add_argument("--model", choices=("cgcnn", "megnet"), default="cgcnn", help="architecture (default cgcnn)")
+    g.add_argument("--model", type=_model_name("property"), choices=CRYSTAL_MODELS.names("property"), default="cgcnn",
+                   help=f"architecture: {CRYSTAL_MODELS.describe('property')} (default cgcnn)")
     g.add_argument("--epochs", type=positive_int, default=100, help="training epochs (default 100)")
     g.add_argument("--batch-size", type=positive_int, default=64, help="structures per batch (default 64)")
     g.add_argument("--learning-rate", type=positive_float, default=None,
-                   help="peak AdamW learning rate of the cosine schedule (default 4e-3 for cgcnn, 2e-3 for megnet)")
+                   help=f"peak AdamW learning rate of the cosine schedule (default {_defaults_text('property', 'learning_rate')})")
     g.add_argument("--weight-decay", type=non_negative_float, default=None,
-                   help="AdamW decoupled weight decay; each step shrinks weights by lr x this (default 0.01 for cgcnn, 1e-5 for megnet)")
+                   help="AdamW decoupled weight decay; each step shrinks weights by lr x this "
+                        f"(default {_defaults_text('property', 'weight_decay')})")
     g.add_argument("--loss", choices=("mae", "mse", "huber"), default="mae", help="training loss (default mae)")
     g.add_argument("--time-limit", type=positive_float, default=None, metavar="MIN",
                    help="stop between epochs after MIN minutes, keeping the backup; the same command resumes (for job-length limits)")
@@ -112,6 +152,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     g.add_argument("--model-option", type=key_value, nargs="+", default=None, metavar="KEY=VALUE",
                    help="architecture settings passed to the model, e.g. atom_dim=128 n_conv=4 hidden_dim=256 "
                         "(CGCNN defaults: atom_dim=64 n_conv=3 hidden_dim=128 n_hidden=1 dropout=0)")
+
+    p = add_action(actions, "predict", _predict, "predict with a model trained by 'crystals train' on new structures")
+    p.add_argument("--model", type=Path, required=True, metavar="RUN_DIR",
+                   help="output folder of a finished 'matnn crystals train' run (model.matnn, metrics.json)")
+    p.add_argument("--data", type=Path, required=True,
+                   help="structures: .jsonl[.gz], .json, CIF, POSCAR, .extxyz, or a folder of such files; "
+                        "records holding the run's target are scored")
+    p.add_argument("--batch-size", type=positive_int, default=256, help="structures per forward pass (default 256)")
+    p.add_argument("--cache-dir", type=Path, default=None, help="graph cache folder")
+    p.add_argument("--no-cache", action="store_true", help="do not read or write the graph cache")
 
     p = add_action(actions, "ensemble", _ensemble,
                    "average the predictions of 'crystals train' runs made on the same split; score members and ensemble")
@@ -133,11 +183,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     g.add_argument("--data", type=Path, default=None, help="use labelled structures from this file (.extxyz/.traj/.jsonl with energy and forces) instead of generating EMT data")
     g.add_argument("--n-structures", type=positive_int, default=360, help="EMT configurations to generate (default 360)")
     g = p.add_argument_group("model and training")
-    g.add_argument("--model", choices=("schnet", "mace"), default="schnet",
-                   help="schnet: matnn's SchNet-style network (default); mace: a MACE network from mace-torch, trained from scratch")
+    g.add_argument("--model", type=_model_name("potential"), choices=CRYSTAL_MODELS.names("potential"), default="schnet",
+                   help=f"{CRYSTAL_MODELS.describe('potential')} (default schnet)")
     g.add_argument("--epochs", type=positive_int, default=120, help="training epochs (default 120)")
     g.add_argument("--batch-size", type=positive_int, default=8, help="structures per batch (default 8)")
-    g.add_argument("--learning-rate", type=positive_float, default=None, help="peak Adam learning rate (default 2e-3 for schnet, 1e-2 for mace)")
+    g.add_argument("--learning-rate", type=positive_float, default=None,
+                   help=f"peak Adam learning rate (default {_defaults_text('potential', 'learning_rate')})")
     g.add_argument("--force-weight", type=float, default=10.0, help="weight of the force MSE against the energy-per-atom MSE (default 10)")
     g.add_argument("--stress-weight", type=float, default=100.0, help="weight of the stress MSE in (eV/Å³)², used when the data have stress (default 100; 0 = energies and forces only)")
     g = p.add_argument_group("MD energy-conservation check")

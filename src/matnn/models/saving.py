@@ -24,6 +24,26 @@ __all__ = ["save_model", "load_model", "save_weights", "load_weights", "FORMAT"]
 FORMAT = "matnn.model"
 FORMAT_VERSION = 1
 
+#: Packages that moved: an architecture names the module that defined its class (so that loading can
+#: import it), and a file saved before a move names the old place.
+MOVED_MODULES = {"matnn.models.graph": "matnn.models.crystals"}
+
+
+def current_module_paths(spec: Any) -> Any:
+    """A copy of the architecture ``spec`` with every ``"module"`` under a moved package renamed
+    (:data:`MOVED_MODULES`); anything else is returned as it is."""
+    if isinstance(spec, list):
+        return [current_module_paths(v) for v in spec]
+    if not isinstance(spec, dict):
+        return spec
+    out = {k: current_module_paths(v) for k, v in spec.items()}
+    module = out.get("module")
+    if isinstance(module, str):
+        for old, new in MOVED_MODULES.items():
+            if module == old or module.startswith(old + "."):
+                out["module"] = new + module[len(old):]
+    return out
+
 
 def _cpu_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
@@ -87,7 +107,7 @@ def load_model(filepath: str | os.PathLike, *, custom_objects: dict[str, type] |
     if payload.get("format") != FORMAT:
         raise DataError(f"{str(filepath)!r} holds weights only; build the model and call model.load_weights().")
     try:
-        model = deserialize(payload["architecture"], custom_objects)
+        model = deserialize(current_module_paths(payload["architecture"]), custom_objects)
     except ConfigError as exc:
         raise ConfigError(f"Cannot rebuild the model saved in {str(filepath)!r}: {exc}") from None
     _load_state(model, payload["state_dict"], filepath)

@@ -200,12 +200,12 @@ def load_graphs(
     Parameters
     ----------
     source : path or list of Crystal
-        A structure file (any format :func:`read_structures` reads) or crystals in memory.
+        A structure file or folder (anything :func:`read_structures` reads) or crystals in memory.
     spec : GraphSpec, optional
         Default: cutoff 8 Å, 12 nearest neighbours (+ ties), pymatgen backend.
     cache_dir : path, optional
         Folder for cached stores; default :func:`default_cache_dir`. ``False`` disables caching.
-        Lists of crystals are never cached.
+        Folders of files and lists of crystals are never cached.
 
     Returns
     -------
@@ -218,7 +218,7 @@ def load_graphs(
     if not path.exists():
         raise DataError(f"Structure file {path} does not exist.")
     cache_path = None
-    if cache_dir is not False:
+    if cache_dir is not False and not path.is_dir():  # a folder's files are read each time
         cache_path = cache_path_for(path, spec, cache_dir)
         if cache_path.exists():
             try:

@@ -16,7 +16,9 @@ Readers
 * ``.json``: a pymatgen ``Structure.as_dict()`` or a list of them;
 * CIF, POSCAR/CONTCAR, and anything else pymatgen's ``Structure.from_file`` understands;
 * ``.extxyz`` / ``.xyz`` / ``.traj``: every frame through ``ase.io.read`` (energies, forces and stress
-  attached by a calculator are kept).
+  attached by a calculator are kept);
+* a folder: every file in it (not hidden, in name order), each in one of the formats above, e.g. a
+  folder of CIF or POSCAR files.
 """
 
 from __future__ import annotations
@@ -310,7 +312,8 @@ def to_ase(crystal: Crystal) -> Any:
 
 
 def read_structures(path: str | os.PathLike) -> list[Crystal]:
-    """Read every structure in ``path`` (format chosen by extension, see the module docstring).
+    """Read every structure in ``path``, a file or a folder of files (format chosen by extension, see the
+    module docstring).
 
     Raises
     ------
@@ -322,7 +325,12 @@ def read_structures(path: str | os.PathLike) -> list[Crystal]:
     if not path.exists():
         raise DataError(f"Structure file {path} does not exist.")
     name = path.name.lower()
-    if name.endswith(".jsonl") or name.endswith(".jsonl.gz"):
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+        if not files:
+            raise DataError(f"{path}: the folder holds no structure files.")
+        crystals = [c for f in files for c in read_structures(f)]
+    elif name.endswith(".jsonl") or name.endswith(".jsonl.gz"):
         crystals = list(iter_jsonl(path))
     elif name.endswith(".json") or name.endswith(".json.gz"):
         with _open_text(path) as fh:

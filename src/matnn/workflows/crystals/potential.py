@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from matnn.core.exceptions import ConfigError, DataError, unknown_name
+from matnn.core.exceptions import DataError
+from matnn.core.validation import positive, validate
+from matnn.models.crystals.registry import ModelSpec, crystal_model
 
-__all__ = ["train_potential", "build_potential", "POTENTIAL_MODELS", "DEFAULT_LEARNING_RATE", "PotentialRun", "evaluate_potential", "md_energy_drift"]
+__all__ = ["PotentialRun", "build_potential", "evaluate_potential", "md_energy_drift", "train_potential"]
 
 
 @dataclass
@@ -113,28 +116,219 @@ def md_energy_drift(
     }
 
 
-POTENTIAL_MODELS = ("schnet", "mace")
-DEFAULT_LEARNING_RATE = {"schnet": 2e-3, "mace": 1e-2}  # peak of the cosine schedule, per model
-
-
 def build_potential(name: str, crystals: Sequence[Any], store: Any, train_indices: np.ndarray, **kwargs: Any) -> Any:
-    """A fresh potential for these data: ``'schnet'`` → GraphPotential, ``'mace'`` → MACEPotential.
+    """A fresh ``"potential"`` model of :data:`~matnn.models.crystals.registry.CRYSTAL_MODELS` for these data.
 
-    MACE needs the elements up front (all those in ``crystals``) and a typical neighbour count:
-    the mean edges per atom of the training graphs in ``store`` (built with the model's cutoff).
+    ``'schnet'`` → :class:`~matnn.models.crystals.GraphPotential`; ``'mace'`` →
+    :class:`~matnn.models.crystals.MACEPotential`, which needs the elements up front (all those in
+    ``crystals``) and a typical neighbour count: the mean edges per atom of the training graphs in
+    ``store`` (built with the model's cutoff). Each class's ``for_data`` takes what it needs.
     """
-    from matnn.models.graph import GraphPotential, MACEPotential
+    cls = crystal_model(name, "potential").load()
+    return cls.for_data([c.numbers for c in crystals], [store.graph(int(k)) for k in train_indices], **kwargs)
 
-    key = str(name).lower()
-    if key not in POTENTIAL_MODELS:
-        raise unknown_name("potential model", name, POTENTIAL_MODELS)
-    if key == "schnet":
-        return GraphPotential(**kwargs)
-    graphs = [store.graph(int(k)) for k in train_indices]
-    per_atom = sum(g.edge_index.shape[1] for g in graphs) / max(1, sum(len(g.numbers) for g in graphs))
-    kwargs.setdefault("avg_num_neighbors", max(1.0, float(per_atom)))
-    elements = sorted({int(z) for c in crystals for z in c.numbers})
-    return MACEPotential(elements, **kwargs)
+
+@dataclass
+class _Data:
+    """What :func:`_prepare` and :func:`_split` produce."""
+
+    crystals: list[Any]
+    elements: list[str] | None
+    store: Any = None
+    train: Any = None
+    val: Any = None
+    test: Any = None
+    test_positions: np.ndarray | None = None
+    data_time_s: float = float("nan")
+
+
+def _prepare(system: str, data: Any, *, n_structures: int, supercell: int, seed: int, verbose: bool) -> _Data:
+    """Generate EMT-labelled configurations of ``system`` (energies, forces, stress), or read ``data``."""
+    from matnn.data.crystals.emt import generate_emt_dataset, parse_system
+    from matnn.data.crystals.structures import read_structures
+
+    t0 = time.perf_counter()
+    if data is None:
+        elements = parse_system(system)
+        unit = max(1, n_structures // 18)
+        n_md_runs = 4
+        md_frames = max(1, (n_structures - 10 * unit) // n_md_runs)
+        crystals = generate_emt_dataset(
+            system, n_rattled=5 * unit, n_strained=3 * unit, n_vacancy=2 * unit + (n_structures - 10 * unit - n_md_runs * md_frames),
+            n_md_runs=n_md_runs, md_frames=md_frames, supercell=supercell, seed=seed, verbose=verbose,
+        )
+    else:
+        elements = None
+        crystals = read_structures(data)
+        missing = [k for k, c in enumerate(crystals) if c.energy is None or c.forces is None]
+        if missing:
+            raise DataError(f"{data}: structures {missing[:5]} have no energy or forces; a potential needs both for every structure.")
+    prepared = _Data(crystals=crystals, elements=elements, data_time_s=time.perf_counter() - t0)
+    if len(crystals) < 5:
+        raise DataError(f"Only {len(crystals)} structures; a potential needs at least 5 (train/validation/test).")
+    return prepared
+
+
+def _split(prepared: _Data, graph_spec: Any, *, test_fraction: float, val_fraction: float, seed: int) -> None:
+    """Build the graphs and split them: whole MD runs (EMT data) stay on one side of the test split."""
+    from matnn.data.crystals.dataset import CrystalGraphDataset, build_store
+    from matnn.data.crystals.emt import group_of
+    from matnn.data.splits import group_holdout_split, holdout_split
+
+    crystals = prepared.crystals
+    if prepared.elements is not None:
+        groups = [group_of(c.id or "") for c in crystals]
+    else:
+        groups = [str(k) for k in range(len(crystals))]
+    store = build_store(crystals, graph_spec, verbose=False)
+    train_pos, test_pos = group_holdout_split(groups, test_fraction, seed)
+    inner_train, inner_val = holdout_split(len(train_pos), val_fraction, seed + 1)
+    prepared.store = store
+    prepared.train = CrystalGraphDataset(store, indices=train_pos[inner_train], potential=True)
+    prepared.val = CrystalGraphDataset(store, indices=train_pos[inner_val], potential=True)
+    prepared.test = CrystalGraphDataset(store, indices=test_pos, potential=True)
+    prepared.test_positions = test_pos
+
+
+def _build(spec: ModelSpec, prepared: _Data, model_kwargs: dict[str, Any], *, epochs: int, batch_size: int,
+           learning_rate: float, force_weight: float, stress_weight: float) -> Any:
+    """A fresh potential with element references fitted to the training energies, compiled with Adam + cosine."""
+    from matnn.core.schedules import CosineDecay
+    from matnn.optimizers import Adam
+
+    store, train_set = prepared.store, prepared.train
+    train_graphs = [store.graph(int(k)) for k in train_set.indices]
+    net = spec.load().for_data([c.numbers for c in prepared.crystals], train_graphs, force_weight=force_weight,
+                               stress_weight=stress_weight, **model_kwargs)
+    net.adapt([g.numbers for g in train_graphs], store.energy[train_set.indices], forces=[g.forces for g in train_graphs])
+    total = epochs * -(-len(train_set) // batch_size)
+    warm = max(1, int(0.05 * total))
+    schedule = CosineDecay(learning_rate * 0.01, decay_steps=max(1, total - warm), alpha=0.01,
+                           warmup_target=learning_rate, warmup_steps=warm)
+    net.compile(optimizer=Adam(learning_rate=schedule))
+    return net
+
+
+def _fit(net: Any, prepared: _Data, *, epochs: int, batch_size: int, out_dir: Path | None, verbose: bool,
+         device: Any) -> tuple[Any, Any, Any, float]:
+    """Train on energies and forces, restoring the best validation epoch; returns ``(history, timer, best, seconds)``."""
+    from matnn.callbacks import BackupAndRestore, CSVLogger, EarlyStopping
+    from matnn.core.callbacks import EpochTimer
+    from matnn.data.crystals.batch import collate_graphs
+
+    timer = EpochTimer()
+    best = EarlyStopping(monitor="val_loss", patience=epochs + 1, restore_best_weights=True)
+    callbacks = [timer, best]
+    if out_dir is not None:
+        callbacks += [CSVLogger(out_dir / "history.csv"), BackupAndRestore(out_dir / "backup")]
+    t1 = time.perf_counter()
+    history = net.fit(prepared.train, batch_size=batch_size, epochs=epochs, collate_fn=collate_graphs,
+                      validation_data=prepared.val, validation_batch_size=32, callbacks=callbacks,
+                      verbose=2 if verbose else 0, device=device)
+    return history, timer, best, time.perf_counter() - t1
+
+
+def _analyse_held_out(net: Any, prepared: _Data, *, device: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Energy, force (and stress) errors on the test structures, and on the validation ones.
+
+    Returns ``(metrics, test_results)`` with ``test_results`` as :func:`evaluate_potential` gives them.
+    """
+    res = evaluate_potential(net, prepared.test, device=device)
+    e_err = (res["e_pred"] - res["e_true"]) * 1000.0
+    f_err = (res["f_pred"] - res["f_true"]) * 1000.0
+    metrics: dict[str, Any] = {
+        "energy_mae_mev_atom": float(np.abs(e_err).mean()),
+        "energy_rmse_mev_atom": float(np.sqrt((e_err**2).mean())),
+        "force_mae_mev_A": float(np.abs(f_err).mean()),
+        "force_rmse_mev_A": float(np.sqrt((f_err**2).mean())),
+    }
+    if "s_pred" in res:
+        metrics["stress_mae_mev_A3"] = float(np.abs(res["s_pred"] - res["s_true"]).mean() * 1000.0)
+    # The validation part of the training data: what settings may be chosen on (never the test set).
+    val = evaluate_potential(net, prepared.val, device=device)
+    metrics["val_energy_mae_mev_atom"] = float(np.abs(val["e_pred"] - val["e_true"]).mean() * 1000.0)
+    metrics["val_force_mae_mev_A"] = float(np.abs(val["f_pred"] - val["f_true"]).mean() * 1000.0)
+    return metrics, res
+
+
+def _analyse_md(net: Any, prepared: _Data, *, md_steps: int, md_timestep_fs: float, md_temperature_K: float,
+                md_supercell: int, seed: int) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None, Any]:
+    """NVE energy conservation with the learned potential (and, for EMT data, EMT itself from the same start).
+
+    Returns ``(metrics, md_trace, emt_trace or None, md_atoms)``.
+    """
+    from matnn.data.crystals.emt import random_alloy
+    from matnn.data.crystals.structures import to_ase
+    from matnn.models.crystals.calculator import MatnnCalculator
+
+    elements = prepared.elements
+    rng = np.random.default_rng(seed + 7)
+    if elements is not None:
+        md_atoms = random_alloy(elements, rng, supercell=md_supercell, fractions=np.full(len(elements), 1.0 / len(elements)))
+    else:
+        md_atoms = to_ase(prepared.store.crystal(int(prepared.test_positions[0])))
+    t2 = time.perf_counter()
+    md = md_energy_drift(md_atoms, MatnnCalculator(net), steps=md_steps, timestep_fs=md_timestep_fs,
+                         temperature_K=md_temperature_K, seed=seed)
+    md_time = time.perf_counter() - t2
+    metrics: dict[str, Any] = {
+        "md_drift_mev_atom_ps": md["drift_mev_atom_ps"],
+        "md_fluct_mev_atom": md["fluct_mev_atom"],
+        "md_temperature_K": md["temperature_K"],
+        "md_steps": md_steps,
+        "md_time_ps": md_steps * md_timestep_fs / 1000.0,
+        "md_atoms": len(md_atoms),
+        "md_wall_s": md_time,
+    }
+    md_ref = None
+    if elements is not None:
+        from ase.calculators.emt import EMT
+
+        md_ref = md_energy_drift(md_atoms, EMT(), steps=md_steps, timestep_fs=md_timestep_fs,
+                                 temperature_K=md_temperature_K, seed=seed)
+        metrics["md_drift_emt_mev_atom_ps"] = md_ref["drift_mev_atom_ps"]
+        # How well does the potential transfer to a larger cell along its own trajectory?
+        final = md["final_atoms"].copy()
+        final.calc = EMT()
+        ref_e, ref_f = final.get_potential_energy() / len(final), final.get_forces()
+        final.calc = MatnnCalculator(net)
+        metrics["md_emt_energy_error_mev_atom"] = float(abs(final.get_potential_energy() / len(final) - ref_e) * 1000.0)
+        metrics["md_emt_force_mae_mev_A"] = float(np.abs(final.get_forces() - ref_f).mean() * 1000.0)
+    return metrics, md, md_ref, md_atoms
+
+
+def _write_outputs(out_dir: Path, net: Any, metrics: dict[str, Any], hist: dict[str, list[float]],
+                   res: dict[str, np.ndarray], md: dict[str, Any], md_ref: dict[str, Any] | None, md_atoms: Any, *,
+                   md_timestep_fs: float, md_temperature_K: float) -> None:
+    """``model.matnn``, the parity plots, ``learning_curves.png``, ``md_energy.png`` and ``metrics.json``."""
+    from matnn.utils.io import write_metrics
+    from matnn.utils.plotting import plot_learning_curves, plot_parity, plt, save_figure
+
+    net.save(out_dir / "model.matnn")
+    plot_parity(res["e_true"], res["e_pred"], out_dir / "parity_energy.png", label="energy [eV/atom]",
+                title=f"Held-out energies: MAE {metrics['energy_mae_mev_atom']:.1f} meV/atom")
+    plot_parity(res["f_true"].ravel(), res["f_pred"].ravel(), out_dir / "parity_forces.png", label="force component [eV/Å]",
+                title=f"Held-out forces: MAE {metrics['force_mae_mev_A']:.0f} meV/Å")
+    if hist.get("loss"):
+        plot_learning_curves({k: v for k, v in hist.items() if k in ("loss", "val_loss")}, out_dir / "learning_curves.png",
+                             keys=["loss"], title=f"{type(net).__name__}: energy + force loss")
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    for trace, name, style in ((md, "learned potential", "-"), (md_ref, "EMT (reference)", "--")):
+        if trace is None:
+            continue
+        e0 = trace["e_tot"][0]
+        axes[0].plot(trace["time_ps"], (trace["e_tot"] - e0) * 1000.0, style,
+                     label=f"{name}: drift {trace['drift_mev_atom_ps']:+.1e} meV/atom/ps")
+        axes[1].plot(trace["time_ps"], trace["e_pot"] * 1000.0, style, label=f"{name} potential energy")
+    axes[0].set_xlabel("time [ps]")
+    axes[0].set_ylabel("total energy − initial [meV/atom]")
+    axes[0].legend(fontsize=8)
+    axes[1].set_xlabel("time [ps]")
+    axes[1].set_ylabel("potential energy [meV/atom]")
+    axes[1].legend(fontsize=8)
+    fig.suptitle(f"NVE MD, {len(md_atoms)} atoms, {md_timestep_fs:g} fs steps, start {md_temperature_K:g} K")
+    save_figure(fig, out_dir / "md_energy.png")
+    write_metrics(out_dir, metrics)
 
 
 def train_potential(
@@ -177,9 +371,9 @@ def train_potential(
     supercell : int, default=2
         fcc conventional-cell repeats per direction for training data (2 → 32 atoms).
     epochs, batch_size, learning_rate
-        Adam with a cosine schedule (5 % warm-up) peaking at ``learning_rate``; default per model
-        (:data:`DEFAULT_LEARNING_RATE`: 2e-3 SchNet-style, 1e-2 MACE, MACE's own default: on 120 CuAu
-        structures, 20 epochs, MACE's validation loss was 1.01 at 2e-3 and 0.046 at 1e-2).
+        Adam with a cosine schedule (5 % warm-up) peaking at ``learning_rate``; default: the model's
+        ``learning_rate`` in :data:`~matnn.models.crystals.registry.CRYSTAL_MODELS` (its ``source`` says
+        how it was chosen).
     force_weight, stress_weight : float, default=10, 100
         Loss weights relative to the energy-per-atom MSE (see :class:`GraphPotential`); stress is
         used only when every structure has one (EMT data do). On CuAu validation data (seed 1),
@@ -189,9 +383,10 @@ def train_potential(
     md_steps, md_timestep_fs, md_temperature_K, md_supercell
         The NVE drift check: a fresh random alloy of ``md_supercell``³ conventional cells
         (3 → 108 atoms) at that temperature, with the learned potential and (for reference) EMT.
-    model : {'schnet', 'mace'}, default='schnet'
-        :class:`~matnn.models.graph.GraphPotential` (matnn's SchNet-style network) or
-        :class:`~matnn.models.graph.MACEPotential` (needs ``mace-torch``; built for the elements of
+    model : str, default='schnet'
+        A ``"potential"`` model of the registry: ``'schnet'``,
+        :class:`~matnn.models.crystals.GraphPotential` (matnn's SchNet-style network) or ``'mace'``,
+        :class:`~matnn.models.crystals.MACEPotential` (needs ``mace-torch``; built for the elements of
         the data, its message normalisation set to the mean neighbours per atom of the training graphs).
     model_kwargs : dict, optional
         Passed to the model's constructor (e.g. ``dim``, ``cutoff``; for MACE ``channels``, ``max_L``).
@@ -212,187 +407,64 @@ def train_potential(
         ``n_test``, ``epochs``, ``epoch_time_s``, ``train_time_s``, ``hardware``.
     """
     import matnn
-    from matnn.callbacks import BackupAndRestore, CSVLogger, EarlyStopping
     from matnn.config import resolve_device
-    from matnn.core.schedules import CosineDecay
-    from matnn.data.crystals.batch import collate_graphs
-    from matnn.data.crystals.dataset import CrystalGraphDataset, build_store
-    from matnn.data.crystals.emt import generate_emt_dataset, group_of, parse_system, random_alloy
-    from matnn.data.crystals.structures import read_structures, to_ase, write_jsonl
-    from matnn.data.crystals.graph import GraphSpec
-    from matnn.optimizers import Adam
-    from matnn.utils.io import ensure_dir, write_metrics
-    from matnn.core.callbacks import EpochTimer
-    from matnn.data.splits import group_holdout_split, holdout_split
+    from matnn.data.crystals.structures import write_jsonl
+    from matnn.utils.io import ensure_dir
     from matnn.workflows.crystals._common import hardware
 
-    if str(model).lower() not in POTENTIAL_MODELS:
-        raise unknown_name("potential model", model, POTENTIAL_MODELS)
+    spec = crystal_model(model, "potential")
     if learning_rate is None:
-        learning_rate = DEFAULT_LEARNING_RATE[str(model).lower()]
-    for name, value in (("epochs", epochs), ("batch_size", batch_size), ("n_structures", n_structures),
-                        ("md_steps", md_steps), ("supercell", supercell), ("md_supercell", md_supercell)):
-        if not isinstance(value, int) or value < 1:
-            raise ConfigError(f"'{name}' must be a positive integer. Got {value!r} instead.")
+        learning_rate = spec.default("learning_rate")
+    validate("train_potential", {"epochs": epochs, "batch_size": batch_size, "n_structures": n_structures,
+                                 "md_steps": md_steps, "supercell": supercell, "md_supercell": md_supercell},
+             dict.fromkeys(("epochs", "batch_size", "n_structures", "md_steps", "supercell", "md_supercell"), positive(int)))
     matnn.set_seed(seed)
     dev = resolve_device(device if device is not None else "auto")
     out_dir = ensure_dir(out) if out is not None else None
-
-    # ---------------------------------------------------------------- prepare
-    t0 = time.perf_counter()
-    if data is None:
-        elements = parse_system(system)
-        unit = max(1, n_structures // 18)
-        n_md_runs = 4
-        md_frames = max(1, (n_structures - 10 * unit) // n_md_runs)
-        crystals = generate_emt_dataset(
-            system, n_rattled=5 * unit, n_strained=3 * unit, n_vacancy=2 * unit + (n_structures - 10 * unit - n_md_runs * md_frames),
-            n_md_runs=n_md_runs, md_frames=md_frames, supercell=supercell, seed=seed, verbose=verbose,
-        )
-        groups = [group_of(c.id or "") for c in crystals]
-    else:
-        elements = None
-        crystals = read_structures(data)
-        missing = [k for k, c in enumerate(crystals) if c.energy is None or c.forces is None]
-        if missing:
-            raise DataError(f"{data}: structures {missing[:5]} have no energy or forces; a potential needs both for every structure.")
-        groups = [str(k) for k in range(len(crystals))]
-    data_time = time.perf_counter() - t0
-    if len(crystals) < 5:
-        raise DataError(f"Only {len(crystals)} structures; a potential needs at least 5 (train/validation/test).")
     model_kwargs = dict(model_kwargs or {})
-    spec = GraphSpec(cutoff=float(model_kwargs.get("cutoff", 5.0)), max_neighbors=None)
-    store = build_store(crystals, spec, verbose=False)
+
+    # ---------------------------------------------------------------- prepare and split
+    prepared = _prepare(system, data, n_structures=n_structures, supercell=supercell, seed=seed, verbose=verbose)
+    _split(prepared, spec.load().graph_spec_for(**model_kwargs), test_fraction=test_fraction,
+           val_fraction=val_fraction, seed=seed)
     if out_dir is not None and data is None:
-        write_jsonl(out_dir / "data.jsonl.gz", crystals)
+        write_jsonl(out_dir / "data.jsonl.gz", prepared.crystals)
 
-    train_pos, test_pos = group_holdout_split(groups, test_fraction, seed)
-    inner_train, inner_val = holdout_split(len(train_pos), val_fraction, seed + 1)
-    train_set = CrystalGraphDataset(store, indices=train_pos[inner_train], potential=True)
-    val_set = CrystalGraphDataset(store, indices=train_pos[inner_val], potential=True)
-    test_set = CrystalGraphDataset(store, indices=test_pos, potential=True)
+    # ---------------------------------------------------------------- build and fit
+    net = _build(spec, prepared, model_kwargs, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+                 force_weight=force_weight, stress_weight=stress_weight)
+    history, timer, best, train_time = _fit(net, prepared, epochs=epochs, batch_size=batch_size, out_dir=out_dir,
+                                            verbose=verbose, device=dev)
 
-    # ---------------------------------------------------------------- train
-    net = build_potential(model, crystals, store, train_set.indices, force_weight=force_weight,
-                          stress_weight=stress_weight, **model_kwargs)
-    train_graphs = [store.graph(int(k)) for k in train_set.indices]
-    net.adapt([g.numbers for g in train_graphs], store.energy[train_set.indices], forces=[g.forces for g in train_graphs])
-    total = epochs * -(-len(train_set) // batch_size)
-    warm = max(1, int(0.05 * total))
-    schedule = CosineDecay(learning_rate * 0.01, decay_steps=max(1, total - warm), alpha=0.01,
-                           warmup_target=learning_rate, warmup_steps=warm)
-    net.compile(optimizer=Adam(learning_rate=schedule))
-    timer = EpochTimer()
-    best = EarlyStopping(monitor="val_loss", patience=epochs + 1, restore_best_weights=True)
-    callbacks = [timer, best]
-    if out_dir is not None:
-        callbacks += [CSVLogger(out_dir / "history.csv"), BackupAndRestore(out_dir / "backup")]
-    t1 = time.perf_counter()
-    history = net.fit(train_set, batch_size=batch_size, epochs=epochs, collate_fn=collate_graphs,
-                        validation_data=val_set, validation_batch_size=32, callbacks=callbacks,
-                        verbose=2 if verbose else 0, device=dev)
-    train_time = time.perf_counter() - t1
-
-    # ---------------------------------------------------------------- analyse: held-out structures
-    res = evaluate_potential(net, test_set, device=dev)
-    e_err = (res["e_pred"] - res["e_true"]) * 1000.0
-    f_err = (res["f_pred"] - res["f_true"]) * 1000.0
-    metrics: dict[str, Any] = {
-        "energy_mae_mev_atom": float(np.abs(e_err).mean()),
-        "energy_rmse_mev_atom": float(np.sqrt((e_err**2).mean())),
-        "force_mae_mev_A": float(np.abs(f_err).mean()),
-        "force_rmse_mev_A": float(np.sqrt((f_err**2).mean())),
-    }
-    if "s_pred" in res:
-        metrics["stress_mae_mev_A3"] = float(np.abs(res["s_pred"] - res["s_true"]).mean() * 1000.0)
-    # The validation part of the training data: what settings may be chosen on (never the test set).
-    val = evaluate_potential(net, val_set, device=dev)
-    metrics["val_energy_mae_mev_atom"] = float(np.abs(val["e_pred"] - val["e_true"]).mean() * 1000.0)
-    metrics["val_force_mae_mev_A"] = float(np.abs(val["f_pred"] - val["f_true"]).mean() * 1000.0)
-
-    # ---------------------------------------------------------------- analyse: MD energy conservation
-    from matnn.models.graph.calculator import MatnnCalculator
-
-    rng = np.random.default_rng(seed + 7)
-    if elements is not None:
-        md_atoms = random_alloy(elements, rng, supercell=md_supercell, fractions=np.full(len(elements), 1.0 / len(elements)))
-    else:
-        md_atoms = to_ase(store.crystal(int(test_pos[0])))
-    t2 = time.perf_counter()
-    md = md_energy_drift(md_atoms, MatnnCalculator(net), steps=md_steps, timestep_fs=md_timestep_fs,
-                         temperature_K=md_temperature_K, seed=seed)
-    md_time = time.perf_counter() - t2
-    metrics.update({
-        "md_drift_mev_atom_ps": md["drift_mev_atom_ps"],
-        "md_fluct_mev_atom": md["fluct_mev_atom"],
-        "md_temperature_K": md["temperature_K"],
-        "md_steps": md_steps,
-        "md_time_ps": md_steps * md_timestep_fs / 1000.0,
-        "md_atoms": len(md_atoms),
-        "md_wall_s": md_time,
-    })
-    md_ref = None
-    if elements is not None:
-        from ase.calculators.emt import EMT
-
-        md_ref = md_energy_drift(md_atoms, EMT(), steps=md_steps, timestep_fs=md_timestep_fs,
-                                 temperature_K=md_temperature_K, seed=seed)
-        metrics["md_drift_emt_mev_atom_ps"] = md_ref["drift_mev_atom_ps"]
-        # How well does the potential transfer to a larger cell along its own trajectory?
-        final = md["final_atoms"].copy()
-        final.calc = EMT()
-        ref_e, ref_f = final.get_potential_energy() / len(final), final.get_forces()
-        final.calc = MatnnCalculator(net)
-        metrics["md_emt_energy_error_mev_atom"] = float(abs(final.get_potential_energy() / len(final) - ref_e) * 1000.0)
-        metrics["md_emt_force_mae_mev_A"] = float(np.abs(final.get_forces() - ref_f).mean() * 1000.0)
-
+    # ---------------------------------------------------------------- analyse: held-out structures, MD
+    metrics, res = _analyse_held_out(net, prepared, device=dev)
+    md_metrics, md, md_ref, md_atoms = _analyse_md(net, prepared, md_steps=md_steps, md_timestep_fs=md_timestep_fs,
+                                                   md_temperature_K=md_temperature_K, md_supercell=md_supercell,
+                                                   seed=seed)
+    metrics.update(md_metrics)
     hist = {k: list(v) for k, v in history.history.items()}
+    elements = prepared.elements
     metrics.update({
-        "model": str(model).lower(),
+        "model": spec.name,
         "learning_rate": float(learning_rate),
         "system": "".join(elements) if elements is not None else str(data),
-        "n_structures": len(crystals),
-        "n_train": len(train_set),
-        "n_val": len(val_set),
-        "n_test": len(test_set),
-        "n_test_atoms": int(len(res["f_true"])),
+        "n_structures": len(prepared.crystals),
+        "n_train": len(prepared.train),
+        "n_val": len(prepared.val),
+        "n_test": len(prepared.test),
+        "n_test_atoms": len(res["f_true"]),
         "epochs": len(hist.get("loss", [])),
         "best_epoch": int(best.best_epoch) + 1,
         "epoch_time_s": float(np.median(timer.times)) if timer.times else float("nan"),
         "train_time_s": train_time,
-        "data_time_s": data_time,
+        "data_time_s": prepared.data_time_s,
         "n_params": int(net.count_params()),
         "device": str(dev),
         "hardware": hardware(dev),
         "seed": seed,
     })
     if out_dir is not None:
-        from matnn.utils.plotting import plot_learning_curves, plot_parity, plt, save_figure
-
-        net.save(out_dir / "model.matnn")
-        plot_parity(res["e_true"], res["e_pred"], out_dir / "parity_energy.png", label="energy [eV/atom]",
-                    title=f"Held-out energies: MAE {metrics['energy_mae_mev_atom']:.1f} meV/atom")
-        plot_parity(res["f_true"].ravel(), res["f_pred"].ravel(), out_dir / "parity_forces.png", label="force component [eV/Å]",
-                    title=f"Held-out forces: MAE {metrics['force_mae_mev_A']:.0f} meV/Å")
-        if hist.get("loss"):
-            plot_learning_curves({k: v for k, v in hist.items() if k in ("loss", "val_loss")}, out_dir / "learning_curves.png",
-                                 keys=["loss"], title=f"{type(net).__name__}: energy + force loss")
-        fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-        for trace, name, style in ((md, "learned potential", "-"), (md_ref, "EMT (reference)", "--")):
-            if trace is None:
-                continue
-            e0 = trace["e_tot"][0]
-            axes[0].plot(trace["time_ps"], (trace["e_tot"] - e0) * 1000.0, style,
-                         label=f"{name}: drift {trace['drift_mev_atom_ps']:+.1e} meV/atom/ps")
-            axes[1].plot(trace["time_ps"], trace["e_pot"] * 1000.0, style, label=f"{name} potential energy")
-        axes[0].set_xlabel("time [ps]")
-        axes[0].set_ylabel("total energy − initial [meV/atom]")
-        axes[0].legend(fontsize=8)
-        axes[1].set_xlabel("time [ps]")
-        axes[1].set_ylabel("potential energy [meV/atom]")
-        axes[1].legend(fontsize=8)
-        fig.suptitle(f"NVE MD, {len(md_atoms)} atoms, {md_timestep_fs:g} fs steps, start {md_temperature_K:g} K")
-        save_figure(fig, out_dir / "md_energy.png")
-        write_metrics(out_dir, metrics)
+        _write_outputs(out_dir, net, metrics, hist, res, md, md_ref, md_atoms, md_timestep_fs=md_timestep_fs,
+                       md_temperature_K=md_temperature_K)
     trace = {k: v for k, v in md.items() if isinstance(v, np.ndarray)}
     return PotentialRun(metrics=metrics, model=net, history=hist, md_trace=trace)

@@ -1,4 +1,4 @@
-"""Run a trained :class:`~matnn.models.graph.GraphPotential` inside ASE (MD, relaxations, phonons)."""
+"""Run a trained :class:`~matnn.models.crystals.GraphPotential` inside ASE (MD, relaxations, phonons)."""
 
 from __future__ import annotations
 

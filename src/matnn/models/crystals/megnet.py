@@ -10,9 +10,9 @@ from torch import nn
 
 from matnn.core.registry import register_serializable
 from matnn.data.crystals.batch import GraphBatch
-from matnn.models.graph._base import GraphPropertyModel, _positive_int
-from matnn.models.graph.layers import GaussianExpansion, MEGNetBlock, ShiftedSoftplus, mlp
-from matnn.models.graph.scatter import scatter_sum
+from matnn.models.crystals._base import GraphPropertyModel, _positive_int
+from matnn.models.crystals.layers import GaussianExpansion, MEGNetBlock, ShiftedSoftplus, mlp
+from matnn.models.crystals.scatter import scatter_sum
 
 __all__ = ["MEGNet", "Set2Set", "segment_softmax"]
 
@@ -54,7 +54,7 @@ class MEGNet(GraphPropertyModel):
     Atoms start from an element embedding (``atom_features`` → ``embed_dim``), edges from
     Gaussian-expanded distances, the global state from a learned constant vector (the paper feeds
     ``[0, 0]`` for crystals through a dense layer, which is the same thing).  Each of ``n_blocks``
-    :class:`~matnn.models.graph.layers.MEGNetBlock` updates edges, then atoms, then the state, with
+    :class:`~matnn.models.crystals.layers.MEGNetBlock` updates edges, then atoms, then the state, with
     residual connections; Set2Set reads out atoms and edges, and a dense head ``[32, 16]``
     predicts the targets.  Differences from the paper: graphs are the same nearest-neighbour graphs
     as CGCNN's (cutoff 8 Å, 12 neighbours + ties, so one cache serves both models) rather than

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import inspect
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
 
-from matnn.core.exceptions import ConfigError, DataError
+from matnn.core.exceptions import ConfigError, DataError, unknown_name
 from matnn.data.crystals.features import atom_feature_table
 from matnn.data.crystals.graph import GraphSpec
 from matnn.models.model import Model
@@ -19,6 +21,14 @@ def _positive_int(owner: str, name: str, value: object) -> int:
     if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
         raise ConfigError(f"The '{name}' parameter of {owner} must be a positive integer. Got {value!r} instead.")
     return int(value)
+
+
+def constructor_options(cls: type) -> dict[str, Any]:
+    """The keyword arguments of ``cls.__init__`` (except ``self``) with their defaults
+    (``inspect.Parameter.empty`` where there is none)."""
+    params = inspect.signature(cls.__init__).parameters
+    return {name: p.default for name, p in params.items()
+            if name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
 
 
 class GraphPropertyModel(Model):
@@ -50,6 +60,20 @@ class GraphPropertyModel(Model):
     def graph_spec(self) -> GraphSpec:
         """How input graphs must be built (cutoff in Å, neighbour cap)."""
         return GraphSpec(cutoff=float(self.cutoff), max_neighbors=self.max_neighbors)
+
+    @classmethod
+    def check_options(cls, options: Mapping[str, Any]) -> None:
+        """Refuse constructor options ``cls`` does not have (``n_targets`` is set by the caller)."""
+        allowed = [name for name in constructor_options(cls) if name != "n_targets"]
+        for option in options:
+            if option not in allowed:
+                raise unknown_name(f"{cls.__name__.lower()} model option", option, allowed)
+
+    @classmethod
+    def graph_spec_for(cls, **options: Any) -> GraphSpec:
+        """The :attr:`graph_spec` of a model built with ``options``, without building one."""
+        settings = {**constructor_options(cls), **options}
+        return GraphSpec(cutoff=float(settings["cutoff"]), max_neighbors=settings["max_neighbors"])
 
     def adapt(self, y: np.ndarray | torch.Tensor) -> GraphPropertyModel:
         """Set the output scaling from training targets ``y`` of shape (n_samples, n_targets).

@@ -14,9 +14,9 @@ from matnn.core.exceptions import ConfigError, DataError
 from matnn.core.registry import register_serializable
 from matnn.data.crystals.batch import GraphBatch
 from matnn.data.crystals.graph import GraphSpec
-from matnn.models.graph._base import _positive_int
-from matnn.models.graph.layers import CosineCutoff, GaussianExpansion, SchNetInteraction, ShiftedSoftplus
-from matnn.models.graph.scatter import scatter_sum
+from matnn.models.crystals._base import _positive_int, constructor_options
+from matnn.models.crystals.layers import CosineCutoff, GaussianExpansion, SchNetInteraction, ShiftedSoftplus
+from matnn.models.crystals.scatter import scatter_sum
 from matnn.models.model import Model
 
 __all__ = ["InteratomicPotential", "GraphPotential"]
@@ -58,6 +58,18 @@ class InteratomicPotential(Model):
     @property
     def graph_spec(self) -> GraphSpec:
         return GraphSpec(cutoff=self.cutoff, max_neighbors=None)
+
+    @classmethod
+    def graph_spec_for(cls, **options: Any) -> GraphSpec:
+        """The :attr:`graph_spec` of a potential built with ``options``, without building one."""
+        return GraphSpec(cutoff=float(options.get("cutoff", constructor_options(cls)["cutoff"])), max_neighbors=None)
+
+    @classmethod
+    def for_data(cls, numbers: Sequence[np.ndarray], train_graphs: Sequence[Any], **options: Any) -> InteratomicPotential:
+        """A fresh potential for a data set: the atomic numbers of all its structures and the
+        training graphs (built with :meth:`graph_spec_for`) are there for subclasses that size
+        themselves from the data (:class:`MACEPotential`); this one passes ``options`` on."""
+        return cls(**options)
 
     def atomic_outputs(self, x: GraphBatch, positions: torch.Tensor, cell: torch.Tensor) -> torch.Tensor:
         """The network's output per atom, shape (n_atoms,), differentiable in ``positions`` and ``cell``."""
@@ -173,7 +185,7 @@ class GraphPotential(InteratomicPotential):
     """SchNet-style potential: ``E = Σ_i [ε(Z_i) + s · NN(h_i)]``, ``F = -∂E/∂r``, ``σ = (1/V) ∂E/∂ε``.
 
     Every atom starts from an element embedding; ``n_interactions`` continuous-filter convolutions
-    (:class:`~matnn.models.graph.layers.SchNetInteraction`) pass messages along all edges within
+    (:class:`~matnn.models.crystals.layers.SchNetInteraction`) pass messages along all edges within
     ``cutoff``, damped smoothly to zero there; a small network maps each atom to its output
     ``NN(h_i)``. References, scale, forces, stress and the loss are
     :class:`InteratomicPotential`'s: forces are exactly conservative, which is what keeps an MD

@@ -8,7 +8,7 @@
 * :class:`SchNetInteraction` — continuous-filter convolution (Schütt et al. 2018) for potentials.
 
 All of them take flat edge lists (``edge_index[0]`` = receiving centre ``i``, ``edge_index[1]`` =
-sending neighbour ``j``) and use :mod:`matnn.models.graph.scatter`.
+sending neighbour ``j``) and use :mod:`matnn.models.crystals.scatter`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from matnn.models.graph.scatter import scatter_mean, scatter_sum
+from matnn.models.crystals.scatter import scatter_mean, scatter_sum
 
 __all__ = [
     "GaussianExpansion",

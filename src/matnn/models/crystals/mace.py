@@ -21,8 +21,8 @@ import torch
 from matnn.core.exceptions import ConfigError
 from matnn.core.registry import register_serializable
 from matnn.data.crystals.batch import GraphBatch
-from matnn.models.graph._base import _positive_int
-from matnn.models.graph.potential import InteratomicPotential
+from matnn.models.crystals._base import _positive_int
+from matnn.models.crystals.potential import InteratomicPotential
 
 __all__ = ["MACEPotential", "mace_available"]
 
@@ -160,6 +160,17 @@ class MACEPotential(InteratomicPotential):
                 atomic_numbers=self.elements, correlation=correlation, gate=torch.nn.functional.silu,
                 atomic_inter_scale=1.0, atomic_inter_shift=0.0,
             )
+
+    @classmethod
+    def for_data(cls, numbers: Sequence[np.ndarray], train_graphs: Sequence[Any], **options: Any) -> MACEPotential:
+        """A MACE network for every element in ``numbers`` (the atomic numbers of all structures of the
+        data), its message normalisation ``avg_num_neighbors`` (unless given) the mean number of edges per
+        atom of ``train_graphs``."""
+        per_atom = (sum(g.edge_index.shape[1] for g in train_graphs)
+                    / max(1, sum(len(g.numbers) for g in train_graphs)))
+        options.setdefault("avg_num_neighbors", max(1.0, float(per_atom)))
+        elements = sorted({int(z) for zs in numbers for z in np.asarray(zs).reshape(-1)})
+        return cls(elements, **options)
 
     def atomic_outputs(self, x: GraphBatch, positions: torch.Tensor, cell: torch.Tensor) -> torch.Tensor:
         species = self.element_index_[x.numbers]

@@ -12,9 +12,9 @@ from torch.nn import functional as F
 from matnn.core.exceptions import unknown_name
 from matnn.core.registry import register_serializable
 from matnn.data.crystals.batch import GraphBatch
-from matnn.models.graph._base import GraphPropertyModel, _positive_int
-from matnn.models.graph.layers import CGConv, GaussianExpansion
-from matnn.models.graph.scatter import scatter_mean, scatter_sum
+from matnn.models.crystals._base import GraphPropertyModel, _positive_int
+from matnn.models.crystals.layers import CGConv, GaussianExpansion
+from matnn.models.crystals.scatter import scatter_mean, scatter_sum
 
 __all__ = ["CGCNN"]
 
@@ -24,7 +24,7 @@ class CGCNN(GraphPropertyModel):
     """Crystal Graph Convolutional Neural Network (Xie & Grossman, PRL 120, 145301, 2018).
 
     Atoms start from a fixed feature vector (``atom_features``) mapped to ``atom_dim`` numbers;
-    ``n_conv`` gated convolutions (:class:`~matnn.models.graph.layers.CGConv`) mix in the
+    ``n_conv`` gated convolutions (:class:`~matnn.models.crystals.layers.CGConv`) mix in the
     neighbours, weighted through Gaussian-expanded distances; the atom vectors are averaged over
     the crystal ("pooling") and a dense head predicts the targets.  Defaults are the paper's.
 
