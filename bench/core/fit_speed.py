@@ -1,6 +1,6 @@
 """Fit speed: matnn ``fit`` against two plain-PyTorch loops, in one process, on identical data.
 
-Workloads (issue #2):
+Workloads:
   W1  MLP 86→1024→512→256→128→64→32→1 (ReLU, dropout 0.1), regression, 20,000 samples, batch 32
   W2  1D CNN on length-1000 sequences (Conv1D 16 k7 → pool 4 → Conv1D 32 k5 → pool 4 → Conv1D 64 k3
       → global average → Dense 1), 2,000 samples, batch 32

@@ -9,7 +9,7 @@
 # Environment: K (members, default 4), PY (python, default python3), DEVICE (default cuda),
 # EXTRA (extra 'crystals train' arguments, e.g. "--max-train 300" for a dry run), SEED0 (default 10; member k
 # gets seed SEED0 + k), EPOCHS (skip the pilot and train this many epochs), SKIP_TESTS=1.
-# Not yet tried on a GPU (session 8 had none): EXTRA="--jit-compile" fuses CGCNN's elementwise kernels with
+# Not yet measured on a GPU: EXTRA="--jit-compile" fuses CGCNN's elementwise kernels with
 # torch.compile (Triton on CUDA). The H200 steps were launch-bound (about 9.4 ms per batch of 64), so fewer, fused
 # kernels should pay more there than the 1.75x measured on a CPU core; the pilot's epoch time will show it.
 set -u

@@ -131,14 +131,14 @@ def train_property_model(
         Use at most this many training structures (seeded subsample), e.g. for a quick run.
     learning_rate : float, optional
         Peak of a cosine schedule (5 % linear warm-up, decay to 1 % of the peak) with AdamW. Default: 4e-3 for
-        CGCNN, adopted in session 17 on the validation structures (validation MAE 0.0499 against 0.0505 at 2e-3
-        and 0.0522 with batch 32 at 2e-3; ``bench/RESULTS.md``), and 2e-3 for the MEGNet-style model, whose
-        benchmark used it.
+        CGCNN: it gave the lowest validation MAE in the learning-rate study (0.0499 against 0.0505 at 2e-3 and
+        0.0522 with batch 32 at 2e-3; ``docs/studies/cgcnn-learning-rate.md``), and 2e-3 for the MEGNet-style
+        model, whose benchmark used it.
     weight_decay : float, optional
-        AdamW's decoupled decay (each step multiplies the weights by 1 − lr × decay). Default: 0.01 for CGCNN,
-        adopted in session 15 on the validation structures (validation MAE 0.0505 against 0.0553 with 0.05 and
-        0.0510–0.0527 with the earlier 1e-5; ``bench/RESULTS.md``), and 1e-5 for the MEGNet-style model, whose
-        benchmark used it.
+        AdamW's decoupled decay (each step multiplies the weights by 1 − lr × decay). Default: 0.01 for CGCNN:
+        it gave the lowest validation MAE in the weight-decay study (0.0505 against 0.0553 with 0.05 and
+        0.0510–0.0527 with 1e-5; ``docs/studies/cgcnn-weight-decay.md``), and 1e-5 for the MEGNet-style model,
+        whose benchmark used it.
     loss : {'mae', 'mse', 'huber'}, default='mae'
     val_fraction : float, default=0.1
         Part of the training structures used only to pick the best epoch.
