@@ -27,7 +27,11 @@ def hardware() -> str:
                 break
     except OSError:
         pass
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cores = (
+        len(os.sched_getaffinity(0))
+        if hasattr(os, "sched_getaffinity")
+        else os.cpu_count()
+    )
     text = f"{cpu}, {cores} usable core(s)"
     try:
         import torch
@@ -43,13 +47,15 @@ def hardware() -> str:
 def meta(command: str | None = None) -> dict[str, str]:
     """``_meta`` block: UTC date of the measurement, hardware line and the command that ran."""
     return {
-        "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d"),
+        "date": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d"),
         "hardware": hardware(),
         "command": command or " ".join(shlex.quote(a) for a in ["python", *sys.argv]),
     }
 
 
-def write_result(path: str | Path, result: dict[str, Any], command: str | None = None) -> Path:
+def write_result(
+    path: str | Path, result: dict[str, Any], command: str | None = None
+) -> Path:
     """Write ``result`` plus a ``_meta`` block to ``path`` (folders created), and return the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
