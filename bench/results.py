@@ -5,7 +5,8 @@
 
 Every figure in RESULTS.md is a placeholder below, filled from a raw JSON file: ``{key.sub:fmt}`` reads
 ``data["key"]["sub"]`` of the benchmark's file and formats it with Python's format spec ``fmt``;
-``{@alias.key:fmt}`` reads another file of the same benchmark; ``{_meta.date}`` etc. read the block that
+``{@alias.key:fmt}`` reads another file of the same benchmark; ``{a|b}`` takes the first key present;
+``{key/60:fmt}`` divides (a unit change); ``{_meta.date}`` etc. read the block that
 ``bench/benchmeta.write_result`` adds (date, hardware, command). Nothing measured is typed into this
 file, so RESULTS.md cannot drift from bench/out: rerun a benchmark, then rerun this script.
 Texts here describe recipes, targets and published anchors (literature values), never measurements.
@@ -25,7 +26,7 @@ from typing import Any
 BENCH = Path(__file__).resolve().parent
 OUT = BENCH / "out"
 RESULTS = BENCH / "RESULTS.md"
-_FIELD = re.compile(r"\{(@[A-Za-z0-9_]+\.)?([A-Za-z0-9_.|\-]+)(:[^{}]*)?\}")
+_FIELD = re.compile(r"\{(@[A-Za-z0-9_]+\.)?([A-Za-z0-9_.|\-]+)(/[0-9]+)?(:[^{}]*)?\}")
 
 
 @dataclass
@@ -67,7 +68,9 @@ def fill(text: str, files: dict[str, Any], where: str) -> str:
             except KeyError:
                 if i == len(paths) - 1:
                     raise
-        spec = (m.group(3) or ":")[1:]
+        if m.group(3):  # unit change, e.g. {train_time_s/60:.1f} for minutes
+            value = float(value) / float(m.group(3)[1:])
+        spec = (m.group(4) or ":")[1:]
         if spec and isinstance(value, str):
             value = float(value) if "." in value or "e" in value else int(value)
         text = format(value, spec) if spec else str(value)
@@ -338,8 +341,8 @@ AREAS: list[tuple[str, str, list[Bench]]] = [
                     [
                         "step time, matnn vs plain PyTorch (full batch, 41 cells)",
                         (
-                            "{step_timing.matnn_ms_per_step} ms vs {step_timing.plain_torch_ms_per_step} ms "
-                            "(ratio {step_timing.ratio}; measured {_meta.timing_date})"
+                            "{timing.s_per_step_matnn:.4f} s vs {timing.s_per_step_torch:.4f} s "
+                            "(ratio {timing.ratio_matnn_over_torch:.2f}, {timing.steps} steps; measured {_meta.timing_date|_meta.date})"
                         ),
                         "",
                         "",
@@ -621,7 +624,7 @@ AREAS: list[tuple[str, str, list[Bench]]] = [
                         "{mae:.4f}",
                         "{rmse:.3f}",
                         "{r2:.3f}",
-                        "{fit_s:.0f} s",
+                        "{fit_s/60:.1f} min",
                         "{mean_predictor_mae:.3f}",
                     ]
                 ],
@@ -721,7 +724,7 @@ AREAS: list[tuple[str, str, list[Bench]]] = [
                     ],
                     [
                         "time per seed",
-                        "{train_min_per_seed} min training + {md_s_per_seed} s MD",
+                        "{train_time_s_mean/60:.1f} min training + {md_wall_s_mean:.0f} s MD",
                     ],
                 ],
             ),

@@ -25,8 +25,8 @@ $H $M composition depth-study --train $D/oqmd_formation_enthalpy_train.csv --tes
 # 4. ElemNet on the whole train file with the published settings (batch 32, Adam 1e-4, patience 20) and
 #    Monte Carlo dropout (10 passes, the elemnet default). Long: ~136 s an epoch on one core, 59–136 s with
 #    2 threads on both cores depending on the box (ELEMNET_BOTH_CORES=1; nothing else may run beside it). Resumable: re-running the
-#    same command continues from DIR/work/backup. ELEMNET_EPOCHS sets the budget (recorded runs: 34 and 60;
-#    the 60-epoch one was a 100-epoch run stopped by a declared rule, see bench/RESULTS.md).
+#    same command continues from DIR/work/backup. ELEMNET_EPOCHS sets the budget; the benchmark figure is 60 epochs
+#    continued for 60 more with --init-from DIR/model (docs/studies/composition-elemnet.md).
 #    Set RUN_ELEMNET=1 to include it.
 if [ "${RUN_ELEMNET:-0}" = 1 ]; then
   if [ "${ELEMNET_BOTH_CORES:-0}" = 1 ]; then

@@ -66,7 +66,7 @@ def main() -> None:
     fit_s = time.perf_counter() - t0
     pred = rf.predict(np.nan_to_num(X[test]))
     res = regression_metrics(y[test], pred)
-    res.update({"model": "rf-magpie", "n_train": int(ok[train].sum()), "n_features": int(X.shape[1]),
+    res.update({"model": "rf-magpie", "trees": args.trees, "n_train": int(ok[train].sum()), "n_features": int(X.shape[1]),
                 "n_rows_without_features": int((~ok).sum()), "featurize_s": feat_s, "fit_s": fit_s,
                 "mean_predictor_mae": float(np.abs(y[test] - y[train].mean()).mean()), "hardware": hardware()})
     print(json.dumps(res, indent=2))
