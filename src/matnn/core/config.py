@@ -9,7 +9,7 @@ BLAS/OpenMP pools NumPy, SciPy and scikit-learn use (through threadpoolctl).
 Denormal (subnormal) floats are flushed to zero on the CPU by default (:func:`set_flush_denormal`,
 ``MATNN_FLUSH_DENORMAL=0`` to keep them).  Gaussian distance expansions, softplus and sigmoid tails
 produce them in ordinary training, and on Intel CPUs every arithmetic operation on one takes a
-slow microcode path: a CGCNN epoch was measured 4.3× slower with denormals kept (bench/RESULTS.md).
+slow microcode path: a CGCNN epoch was measured 4.3× slower with denormals kept (docs/studies/cpu-denormals.md).
 The values flushed are below 1.2e-38 in float32, so results are unchanged at any printed precision.
 """
 

@@ -102,7 +102,7 @@ class NeuralConfig:
             raise ConfigError(f"NeuralConfig.val_fraction must be in (0, 0.5). Got {self.val_fraction!r}.")
 
 
-#: Defaults chosen by 5-fold cross-validation on the Severson training cells (bench/battery_cv.py).
+#: Defaults chosen by 5-fold cross-validation on the Severson training cells (bench/battery/cv.py).
 DEFAULT_CONFIGS: dict[str, NeuralConfig] = {
     "cnn": NeuralConfig(epochs=600, batch_size=8, learning_rate=1e-3, patience=60, val_fraction=0.2, ensemble=1),
     "dqnet": NeuralConfig(
