@@ -3,7 +3,8 @@
 Every command that writes to ``--out`` records there (``.matnn-run.json``) the settings that shape its result:
 the command, every option except the run settings that do not change numbers (``--quiet``, ``--threads``,
 ``--device``, ``--out``), and the SHA-256 of each input file. Running again into the same folder is allowed
-only with the same record — that is how a killed run resumes from its backup. Different settings are a
+only with the same record — that is how a killed run resumes from its backup — or while the folder holds
+nothing else yet (an attempt refused before it wrote anything can be corrected). Different settings are a
 one-line error naming the first setting that differs, with the two ways out: ``--overwrite`` (the old run
 folder is removed) or another ``--out``. A lock file keeps a second process out while one is running.
 """
@@ -87,7 +88,8 @@ def claim_run_folder(args: argparse.Namespace) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise ConfigError(f"{out} is in use by another matnn process; wait for it or choose another --out.") from None
-        if record.is_file():
+        holds_results = any(p.name not in (RECORD, LOCK) for p in out.iterdir())
+        if record.is_file() and holds_results:
             try:
                 old = json.loads(record.read_text(encoding="utf-8"))
             except (OSError, ValueError):
@@ -96,7 +98,7 @@ def claim_run_folder(args: argparse.Namespace) -> Iterator[None]:
             if diff is not None:
                 raise ConfigError(f"{out} holds a run with other settings ({diff}); add --overwrite to replace it, "
                                   "or choose another --out.")
-        else:
+        else:  # a new folder, or one where an earlier attempt stopped before writing anything
             write_json(record, settings)
         yield
     finally:
