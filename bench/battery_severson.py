@@ -29,8 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import matnn  # noqa: E402
 from battery_cv import VARIANTS, cv_rmse  # noqa: E402
 from matnn.data.battery import load_npz  # noqa: E402
-from matnn.workflows.battery.baselines import CLASSICAL_MODELS, ClassicalModel  # noqa: E402
-from matnn.workflows.battery.networks import DEFAULT_CONFIGS, NeuralModel  # noqa: E402
+from matnn.models.battery import BATTERY_MODELS  # noqa: E402
+from matnn.models.battery.classical import ClassicalModel  # noqa: E402
+from matnn.models.battery.networks import NeuralModel, default_config  # noqa: E402
 from matnn.workflows.battery.train import mape, rmse  # noqa: E402
 
 #: test1 cell excluded by the published anchors (index in the file's order, and its cycle life as a check).
@@ -54,9 +55,9 @@ def main() -> None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(res, indent=2))
 
-    makers = {name: (lambda s, n=name: ClassicalModel(n, seed=s)) for name in CLASSICAL_MODELS}
+    makers = {name: (lambda s, n=name: ClassicalModel(n, seed=s)) for name in BATTERY_MODELS.names("classical")}
     for vname, (net, changes) in VARIANTS.items():
-        cfg = replace(DEFAULT_CONFIGS[net], **changes)
+        cfg = replace(default_config(net), **changes)
         makers[vname] = lambda s, n=net, c=cfg: NeuralModel(n, seed=s, config=c)
     # 1. cross-validation on the training cells only
     for name, make in makers.items():
@@ -69,11 +70,11 @@ def main() -> None:
         save()
     dq = {k: v["cv_rmse"] for k, v in res["cv"].items() if k.startswith("dqnet")}
     res["selected_network"] = min(dq, key=dq.get)
-    cl = {k: res["cv"][k]["cv_rmse"] for k in CLASSICAL_MODELS}
+    cl = {k: res["cv"][k]["cv_rmse"] for k in BATTERY_MODELS.names("classical")}
     res["selected_classical"] = min(cl, key=cl.get)
     save()
     # 2. evaluation on test1, seeds 0..9
-    for name in [*CLASSICAL_MODELS, "cnn", res["selected_network"]]:
+    for name in [*BATTERY_MODELS.names("classical"), "cnn", res["selected_network"]]:
         if name in res["test1"]:
             continue
         t = time.time()
