@@ -27,7 +27,7 @@ def _model_name(text: str) -> str:
     try:
         return BATTERY_MODELS.get(text).name
     except UnknownNameError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+        raise argparse.ArgumentTypeError(str(exc).rstrip(".")) from None
 
 
 _model_name.__name__ = "battery model"

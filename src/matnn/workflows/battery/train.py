@@ -29,7 +29,7 @@ import numpy as np
 from matnn.core.exceptions import ConfigError, DataError
 from matnn.data.battery.dataset import BatteryDataset
 from matnn.data.battery.features import EXTRAPOLATION_Z, feature_z_scores
-from matnn.models.battery import BATTERY_MODELS, DEFAULT_MODEL, make_model
+from matnn.models.battery import BATTERY_MODELS, DEFAULT_MODEL
 
 __all__ = ["train_and_evaluate", "rmse", "mape", "REQUIRED_CYCLES", "write_predictions"]
 
@@ -168,7 +168,7 @@ def train_and_evaluate(
     labelled = evaluate.has_labels
     preds, train_rmses, histories = [], [], []
     for s in progress(range(seed, seed + seeds), desc=f"training {model}", enabled=show_progress):
-        m = make_model(model, seed=s)
+        m = spec.build(seed=s)  # a fresh model with its registered recipe
         if spec.family == "network":
             m.fit(train, device=device)
             if not histories:
