@@ -4,7 +4,7 @@ Usage: python bench/battery/cv.py [--data ../shared/datasets/severson/train.npz]
 
 Scores every classical model and a small grid of network settings (tutorial CNN, dqnet variants)
 by the RMSE (cycles) of out-of-fold predictions over the 41 training cells; the test sets are
-never read.  The winners are the defaults in matnn.workflows.battery.networks.DEFAULT_CONFIGS.
+never read.  The winners are the recipes registered in matnn.models.battery.registry.BATTERY_MODELS.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ import numpy as np
 
 import matnn
 from matnn.data.battery import load_npz
-from matnn.workflows.battery.baselines import CLASSICAL_MODELS, ClassicalModel
-from matnn.workflows.battery.networks import DEFAULT_CONFIGS, NeuralModel
+from matnn.models.battery import BATTERY_MODELS
+from matnn.models.battery.classical import ClassicalModel
+from matnn.models.battery.networks import NeuralModel, default_config
 
 VARIANTS = {
     "cnn": ("cnn", {}),
@@ -53,7 +54,7 @@ def main() -> None:
     out = Path(args.out)
     if out.exists():
         results = json.loads(out.read_text())
-    for name in CLASSICAL_MODELS:
+    for name in BATTERY_MODELS.names("classical"):
         if only and name not in only:
             continue
         t = time.time()
@@ -64,7 +65,7 @@ def main() -> None:
         if only and vname not in only:
             continue
         t = time.time()
-        cfg = replace(DEFAULT_CONFIGS[net], **changes)
+        cfg = replace(default_config(net), **changes)
         scores = [cv_rmse(lambda: NeuralModel(net, seed=s, config=cfg), ds, seed=s) for s in range(args.seeds)]
         results[vname] = {"cv_rmse": float(np.mean(scores)), "cv_rmse_std": float(np.std(scores)), "wall_s": time.time() - t}
         print(vname, results[vname], flush=True)

@@ -41,7 +41,7 @@ from benchmeta import write_result  # noqa: E402
 from severson import ANOMALOUS_TEST1_CELL  # noqa: E402
 from matnn.callbacks import Callback  # noqa: E402
 from matnn.data.battery import load_npz  # noqa: E402
-from matnn.workflows.battery.networks import DEFAULT_CONFIGS, NeuralModel, network_inputs  # noqa: E402
+from matnn.models.battery.networks import NeuralModel, default_config, network_inputs  # noqa: E402
 from matnn.workflows.battery.train import mape, rmse  # noqa: E402
 
 CHECKPOINTS = (5000, 10000, 15000, 20000)
@@ -79,7 +79,7 @@ def step_timing(train, device: str, steps: int) -> dict:
     device = str(matnn.config.resolve_device(device))
     def fit_seconds(n: int) -> float:
         t = time.perf_counter()
-        NeuralModel("fullcnn", seed=0, config=replace(DEFAULT_CONFIGS["fullcnn"], epochs=n)).fit(train, device=device)
+        NeuralModel("fullcnn", seed=0, config=replace(default_config("fullcnn"), epochs=n)).fit(train, device=device)
         return time.perf_counter() - t
 
     fit_seconds(2)  # warm-up
@@ -141,7 +141,7 @@ def main() -> None:
         res["timing"] = step_timing(train, args.device, args.timing_steps)
         print("timing", res["timing"], flush=True)
         save()
-    published = replace(DEFAULT_CONFIGS["fullcnn"], epochs=DEFAULT_CONFIGS["fullcnn"].epochs // div)
+    published = replace(default_config("fullcnn"), epochs=default_config("fullcnn").epochs // div)
     # 2. CV of the step count on the training cells only
     if args.stage in ("all", "cv"):
         perm = np.random.default_rng(2021).permutation(train.n_cells)

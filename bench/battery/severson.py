@@ -31,8 +31,9 @@ import matnn  # noqa: E402
 from benchmeta import write_result  # noqa: E402
 from cv import VARIANTS, cv_rmse  # noqa: E402
 from matnn.data.battery import load_npz  # noqa: E402
-from matnn.workflows.battery.baselines import CLASSICAL_MODELS, ClassicalModel  # noqa: E402
-from matnn.workflows.battery.networks import DEFAULT_CONFIGS, NeuralModel  # noqa: E402
+from matnn.models.battery import BATTERY_MODELS  # noqa: E402
+from matnn.models.battery.classical import ClassicalModel  # noqa: E402
+from matnn.models.battery.networks import NeuralModel, default_config  # noqa: E402
 from matnn.workflows.battery.train import mape, rmse  # noqa: E402
 
 #: test1 cell excluded by the published anchors (index in the file's order, and its cycle life as a check).
@@ -55,9 +56,9 @@ def main() -> None:
     def save() -> None:
         write_result(out, res)
 
-    makers = {name: (lambda s, n=name: ClassicalModel(n, seed=s)) for name in CLASSICAL_MODELS}
+    makers = {name: (lambda s, n=name: ClassicalModel(n, seed=s)) for name in BATTERY_MODELS.names("classical")}
     for vname, (net, changes) in VARIANTS.items():
-        cfg = replace(DEFAULT_CONFIGS[net], **changes)
+        cfg = replace(default_config(net), **changes)
         makers[vname] = lambda s, n=net, c=cfg: NeuralModel(n, seed=s, config=c)
     # 1. cross-validation on the training cells only
     for name, make in makers.items():
@@ -70,11 +71,11 @@ def main() -> None:
         save()
     dq = {k: v["cv_rmse"] for k, v in res["cv"].items() if k.startswith("dqnet")}
     res["selected_network"] = min(dq, key=dq.get)
-    cl = {k: res["cv"][k]["cv_rmse"] for k in CLASSICAL_MODELS}
+    cl = {k: res["cv"][k]["cv_rmse"] for k in BATTERY_MODELS.names("classical")}
     res["selected_classical"] = min(cl, key=cl.get)
     save()
     # 2. evaluation on test1, seeds 0..9
-    for name in [*CLASSICAL_MODELS, "cnn", res["selected_network"]]:
+    for name in [*BATTERY_MODELS.names("classical"), "cnn", res["selected_network"]]:
         if name in res["test1"]:
             continue
         t = time.time()

@@ -8,8 +8,9 @@ import torch
 
 from matnn.core.exceptions import NotFittedError, UnknownNameError
 from matnn.data.battery import load_npz
-from matnn.workflows.battery.baselines import CLASSICAL_MODELS, ClassicalModel
-from matnn.workflows.battery.networks import NeuralConfig, NeuralModel, inverse_frequency_weights, network_inputs
+from matnn.models.battery import BATTERY_MODELS
+from matnn.models.battery.classical import ClassicalModel
+from matnn.models.battery.networks import NeuralConfig, NeuralModel, default_config, inverse_frequency_weights, network_inputs
 from matnn.workflows.battery.train import rmse
 
 
@@ -22,7 +23,7 @@ def test_variance_model_reproduces_severson(shared_datasets):
     assert rmse(test.cycle_life, m.predict(test)) == pytest.approx(138, abs=3)
 
 
-@pytest.mark.parametrize("name", CLASSICAL_MODELS)
+@pytest.mark.parametrize("name", BATTERY_MODELS.names("classical"))
 def test_classical_models_learn_a_power_law(curves, name):
     """On curves where life is a power of the fade rate every baseline beats the mean predictor."""
     train, test = curves.subset(np.r_[0:16]), curves.subset(np.r_[16:24])
@@ -48,7 +49,7 @@ def test_inverse_frequency_weights():
 def test_tutorial_cnn_uses_both_convolutions(curves):
     """The published notebook fed the input to the second Conv2D; here the first block feeds it."""
     from matnn.layers import Conv2D
-    from matnn.models.battery_cnn import build_tutorial_cnn
+    from matnn.models.battery.architectures import build_tutorial_cnn
 
     x = network_inputs("cnn", curves)
     assert x.shape == (curves.n_cells, 200, 9, 1)
@@ -88,8 +89,6 @@ def test_dqnet_member_saves_and_loads(tmp_path, curves):
 
 def test_residual_dqnet_starts_from_its_base(curves):
     """A zero-initialised correction: with a vanishing learning rate the network is its base model."""
-    from matnn.workflows.battery.baselines import ClassicalModel
-
     cfg = NeuralConfig(epochs=2, patience=1, ensemble=2, residual=True, learning_rate=1e-12,
                        base_candidates=("variance", "pcr"))
     m = NeuralModel("dqnet", seed=0, config=cfg).fit(curves)
@@ -99,7 +98,7 @@ def test_residual_dqnet_starts_from_its_base(curves):
 
 
 def test_fullcnn_is_attias_lenet_on_the_whole_delta_q_image(curves):
-    from matnn.models.battery_cnn import build_full_delta_q_cnn
+    from matnn.models.battery.architectures import build_full_delta_q_cnn
 
     x = network_inputs("fullcnn", curves)
     assert x.shape[0] == curves.n_cells and x.shape[2:] == (99, 1)  # cycles 2..100 as image columns
@@ -142,9 +141,7 @@ def test_fullcnn_trains_full_batch_without_validation_and_checks_cycles(curves):
     from dataclasses import replace
 
     from matnn.core.exceptions import ConfigError, DataError
-    from matnn.workflows.battery.networks import DEFAULT_CONFIGS
-
-    cfg = replace(DEFAULT_CONFIGS["fullcnn"], epochs=80, learning_rate=1e-3)
+    cfg = replace(default_config("fullcnn"), epochs=80, learning_rate=1e-3)
     m = NeuralModel("fullcnn", seed=0, config=cfg).fit(curves)
     h = m.histories_[0]
     assert len(h["loss"]) == 80 and "val_loss" not in h  # fixed steps, all cells, no early stopping

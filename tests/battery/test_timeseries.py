@@ -127,3 +127,30 @@ def test_battdat_hdf5_round_trip(tmp_path):
     (tmp_path / "junk.h5").write_bytes(b"not hdf5")
     with pytest.raises(DataError, match=r"junk\.h5 as a battdat HDF5 file"):
         load_battdat_hdf5(tmp_path / "junk.h5")
+
+
+def test_battdat_default_layout_loads(tmp_path):
+    """``to_hdf(path)`` without a prefix puts the tables at the file's root: one cell named after the file."""
+    battdat = pytest.importorskip("battdat.data")
+    from battdat.schemas import BatteryMetadata
+
+    raw = _cell_frame(13, 1e-3).rename(columns={"cycle": "cycle_number", "time": "test_time"}).drop(columns=["discharge_capacity"])
+    data = battdat.BatteryDataset.make_cell_dataset(metadata=BatteryMetadata(name="root cell"), raw_data=raw)
+    path = tmp_path / "single.h5"
+    data.to_hdf(path)  # battdat's default call
+    ds = load_battdat_hdf5(path, last_cycle=12)
+    assert ds.cell_ids == ["single"] and ds.qdlin.shape == (1, DEFAULT_VOLTAGE_GRID.size, 11)
+    np.testing.assert_allclose(ds.q(12)[0], _expected(0.012), atol=1e-6)
+    assert np.isnan(ds.cycle_life[0])  # 1 mAh fade per cycle stays above 80 % of 1.1 Ah: life unknown
+
+
+def test_battdat_cells_come_in_name_order(tmp_path):
+    battdat = pytest.importorskip("battdat.data")
+    from battdat.schemas import BatteryMetadata
+
+    raw = _cell_frame(13, 1e-3).rename(columns={"cycle": "cycle_number", "time": "test_time"}).drop(columns=["discharge_capacity"])
+    data = battdat.BatteryDataset.make_cell_dataset(metadata=BatteryMetadata(name="cells"), raw_data=raw)
+    path = tmp_path / "many.h5"
+    for i, name in enumerate(["cell_c", "cell_a", "cell_b"]):
+        data.to_hdf(path, prefix=name, overwrite=i == 0)
+    assert load_battdat_hdf5(path, last_cycle=12).cell_ids == ["cell_a", "cell_b", "cell_c"]

@@ -96,7 +96,7 @@ def test_potential_energy_forces_and_stress_agree_on_cuda_in_float64():
 
 
 def test_battery_cnn_predicts_the_same_on_cuda():
-    from matnn.models.battery_cnn import build_tutorial_cnn
+    from matnn.models.battery.architectures import build_tutorial_cnn
 
     matnn.set_seed(0)
     rng = np.random.default_rng(0)

@@ -25,7 +25,7 @@ import matnn  # noqa: E402
 from cv import cv_rmse  # noqa: E402
 from severson import ANOMALOUS_TEST1_CELL  # noqa: E402
 from matnn.data.battery import BatteryDataset, load_npz  # noqa: E402
-from matnn.workflows.battery.features import delta_q_features, log_life  # noqa: E402
+from matnn.data.battery.features import delta_q_features, log_life  # noqa: E402
 
 #: Discharge model's training-cell CV RMSE (cycles), the bar a recipe must clear to be selected.
 DISCHARGE_CV_RMSE = 88.8

@@ -53,7 +53,7 @@ def reference_images(path: Path) -> np.ndarray:
 
 def matnn_images(path: Path) -> np.ndarray:
     from matnn.data.battery import load_npz
-    from matnn.workflows.battery.features import full_delta_q_image
+    from matnn.data.battery.features import full_delta_q_image
 
     return full_delta_q_image(load_npz(path))
 

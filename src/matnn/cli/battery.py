@@ -15,10 +15,22 @@ from pathlib import Path
 from typing import Any
 
 from matnn.cli.common import add_action, area_parser, positive_int
+from matnn.models.battery.registry import BATTERY_MODELS, DEFAULT_MODEL
 
 HELP = "battery cycle life from early cycles (Severson data, PyBaMM fleet, CNNs)"
 
-_MODELS = ("variance", "discharge", "elastic_net", "ridge", "plsr", "pcr", "cnn", "dqnet", "fullcnn")
+
+def _model_name(text: str) -> str:
+    """``--model``'s ``type=``: the registered name (case-insensitive), else one line with the close matches."""
+    from matnn.core.exceptions import UnknownNameError
+
+    try:
+        return BATTERY_MODELS.get(text).name
+    except UnknownNameError as exc:
+        raise argparse.ArgumentTypeError(str(exc).rstrip(".")) from None
+
+
+_model_name.__name__ = "battery model"
 
 
 def _demo(args: argparse.Namespace) -> dict[str, Any]:
@@ -44,29 +56,42 @@ def _demo(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _simulate(args: argparse.Namespace) -> dict[str, Any]:
+    import time
+
     import numpy as np
 
     from matnn.data.battery.npz import save_npz
     from matnn.data.battery.synthetic import FleetConfig, simulate_fleet
-    from matnn.utils.io import write_json
+    from matnn.utils.io import write_json, write_metrics
 
     out = Path(args.out)
     if out.suffix.lower() != ".npz":
         out = out / "fleet.npz" if (out.is_dir() or not out.suffix) else out.with_suffix(".npz")
     cfg = FleetConfig(n_cells=args.cells, seed=args.seed, max_cycles=args.max_cycles, noise_ah=args.noise, model=args.pybamm_model)
+    t0 = time.perf_counter()
     ds = simulate_fleet(cfg, cache_dir=args.cache, use_cache=not args.no_cache, workers=args.workers, show_progress=not args.quiet)
+    wall_s = time.perf_counter() - t0
     save_npz(ds, out)
     life = ds.cycle_life
+    # Flat keys; cycle lives in cycles, times in s. A cell whose simulation failed is left out of the
+    # fleet (its error is in the file's qc notes), so n_failed = cells asked for − cells kept.
     metrics = {
         "n_cells": ds.n_cells,
+        "n_cells_requested": cfg.n_cells,
+        "n_failed": cfg.n_cells - ds.n_cells,
         "cycle_life_min": float(life.min()),
         "cycle_life_median": float(np.median(life)),
         "cycle_life_max": float(life.max()),
         "n_censored": int(np.sum(life >= args.max_cycles)),
+        "max_cycles": cfg.max_cycles,
+        "seed": cfg.seed,
+        "pybamm_model": cfg.model,
         "sim_cpu_s_per_cell": float(np.mean(ds.metadata["sim_wall_s"])),
+        "wall_s": wall_s,
         "file": str(out),
     }
     write_json(out.with_name(out.stem + "_summary.json"), metrics)
+    write_metrics(out.parent, metrics)
     if not args.quiet:
         print(f"wrote {out}: {ds.n_cells} cells, cycle life {life.min():.0f}-{life.max():.0f} (median {np.median(life):.0f})")
     return metrics
@@ -82,7 +107,7 @@ def _load(path: Path, *, labels: bool, what: str) -> Any:
 
 
 def _train(args: argparse.Namespace) -> dict[str, Any]:
-    from matnn.workflows.battery.features import EXTRAPOLATION_Z
+    from matnn.data.battery.features import EXTRAPOLATION_Z
     from matnn.workflows.battery.train import train_and_evaluate
 
     train = _load(args.train, labels=True, what="--train")
@@ -142,7 +167,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seeds", type=positive_int, default=5, help="training seeds per model (default 5)")
     _fleet_args(p)
 
-    p = add_action(actions, "simulate", _simulate, "simulate a PyBaMM fleet; --out fleet.npz (Severson npz format)")
+    p = add_action(actions, "simulate", _simulate, "simulate a PyBaMM fleet; --out DIR (DIR/fleet.npz, Severson npz format, and DIR/metrics.json)")
     p.add_argument("--cells", type=positive_int, default=48, help="cells to simulate (default 48)")
     p.add_argument("--noise", type=float, default=1e-4, help="Gaussian noise on Q (Ah, default 1e-4)")
     p.add_argument("--pybamm-model", choices=("SPM", "SPMe"), default="SPM", help="PyBaMM model (default SPM)")
@@ -151,7 +176,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = add_action(actions, "train", _train, "train a cycle-life model and evaluate it on a test file")
     p.add_argument("--train", type=Path, required=True, help="training cells: .npz (Severson format), .csv (cycler) or .h5 (battdat)")
     p.add_argument("--test", type=Path, default=None, help="cells to evaluate/predict (same formats, same voltage grid)")
-    p.add_argument("--model", choices=_MODELS, default="dqnet", help="model (default dqnet)")
+    p.add_argument(
+        "--model", type=_model_name, choices=BATTERY_MODELS.names(), default=DEFAULT_MODEL,
+        help=f"model (default {DEFAULT_MODEL}): {BATTERY_MODELS.describe()}",
+    )
     p.add_argument("--seeds", type=positive_int, default=10, help="independent fits; metrics are mean ± std (default 10)")
 
     p = add_action(actions, "convert", _convert, "convert a cycler CSV or battdat HDF5 file to the npz format")

@@ -26,7 +26,14 @@ FORMAT_VERSION = 1
 
 #: Packages that moved: an architecture names the module that defined its class (so that loading can
 #: import it), and a file saved before a move names the old place.
-MOVED_MODULES = {"matnn.models.graph": "matnn.models.crystals"}
+MOVED_MODULES = {
+    "matnn.models.graph": "matnn.models.crystals",
+    "matnn.models.battery_cnn": "matnn.models.battery.architectures",
+    "matnn.models.lenet": "matnn.models.images.lenet",
+    "matnn.models.microstructure_cnn": "matnn.models.microstructure.cnn",
+    "matnn.models.elemnet": "matnn.models.composition.elemnet",
+    "matnn.models.dense_network": "matnn.models.composition.dense_network",
+}
 
 
 def current_module_paths(spec: Any) -> Any:

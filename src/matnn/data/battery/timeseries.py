@@ -280,19 +280,32 @@ def load_battdat_hdf5(
 ) -> BatteryDataset:
     """Load every cell of a battery-data-toolkit (``battdat``) HDF5 file.
 
-    battdat stores each cell under a prefix with a ``raw_data`` table (``cycle_number``,
-    ``test_time`` in s, ``voltage`` in V, ``current`` in A, positive when charging) and the cell's
-    metadata (nominal capacity in ``battery.nominal_capacity`` in A-hr).  Reading goes through
-    battdat itself so its schema checks and PyTables layout stay authoritative.  Discharge capacity
-    comes from ``cycle_capacity_discharge`` when present, otherwise from integrating the current.
+    battdat stores a cell's ``raw_data`` table (``cycle_number``, ``test_time`` in s, ``voltage``
+    in V, ``current`` in A, positive when charging) either at the file's root (``to_hdf(path)``, one
+    cell per file; the cell is named after the file) or under a prefix group per cell
+    (``to_hdf(path, prefix=name)``), with the metadata (nominal capacity in
+    ``battery.nominal_capacity`` in A-hr).  Reading goes through battdat itself so its schema checks
+    and PyTables layout stay authoritative.  Discharge capacity comes from
+    ``cycle_capacity_discharge`` when present, otherwise from integrating the current.  Cells come
+    in the order of their names.
     """
-    require("tables", "battery")
+    pytables = require("tables", "battery")
     battdat_data = require("battdat.data", "battery")
     path = Path(path)
     if not path.is_file():
         raise DataError(f"battdat HDF5 file not found: {path}")
+    reader = battdat_data.BatteryDataset
     try:
-        cells = list(battdat_data.BatteryDataset.all_cells_from_hdf(path, subsets=["raw_data"]))
+        _, prefixes, _ = reader.inspect_hdf(path)
+        cells = []
+        with pytables.File(path, mode="r") as fh:
+            # A table's parent group names the cell; battdat's default layout puts the tables in the
+            # root group, whose name "/" is no prefix that battdat reads back: that is prefix None.
+            for prefix in sorted(prefixes, key=str):
+                at_root = prefix in (None, "", "/")
+                cells.append(
+                    (path.stem if at_root else prefix, reader.from_hdf(fh, prefix=None if at_root else prefix, tables=["raw_data"]))
+                )
     except Exception as exc:
         raise DataError(f"Could not read {path} as a battdat HDF5 file with a 'raw_data' table ({type(exc).__name__}: {exc}).") from None
     if not cells:

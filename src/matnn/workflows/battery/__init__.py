@@ -1,9 +1,35 @@
-"""Battery cycle-life workflows: features, classical baselines, networks, train/evaluate, demo.
+"""Battery cycle-life workflows: prepare → train → analyse.
 
-* :mod:`~matnn.workflows.battery.features` — ΔQ(V) features of Severson et al. (2019);
-* :mod:`~matnn.workflows.battery.baselines` — ``ClassicalModel`` (variance, discharge, elastic net,
-  ridge, PLSR, PCR);
-* :mod:`~matnn.workflows.battery.networks` — ``NeuralModel`` (the tutorial CNN, matnn's dqnet);
 * :mod:`~matnn.workflows.battery.train` — ``train_and_evaluate`` (``matnn battery train``);
 * :mod:`~matnn.workflows.battery.demo` — ``run_demo`` (``matnn battery demo``).
+
+The models live in :mod:`matnn.models.battery` (registry :data:`~matnn.models.battery.BATTERY_MODELS`,
+``ClassicalModel``, ``NeuralModel``, ``NeuralConfig``) and the ΔQ(V) features in
+:mod:`matnn.data.battery.features`; their names are importable from here too (imported on first use).
 """
+
+from __future__ import annotations
+
+import importlib
+
+_LAZY = {
+    "train_and_evaluate": "matnn.workflows.battery.train",
+    "run_demo": "matnn.workflows.battery.demo",
+    "BATTERY_MODELS": "matnn.models.battery",
+    "DEFAULT_MODEL": "matnn.models.battery",
+    "make_model": "matnn.models.battery",
+    "ClassicalModel": "matnn.models.battery",
+    "NeuralModel": "matnn.models.battery",
+    "NeuralConfig": "matnn.models.battery",
+    "default_config": "matnn.models.battery",
+}
+
+__all__ = list(_LAZY)
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'matnn.workflows.battery' has no attribute {name!r}")

@@ -18,12 +18,15 @@ from typing import Any
 import numpy as np
 
 from matnn.data.battery.dataset import NOMINAL_CAPACITY_AH, BatteryDataset
-from matnn.workflows.battery.baselines import CLASSICAL_MODELS
-from matnn.workflows.battery.features import log_variance
+from matnn.data.battery.features import log_variance
+from matnn.models.battery.registry import BATTERY_MODELS
 
-__all__ = ["run_demo", "split_fleet", "plot_fleet"]
+__all__ = ["run_demo", "split_fleet", "plot_fleet", "demo_models"]
 
-DEMO_MODELS = CLASSICAL_MODELS + ("cnn", "dqnet")
+
+def demo_models() -> tuple[str, ...]:
+    """The models the demo trains: every registered battery model whose recipe has ``in_demo``."""
+    return tuple(s.name for s in BATTERY_MODELS if s.default("in_demo", True))
 
 
 def split_fleet(ds: BatteryDataset, test_fraction: float = 1 / 3, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -83,7 +86,7 @@ def run_demo(
     cache: str | os.PathLike | None = None,
     use_cache: bool = True,
     workers: int | None = None,
-    models: tuple[str, ...] = DEMO_MODELS,
+    models: tuple[str, ...] | None = None,
     show_progress: bool = True,
     max_cycles: int = 3000,
 ) -> dict[str, Any]:
@@ -101,6 +104,8 @@ def run_demo(
         Seed of the fleet, the split and the first training seed.
     cache : path, optional
         Fleet cache folder; reused across runs with the same settings.
+    models : tuple of str, optional
+        Models to train (default :func:`demo_models`).
     """
     from matnn.core.exceptions import ConfigError
     from matnn.data.battery.npz import save_npz
@@ -110,6 +115,7 @@ def run_demo(
 
     if cells < 12:
         raise ConfigError(f"The demo needs at least 12 cells (--cells). Got {cells!r}.")
+    models = demo_models() if models is None else tuple(BATTERY_MODELS.get(m).name for m in models)
     out = ensure_dir(out)
     t0 = time.perf_counter()
     fleet = simulate_fleet(

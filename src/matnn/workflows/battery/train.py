@@ -10,7 +10,7 @@ over seeds of the test RMSE (cycles) and MAPE (%).  Outputs in ``out``:
   repairs counted in ``n_qc_notes_train`` / ``n_qc_notes_test``;
   ``n_test_beyond_training`` and ``max_feature_z`` (how far the test cells' discharge features lie
   outside the training cells', in training standard deviations; see
-  :func:`~matnn.workflows.battery.features.feature_z_scores`);
+  :func:`~matnn.data.battery.features.feature_z_scores`);
 * ``predictions.csv`` — ``cell, true, predicted_mean, predicted_std`` (cycles), ``feature_max_abs_z``;
 * ``parity.png`` (mean ± std over seeds) and ``learning_curves.png`` (loss per epoch for networks;
   RMSE against the number of training cells for classical models).
@@ -26,15 +26,13 @@ from typing import Any
 
 import numpy as np
 
-from matnn.core.exceptions import ConfigError, DataError, unknown_name
+from matnn.core.exceptions import ConfigError, DataError
 from matnn.data.battery.dataset import BatteryDataset
-from matnn.workflows.battery.baselines import CLASSICAL_MODELS, ClassicalModel
-from matnn.workflows.battery.features import EXTRAPOLATION_Z, feature_z_scores
-from matnn.workflows.battery.networks import NEURAL_MODELS, NeuralModel
+from matnn.data.battery.features import EXTRAPOLATION_Z, feature_z_scores
+from matnn.models.battery import BATTERY_MODELS, DEFAULT_MODEL
 
-__all__ = ["ALL_MODELS", "make_model", "train_and_evaluate", "rmse", "mape", "REQUIRED_CYCLES"]
+__all__ = ["train_and_evaluate", "rmse", "mape", "REQUIRED_CYCLES", "write_predictions"]
 
-ALL_MODELS = CLASSICAL_MODELS + NEURAL_MODELS
 #: Cycles every model reads (ΔQ_k − ΔQ_10 for k = 20..100 and the cycle-2 capacity).
 REQUIRED_CYCLES = (2, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100)
 
@@ -48,15 +46,6 @@ def mape(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     """Mean absolute percentage error in percent."""
     y_true = np.asarray(y_true, float)
     return float(100.0 * np.mean(np.abs(np.asarray(y_pred, float) - y_true) / y_true))
-
-
-def make_model(name: str, seed: int = 0) -> ClassicalModel | NeuralModel:
-    """A fresh, unfitted model called ``name`` (one of :data:`ALL_MODELS`)."""
-    if name in CLASSICAL_MODELS:
-        return ClassicalModel(name, seed=seed)
-    if name in NEURAL_MODELS:
-        return NeuralModel(name, seed=seed)
-    raise unknown_name("battery model", name, ALL_MODELS)
 
 
 def _check_inputs(train: BatteryDataset, test: BatteryDataset | None) -> None:
@@ -76,6 +65,7 @@ def _check_inputs(train: BatteryDataset, test: BatteryDataset | None) -> None:
 
 def _learning_curve_classical(name: str, train: BatteryDataset, seed: int, path: Path) -> Path:
     """RMSE of 5-fold out-of-fold predictions against the number of training cells."""
+    from matnn.models.battery.classical import ClassicalModel
     from matnn.utils.plotting import plt, save_figure
 
     rng = np.random.default_rng(seed)
@@ -138,7 +128,7 @@ def train_and_evaluate(
     train: BatteryDataset,
     test: BatteryDataset | None = None,
     *,
-    model: str = "dqnet",
+    model: str = DEFAULT_MODEL,
     seeds: int = 10,
     seed: int = 0,
     out: str | os.PathLike | None = None,
@@ -154,8 +144,8 @@ def train_and_evaluate(
         Training cells (every cell needs a cycle life).
     test : BatteryDataset, optional
         Cells to predict, same voltage grid; without labels only predictions are written.
-    model : str, default="dqnet"
-        One of :data:`ALL_MODELS`.
+    model : str, default=:data:`~matnn.models.battery.registry.DEFAULT_MODEL` ("dqnet")
+        A model of :data:`~matnn.models.battery.registry.BATTERY_MODELS`.
     seeds : int, default=10
         Independent fits with seeds ``seed, seed+1, ...``; metrics are mean and std over them.
     out : path, optional
@@ -168,8 +158,8 @@ def train_and_evaluate(
     """
     from matnn.utils.progress import progress
 
-    if model not in ALL_MODELS:
-        raise unknown_name("battery model", model, ALL_MODELS)
+    spec = BATTERY_MODELS.get(model)  # the one check of the name
+    model = spec.name
     if seeds < 1:
         raise ConfigError(f"The number of seeds must be a positive integer. Got {seeds!r}.")
     _check_inputs(train, test)
@@ -178,8 +168,8 @@ def train_and_evaluate(
     labelled = evaluate.has_labels
     preds, train_rmses, histories = [], [], []
     for s in progress(range(seed, seed + seeds), desc=f"training {model}", enabled=show_progress):
-        m = make_model(model, seed=s)
-        if isinstance(m, NeuralModel):
+        m = spec.build(seed=s)  # a fresh model with its registered recipe
+        if spec.family == "network":
             m.fit(train, device=device)
             if not histories:
                 histories = m.histories_
@@ -231,7 +221,7 @@ def train_and_evaluate(
         if figures:
             if histories:
                 _learning_curve_network(histories, model, out / "learning_curves.png")
-            elif model in CLASSICAL_MODELS:
+            elif spec.family == "classical":
                 _learning_curve_classical(model, train, seed, out / "learning_curves.png")
         notes = train.qc_report + (test.qc_report if test is not None else [])
         if notes:

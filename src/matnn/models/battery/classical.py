@@ -2,7 +2,8 @@
 
 Every model regresses log10(cycle life) and predicts cycles (10**prediction).  Hyper-parameters
 (regularisation strength, number of components) are chosen by cross-validation on the training
-cells only (inner ``KFold``), never on a test set.
+cells only (inner ``KFold``), never on a test set.  Each model's features, estimator and search
+grid are its recipe in :data:`~matnn.models.battery.registry.BATTERY_MODELS`.
 
 ==============  ==============================================  ============================
 name            features                                        estimator
@@ -18,37 +19,44 @@ name            features                                        estimator
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from matnn.core.exceptions import NotFittedError, unknown_name
+from matnn.core.exceptions import ConfigError, NotFittedError
+from matnn.core.registry import ModelSpec
 from matnn.data.battery.dataset import BatteryDataset
-from matnn.workflows.battery.features import delta_q_features, discharge_features, log_life, log_variance
+from matnn.data.battery.features import delta_q_features, discharge_features, log_life, log_variance
+from matnn.models.battery.registry import BATTERY_MODELS
 
-__all__ = ["CLASSICAL_MODELS", "ClassicalModel", "make_classical"]
-
-CLASSICAL_MODELS = ("variance", "discharge", "elastic_net", "ridge", "plsr", "pcr")
-
-
-#: Offset (Ah) inside log10(|ΔQ(V)| + offset) for the full-curve models.
-LOG_OFFSET_AH = 1e-5
+__all__ = ["ClassicalModel", "make_classical", "classical_spec"]
 
 
-def _features(name: str, ds: BatteryDataset) -> np.ndarray:
-    if name == "variance":
+def classical_spec(name: str) -> ModelSpec:
+    """The registry entry of classical model ``name`` (the name is checked here)."""
+    spec = BATTERY_MODELS.get(name)
+    if spec.family != "classical":
+        raise ConfigError(
+            f"{spec.name!r} is a battery {spec.family or 'model'}, not a classical model; "
+            f"classical ones: {', '.join(BATTERY_MODELS.names('classical'))}."
+        )
+    return spec
+
+
+def _features(recipe: Mapping[str, Any], ds: BatteryDataset) -> np.ndarray:
+    kind = recipe["features"]
+    if kind == "log_variance":
         return log_variance(ds)
-    if name == "discharge":
+    if kind == "discharge":
         return discharge_features(ds)
-    # Full-curve models see log10 |ΔQ(V)|: cycle life scales as a power of the ΔQ magnitude (that
-    # is why Severson's log-variance works), and on raw ΔQ(V) a linear model extrapolates a
-    # fast-fading cell far outside the training range (5-fold CV RMSE on the Severson training
-    # cells: 156-208 cycles raw, 96-132 on log10 |ΔQ|).
-    return np.log10(np.abs(delta_q_features(ds)) + LOG_OFFSET_AH)
+    if kind == "log_delta_q":
+        return np.log10(np.abs(delta_q_features(ds)) + recipe["log_offset_ah"])
+    raise ConfigError(f"Unknown feature set {kind!r} in a battery model recipe.")
 
 
-def _estimator(name: str, seed: int, n_cells: int) -> Any:
+def _estimator(recipe: Mapping[str, Any], seed: int, n_cells: int) -> Any:
     from sklearn.cross_decomposition import PLSRegression
     from sklearn.decomposition import PCA
     from sklearn.linear_model import ElasticNetCV, LinearRegression, RidgeCV
@@ -56,32 +64,38 @@ def _estimator(name: str, seed: int, n_cells: int) -> Any:
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    cv = KFold(n_splits=min(5, n_cells), shuffle=True, random_state=seed)
-    max_comp = max(1, min(10, n_cells - n_cells // 5 - 1))
-    if name == "variance":
+    kind = recipe["estimator"]
+    if kind == "linear":
         return LinearRegression()
-    if name in ("discharge", "elastic_net"):
+    cv = KFold(n_splits=min(recipe["cv_folds"], n_cells), shuffle=True, random_state=seed)
+    if kind == "elastic_net":
         return make_pipeline(
             StandardScaler(),
-            ElasticNetCV(l1_ratio=[0.1, 0.5, 0.9, 1.0], alphas=30, cv=cv, max_iter=50000, random_state=seed),
+            ElasticNetCV(
+                l1_ratio=list(recipe["l1_ratios"]), alphas=recipe["n_alphas"], cv=cv, max_iter=recipe["max_iter"],
+                random_state=seed,
+            ),
         )
-    if name == "ridge":
-        return make_pipeline(StandardScaler(), RidgeCV(alphas=np.logspace(-3, 4, 30), cv=cv))
-    if name == "plsr":
+    if kind == "ridge":
+        lo, hi, num = recipe["alphas_log10"]
+        return make_pipeline(StandardScaler(), RidgeCV(alphas=np.logspace(lo, hi, int(num)), cv=cv))
+    # Components: at most max_components, and fewer than the cells of an inner training fold.
+    max_comp = max(1, min(recipe["max_components"], n_cells - n_cells // 5 - 1))
+    if kind == "plsr":
         return GridSearchCV(
             make_pipeline(StandardScaler(), PLSRegression(scale=False)),
             {"plsregression__n_components": list(range(1, max_comp + 1))},
             cv=cv,
             scoring="neg_mean_squared_error",
         )
-    if name == "pcr":
+    if kind == "pcr":
         return GridSearchCV(
             make_pipeline(StandardScaler(), PCA(), LinearRegression()),
             {"pca__n_components": list(range(1, max_comp + 1))},
             cv=cv,
             scoring="neg_mean_squared_error",
         )
-    raise unknown_name("classical battery model", name, CLASSICAL_MODELS)
+    raise ConfigError(f"Unknown estimator {kind!r} in a battery model recipe.")
 
 
 @dataclass
@@ -91,7 +105,8 @@ class ClassicalModel:
     Parameters
     ----------
     name : str
-        One of :data:`CLASSICAL_MODELS`.
+        A classical model of :data:`~matnn.models.battery.registry.BATTERY_MODELS`
+        (``BATTERY_MODELS.names("classical")``).
     seed : int, default=0
         Seed of the inner cross-validation folds.
 
@@ -107,14 +122,15 @@ class ClassicalModel:
     params_: dict[str, Any] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
-        if self.name not in CLASSICAL_MODELS:
-            raise unknown_name("classical battery model", self.name, CLASSICAL_MODELS)
+        self.spec_ = classical_spec(self.name)
+        self.name = self.spec_.name
 
     def fit(self, ds: BatteryDataset) -> ClassicalModel:
         """Fit on the cells of ``ds`` (which must all have a cycle life)."""
-        x = _features(self.name, ds)
+        recipe = self.spec_.defaults
+        x = _features(recipe, ds)
         y = log_life(ds.cycle_life)
-        est = _estimator(self.name, self.seed, ds.n_cells)
+        est = _estimator(recipe, self.seed, ds.n_cells)
         est.fit(x, y)
         self.estimator_ = est
         self.params_ = _chosen_params(est)
@@ -124,7 +140,7 @@ class ClassicalModel:
         """Predicted log10 cycle life, shape (n_cells,)."""
         if self.estimator_ is None:
             raise NotFittedError(f"ClassicalModel({self.name!r}) is not fitted yet; call fit(train) first.")
-        return np.asarray(self.estimator_.predict(_features(self.name, ds)), dtype=float).reshape(-1)
+        return np.asarray(self.estimator_.predict(_features(self.spec_.defaults, ds)), dtype=float).reshape(-1)
 
     def predict(self, ds: BatteryDataset) -> np.ndarray:
         """Predicted cycle life in cycles, shape (n_cells,)."""
@@ -144,5 +160,5 @@ def _chosen_params(est: Any) -> dict[str, Any]:
 
 
 def make_classical(name: str, seed: int = 0) -> ClassicalModel:
-    """Build the classical model called ``name`` (see :data:`CLASSICAL_MODELS`)."""
+    """Build the classical model called ``name`` (``BATTERY_MODELS.names("classical")``)."""
     return ClassicalModel(name, seed=seed)

@@ -14,7 +14,7 @@ Three architectures, all built from :mod:`matnn.layers` (channels-last):
     A 1D CNN along voltage with the nine ΔQ_k curves as channels, plus a branch of scalar summary
     features (by default Severson's six "discharge" features and log10 |mean ΔQ|), standardised by
     ``Normalization`` layers adapted on the training cells and soft-clipped (:class:`SoftClip`).
-    With ``residual=True`` (how :class:`matnn.workflows.battery.networks.NeuralModel` uses it) the
+    With ``residual=True`` (how :class:`matnn.models.battery.networks.NeuralModel` uses it) the
     output layer starts at zero and the network learns the correction to a classical base model;
     otherwise the output is a linear function of the scalars plus a nonlinear correction.
     ``Rescaling`` maps the output to log10 cycles, so a saved model needs no external scaler.

@@ -14,18 +14,19 @@ is used for fitting by K−1 members; the prediction is the base plus the member
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
 
-from matnn.core.exceptions import ConfigError, NotFittedError, unknown_name
+from matnn.core.exceptions import ConfigError, NotFittedError
+from matnn.core.registry import ModelSpec
 from matnn.data.battery.dataset import BatteryDataset
-from matnn.workflows.battery.features import TUTORIAL_CYCLES, delta_q_image, discharge_features, full_delta_q_image, log_life
+from matnn.data.battery.features import TUTORIAL_CYCLES, delta_q_image, discharge_features, full_delta_q_image, log_life
+from matnn.models.battery.registry import BATTERY_MODELS
 
-__all__ = ["NEURAL_MODELS", "NeuralConfig", "NeuralModel", "inverse_frequency_weights", "network_inputs", "DEFAULT_CONFIGS"]
+__all__ = ["NeuralConfig", "NeuralModel", "default_config", "network_spec", "inverse_frequency_weights", "network_inputs"]
 
-NEURAL_MODELS = ("cnn", "dqnet", "fullcnn")
 _EPS = 1e-12
 _ASINH_SCALE_AH = 1e-3
 
@@ -71,6 +72,12 @@ class NeuralConfig:
         Classical models the residual base is chosen from.
     kwargs : dict
         Architecture arguments passed to the builder.
+
+    Notes
+    -----
+    The recipe of each registered network is in
+    :data:`~matnn.models.battery.registry.BATTERY_MODELS` (:func:`default_config`); the field
+    defaults here only fill a config written by hand.
     """
 
     epochs: int = 600
@@ -102,18 +109,23 @@ class NeuralConfig:
             raise ConfigError(f"NeuralConfig.val_fraction must be in (0, 0.5). Got {self.val_fraction!r}.")
 
 
-#: Defaults chosen by 5-fold cross-validation on the Severson training cells (bench/battery/cv.py).
-DEFAULT_CONFIGS: dict[str, NeuralConfig] = {
-    "cnn": NeuralConfig(epochs=600, batch_size=8, learning_rate=1e-3, patience=60, val_fraction=0.2, ensemble=1),
-    "dqnet": NeuralConfig(
-        epochs=600, batch_size=8, learning_rate=1e-3, weight_decay=1e-2, patience=60, ensemble=5, residual=True,
-    ),
-}
-#: Attia et al. 2021's published choice (its authors' grid search, read on the test sets, not CV):
-#: 20,000 full-batch Adam steps at lr 1e-4, L2 weight 1e-3, no dropout.
-DEFAULT_CONFIGS["fullcnn"] = NeuralConfig(
-    epochs=20000, batch_size=1 << 20, learning_rate=1e-4, l2=1e-3, early_stopping=False, sample_weights=False,
-)
+def network_spec(name: str) -> ModelSpec:
+    """The registry entry of battery network ``name`` (the name is checked here)."""
+    spec = BATTERY_MODELS.get(name)
+    if spec.family != "network":
+        raise ConfigError(
+            f"{spec.name!r} is a battery {spec.family or 'model'}, not a network; "
+            f"networks: {', '.join(BATTERY_MODELS.names('network'))}."
+        )
+    return spec
+
+
+def default_config(name: str) -> NeuralConfig:
+    """The training recipe of network ``name`` as registered in
+    :data:`~matnn.models.battery.registry.BATTERY_MODELS` (fields not registered keep
+    :class:`NeuralConfig`'s defaults)."""
+    names = {f.name for f in fields(NeuralConfig)}
+    return NeuralConfig(**{k: v for k, v in network_spec(name).defaults.items() if k in names})
 
 
 def inverse_frequency_weights(y_log: np.ndarray, n_bins: int = 5) -> np.ndarray:
@@ -155,37 +167,43 @@ def network_inputs(
     n_voltages, 9), scalars (n_cells, n_scalars)]`` (see :class:`NeuralConfig` ``scalars``);
     ``fullcnn``: ΔQ image of ``cycles`` (default every recorded cycle up to 100) on about 100
     voltages, shape (n_cells, n_voltages', n_cycles, 1).
+    Which arrays a network reads is its registered ``inputs`` recipe.
     """
-    if name == "fullcnn":
+    kind = network_spec(name).defaults["inputs"]
+    if kind == "full_delta_q_image":
         return full_delta_q_image(ds, cycles).astype(np.float32)[..., None]
     image = delta_q_image(ds, TUTORIAL_CYCLES).astype(np.float32)
-    if name == "cnn":
+    if kind == "delta_q_image":
         return image[..., None]
-    if name == "dqnet":
+    if kind == "delta_q_curves_and_scalars":
         # asinh(ΔQ / 1 mAh): linear below 1 mAh, logarithmic above, sign kept, so cells whose ΔQ
         # differ by decades (long- and short-lived) are both visible to the convolutions.
         curves = np.arcsinh(image / _ASINH_SCALE_AH).astype(np.float32) if asinh else image
         return [curves, _scalars(ds, scalars).astype(np.float32)]
-    raise unknown_name("battery network", name, NEURAL_MODELS)
+    raise ConfigError(f"Unknown network inputs {kind!r} in the recipe of battery network {name!r}.")
 
 
 def _take(x: Any, idx: np.ndarray) -> Any:
     return [a[idx] for a in x] if isinstance(x, list) else x[idx]
 
 
-def _build(name: str, x: Any, y_log: np.ndarray, kwargs: dict[str, Any], residual: bool = False) -> Any:
-    from matnn.models.battery_cnn import build_dq_net, build_full_delta_q_cnn, build_tutorial_cnn
+def _build(spec: ModelSpec, x: Any, y_log: np.ndarray, kwargs: dict[str, Any], residual: bool = False) -> Any:
+    """The registered ``architecture`` builder of ``spec``, called on the arrays of its ``inputs``."""
+    import importlib
 
-    if name == "cnn":
-        return build_tutorial_cnn(x, y_log, **kwargs)
-    if name == "fullcnn":
-        return build_full_delta_q_cnn(x[..., 0], y_log, **kwargs)
-    return build_dq_net(x[0], x[1], y_log, residual=residual, **kwargs)
+    module, _, attr = spec.defaults["architecture"].partition(":")
+    builder = getattr(importlib.import_module(module), attr)
+    kind = spec.defaults["inputs"]
+    if kind == "delta_q_curves_and_scalars":
+        return builder(x[0], x[1], y_log, residual=residual, **kwargs)
+    if kind == "full_delta_q_image":
+        return builder(x[..., 0], y_log, **kwargs)
+    return builder(x, y_log, **kwargs)
 
 
 def _oof_log(base: str, ds: BatteryDataset, seed: int, n_folds: int = 5) -> tuple[np.ndarray, float]:
     """Out-of-fold log10 predictions of classical model ``base`` on ``ds`` and their RMSE in cycles."""
-    from matnn.workflows.battery.baselines import ClassicalModel
+    from matnn.models.battery.classical import ClassicalModel
 
     rng = np.random.default_rng(seed + 7919)
     folds = np.array_split(rng.permutation(ds.n_cells), min(n_folds, ds.n_cells))
@@ -202,11 +220,13 @@ class NeuralModel:
 
     Parameters
     ----------
-    name : {"cnn", "dqnet"}
+    name : str
+        A network of :data:`~matnn.models.battery.registry.BATTERY_MODELS`
+        (``BATTERY_MODELS.names("network")``: ``cnn``, ``dqnet``, ``fullcnn``).
     seed : int, default=0
         Seeds weights, validation splits and batch order.
     config : NeuralConfig, optional
-        Default: :data:`DEFAULT_CONFIGS` [name].
+        Default: the registered recipe, :func:`default_config` (name).
     """
 
     name: str
@@ -216,15 +236,16 @@ class NeuralModel:
     histories_: list[dict[str, list[float]]] = field(default_factory=list, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        if self.name not in NEURAL_MODELS:
-            raise unknown_name("battery network", self.name, NEURAL_MODELS)
+        self.spec_ = network_spec(self.name)
+        self.name = self.spec_.name
         if self.config is None:
-            self.config = DEFAULT_CONFIGS[self.name]
+            self.config = default_config(self.name)
 
     def fit(self, ds: BatteryDataset, *, verbose: int = 0, device: Any = None, callbacks: list[Any] | None = None) -> NeuralModel:
         """Train on the cells of ``ds`` (all must have a cycle life); ``callbacks`` are added to every member's fit."""
-        import matnn
-        from matnn.callbacks import EarlyStopping
+        from matnn.config import set_seed
+        from matnn.core.callbacks import EarlyStopping
+        from matnn.core.optimizers import Adam, AdamW
 
         cfg = self.config
         assert cfg is not None
@@ -234,7 +255,7 @@ class NeuralModel:
         residual = self.name == "dqnet" and cfg.residual
         self.base_ = None
         if residual:
-            from matnn.workflows.battery.baselines import ClassicalModel
+            from matnn.models.battery.classical import ClassicalModel
 
             scores = {b: _oof_log(b, ds, self.seed) for b in cfg.base_candidates}
             self.base_name_ = min(scores, key=lambda b: scores[b][1])
@@ -252,15 +273,15 @@ class NeuralModel:
         self.members_, self.histories_ = [], []
         for j, val_idx in enumerate(folds):
             tr_idx = np.setdiff1d(np.arange(n), val_idx)
-            matnn.set_seed(self.seed * 1000 + j)
+            set_seed(self.seed * 1000 + j)
             x_tr, y_tr = _take(x, tr_idx), y[tr_idx]
-            model = _build(self.name, x_tr, y_tr, dict(cfg.kwargs), residual=residual)
+            model = _build(self.spec_, x_tr, y_tr, dict(cfg.kwargs), residual=residual)
             if cfg.weight_decay > 0:
-                opt = matnn.optimizers.AdamW(learning_rate=cfg.learning_rate, weight_decay=cfg.weight_decay)
+                opt = AdamW(learning_rate=cfg.learning_rate, weight_decay=cfg.weight_decay)
             elif cfg.l2 > 0:  # λ·Σ‖w‖² has gradient 2λw: Adam's coupled weight decay 2λ
-                opt = matnn.optimizers.Adam(learning_rate=cfg.learning_rate, weight_decay=2.0 * cfg.l2)
+                opt = Adam(learning_rate=cfg.learning_rate, weight_decay=2.0 * cfg.l2)
             else:
-                opt = matnn.optimizers.Adam(learning_rate=cfg.learning_rate)
+                opt = Adam(learning_rate=cfg.learning_rate)
             model.compile(optimizer=opt, loss="mse")
             weights = inverse_frequency_weights(log_life(ds.cycle_life)[tr_idx]).astype(np.float32) if cfg.sample_weights else None
             stop = cfg.early_stopping
