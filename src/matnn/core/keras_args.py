@@ -61,7 +61,7 @@ KERAS_ONLY: dict[str, tuple[Any, ...]] = {
     "mask": (None,),
     # InputLayer
     "sparse": (None, False),
-    "ragged": (False,),
+    "ragged": (None, False),
     "batch_shape": (None,),
     "input_tensor": (None,),
     "optional": (False,),

@@ -331,9 +331,15 @@ class Adamax(_AdamLike):
 
 @register_serializable("matnn>Nadam")
 class Nadam(_AdamLike):
-    """Adam with Nesterov momentum (Dozat 2016)."""
+    """Adam with Nesterov momentum (Dozat 2016).
+
+    The momentum schedule μ_t = β₁(1 − ½·0.96^t) is Keras's (torch's ``momentum_decay=1``).
+    """
 
     torch_class = torch.optim.NAdam
+
+    def _torch_kwargs(self) -> dict[str, Any]:
+        return {**super()._torch_kwargs(), "momentum_decay": 1.0}
 
 
 class _FtrlStep(torch.optim.Optimizer):

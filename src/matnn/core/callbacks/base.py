@@ -54,12 +54,13 @@ class CallbackList:
     """Dispatch each hook to every callback, in order."""
 
     def __init__(self, callbacks: Iterable[Callback] | None = None, model: Any = None, params: dict[str, Any] | None = None,
-                 *, add_history: bool = False, add_progbar: bool = False) -> None:
+                 *, add_history: bool = False, add_progbar: bool = False, **more_params: Any) -> None:
         check_keras_only("CallbackList", {"add_history": add_history, "add_progbar": add_progbar})
         self.callbacks = list(callbacks or [])
+        params = {**(params or {}), **more_params}  # Keras passes the fit parameters as keywords
         for cb in self.callbacks:
             cb.set_model(model)
-            cb.set_params(params or {})
+            cb.set_params(params)
         self.batch_callbacks = [cb for cb in self.callbacks if cb.uses_batch_hooks]
 
     def __iter__(self):
