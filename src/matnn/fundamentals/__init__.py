@@ -9,10 +9,13 @@ that writes a figure and ``metrics.json`` (also ``matnn fundamentals <demo> --ou
 * :mod:`~matnn.fundamentals.activations` — activations, derivatives, softmax temperature;
 * :mod:`~matnn.fundamentals.backprop` — backpropagation term by term, equal to autograd;
 * :mod:`~matnn.fundamentals.capacity` — underfitting and overfitting;
-* :mod:`~matnn.fundamentals.approximation` — universal approximation and out-of-range failure.
+* :mod:`~matnn.fundamentals.approximation` — universal approximation and out-of-range failure;
+* :mod:`~matnn.fundamentals.hopfield` — associative memory, energy descent, capacity ≈ 0.138 N;
+* :mod:`~matnn.fundamentals.rbm` — restricted Boltzmann machine, contrastive divergence, free energy.
 
-PyTorch appears only as the reference the hand-written derivatives are checked against, and in the
-two demos that train real networks with ``matnn.Sequential`` (capacity, approximation).
+PyTorch appears only as the reference the hand-written derivatives are checked against, in the
+two demos that train real networks with ``matnn.Sequential`` (capacity, approximation), and as the
+tensor library of the RBM (its updates are written out, not autograd).
 """
 
 from __future__ import annotations
