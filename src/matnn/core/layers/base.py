@@ -122,7 +122,8 @@ class Layer(nn.Module):
         super().__init__()
         # Keras keywords matnn does not implement (kernel_constraint, data_format='channels_first', ...)
         # are accepted at their Keras default and otherwise refused by name.
-        check_keras_only(type(self).__name__, keras_kwargs, _accepted_keywords(type(self)))
+        if keras_kwargs:
+            check_keras_only(type(self).__name__, keras_kwargs, _accepted_keywords(type(self)))
         if input_shape is None and batch_input_shape is not None:
             input_shape = tuple(batch_input_shape)[1:]
         if input_shape is None and input_dim is not None:
