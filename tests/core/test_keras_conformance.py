@@ -31,7 +31,7 @@ from matnn.core.exceptions import ConfigError  # noqa: E402
 
 TOL = {"atol": 1e-5, "rtol": 1e-5}
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-FAMILIES = ("layers", "losses", "metrics", "optimizers", "callbacks")
+FAMILIES = ("layers", "losses", "metrics", "optimizers", "callbacks")  # classes; loss functions and activations below
 
 
 def _shared_names() -> list[tuple[str, str]]:
@@ -335,6 +335,37 @@ def test_loss_agrees_with_keras(name, case, weighted):
     want = _k(kl(y, p, sample_weight=w))
     got = ml(torch.as_tensor(y), torch.as_tensor(p), None if w is None else torch.as_tensor(w))
     np.testing.assert_allclose(got.detach().numpy(), want, **TOL)
+
+
+LOSS_FUNCTIONS = {
+    "mean_squared_error": (_Y, _P, {}), "mean_absolute_error": (_Y, _P, {}), "huber": (_Y, _P, {"delta": 0.5}),
+    "binary_crossentropy": (_B, _PB, {"label_smoothing": 0.1}), "kl_divergence": (_probs((8, 5)), _probs((8, 5)), {}),
+    "categorical_crossentropy": (_onehot(8, 3), _P, {"from_logits": True}),
+    "sparse_categorical_crossentropy": (RNG.integers(0, 3, 8).astype(np.float32), _probs((8, 3)), {}),
+}
+
+
+@pytest.mark.parametrize("name", list(LOSS_FUNCTIONS))
+def test_loss_function_gives_keras_per_sample_values(name):
+    y, p, kwargs = LOSS_FUNCTIONS[name]
+    want = _k(getattr(keras.losses, name)(y, p, **kwargs))
+    got = getattr(matnn.losses, name)(torch.as_tensor(y), torch.as_tensor(p), **kwargs)
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got.numpy(), want, **TOL)
+
+
+ACTIVATION_CASES = [(n, {}) for n in matnn.activations.__all__
+                    if inspect.isfunction(getattr(keras.activations, n, None)) and n not in ("get", "serialize")]
+ACTIVATION_CASES += [("relu", {"negative_slope": 0.1, "max_value": 1.5, "threshold": 0.3}), ("relu", {"max_value": 6.0}),
+                     ("leaky_relu", {"negative_slope": 0.05}), ("elu", {"alpha": 0.5}), ("softmax", {"axis": 0})]
+
+
+@pytest.mark.parametrize(("name", "kwargs"), ACTIVATION_CASES, ids=[f"{n}{kw or ''}" for n, kw in ACTIVATION_CASES])
+def test_activation_agrees_with_keras(name, kwargs):
+    x = np.linspace(-4, 4, 24, dtype=np.float32).reshape(4, 6)
+    want = _k(getattr(keras.activations, name)(x, **kwargs))
+    got = matnn.activations.get(name, **kwargs)(torch.as_tensor(x))
+    np.testing.assert_allclose(got.numpy(), want, **TOL)
 
 
 # ------------------------------------------------------------------------------------ (b) metrics
