@@ -105,10 +105,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--flip-fraction", type=positive_float, default=0.15,
                    help="fraction of a stored digit's pixels flipped in the recall cue, < 0.5 (default 0.15)")
 
-    p = add_action(actions, "rbm", _handler("rbm", ("n_hidden", "k", "epochs", "learning_rate")),
+    p = add_action(actions, "rbm", _handler("rbm", ("hidden", "cd_k", "epochs", "learning_rate")),
                    "restricted Boltzmann machine on binarised digits: CD-k, reconstructions, samples, free energy")
-    p.add_argument("--hidden", dest="n_hidden", type=positive_int, default=64, help="hidden units (default 64)")
-    p.add_argument("--cd-k", dest="k", type=positive_int, default=1, help="Gibbs steps per CD update (default 1)")
+    p.add_argument("--hidden", type=positive_int, default=64, help="hidden units (default 64)")
+    p.add_argument("--cd-k", type=positive_int, default=1, help="Gibbs steps per CD update (default 1)")
     p.add_argument("--epochs", type=positive_int, default=30, help="passes over the 1,438 training digits (default 30)")
     p.add_argument("--learning-rate", type=positive_float, default=0.05, help="CD step size (default 0.05)")
 

@@ -217,9 +217,10 @@ def binarized_digits(threshold: float = 0.5, seed: int = 0, test_fraction: float
     return x[tr], x[te], d.target[tr], d.target[te]
 
 
-def run_demo(out_dir: str | Path, *, seed: int = 0, n_hidden: int = 64, k: int = 1, epochs: int = 30,
+def run_demo(out_dir: str | Path, *, seed: int = 0, hidden: int = 64, cd_k: int = 1, epochs: int = 30,
              learning_rate: float = 0.05) -> dict[str, Any]:
-    """Train an RBM on the binarised digits; show reconstructions, samples, filters and free energies.
+    """Train an RBM with ``hidden`` units by CD-``cd_k`` on the binarised digits; show reconstructions,
+    samples, filters and free energies.
 
     Writes ``rbm.png`` (originals / reconstructions / samples from long Gibbs chains / hidden-unit
     filters), ``rbm_free_energy.png`` (free energy of training data, test data and negative samples,
@@ -229,6 +230,7 @@ def run_demo(out_dir: str | Path, *, seed: int = 0, n_hidden: int = 64, k: int =
     from matnn.utils.plotting import plt, save_figure
 
     out = Path(out_dir)
+    n_hidden, k = hidden, cd_k
     x_tr, x_te, _, _ = binarized_digits(seed=seed)
     torch.manual_seed(seed)
     untrained = RBM(x_tr.shape[1], n_hidden, generator=torch.Generator().manual_seed(seed))
