@@ -134,6 +134,9 @@ class Layer(nn.Module):
         self.input_shape: Shape | None = None
         self.output_shape: Shape | None = None
         self._trainable = bool(trainable)
+        # weights take the dtype of the data (or model.to(dtype)); a Keras dtype policy is not implemented
+        if dtype is not None and dtype not in ("float32", torch.float32):
+            check_keras_only(type(self).__name__, {"dtype": dtype})
         self._dtype_arg = dtype
 
     # ----------------------------------------------------------------- building
