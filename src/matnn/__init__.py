@@ -41,6 +41,7 @@ _LAZY = {
     "callbacks": ("matnn.callbacks", None),
     "activations": ("matnn.activations", None),
     "wrappers": ("matnn.wrappers", None),
+    "utils": ("matnn.utils", None),
 }
 
 

@@ -43,7 +43,7 @@ def test_fit_learns_linear_function_and_reports_metrics():
     assert set(hist.history) >= {"loss", "mae", "r2", "lr"}
     assert len(hist.history["loss"]) == 40
     assert hist.history["loss"][-1] < 0.02 * hist.history["loss"][0]
-    scores = model.evaluate(X, Y)
+    scores = model.evaluate(X, Y, return_dict=True)
     assert scores["r2"] > 0.99
     assert model.predict(X).shape == (512, 1)
 
@@ -119,7 +119,7 @@ def test_early_stopping_restores_best_epoch():
     assert len(hist.history["loss"]) == best + 4  # stopped after `patience` epochs without improvement
     for k, v in model.state_dict().items():
         assert torch.equal(v, seen[best][k])
-    assert model.evaluate(xv, yv)["loss"] == pytest.approx(min(hist.history["val_loss"]), rel=1e-5)
+    assert model.evaluate(xv, yv, return_dict=True)["loss"] == pytest.approx(min(hist.history["val_loss"]), rel=1e-5)
 
 
 def test_reduce_lr_on_plateau_and_scheduler():
@@ -205,7 +205,7 @@ def test_lecture_dropout_cnn_trains():
     y = np.eye(10, dtype="float32")[labels]
     hist = model.fit(x, y, epochs=3, batch_size=32, verbose=0)
     assert hist.history["loss"][-1] < hist.history["loss"][0]
-    assert model.evaluate(x, y)["accuracy"] > 0.95
+    assert model.evaluate(x, y, return_dict=True)["accuracy"] > 0.95
 
 
 def test_multi_output_functional_with_loss_list():

@@ -162,9 +162,9 @@ def test_tiny_cgcnn_overfits_a_handful_of_structures(crystals):
     model = SMALL["cgcnn"]()
     model.adapt(ds.y)
     model.compile(optimizer=matnn.optimizers.Adam(learning_rate=1e-2), loss="mae", metrics=["mae"])
-    start = model.evaluate(ds, collate_fn=collate_graphs)["mae"]
+    start = model.evaluate(ds, collate_fn=collate_graphs, return_dict=True)["mae"]
     model.fit(ds, batch_size=8, epochs=300, collate_fn=collate_graphs, verbose=0)
-    end = model.evaluate(ds, collate_fn=collate_graphs)["mae"]
+    end = model.evaluate(ds, collate_fn=collate_graphs, return_dict=True)["mae"]
     assert end < 0.05 * start and end < 0.05, (start, end)
 
 

@@ -10,7 +10,8 @@ from typing import Any
 
 from matnn.cli.common import add_action, area_parser, positive_float, positive_int
 
-HELP = "glass-box fundamentals: linear/logistic regression, perceptron, backprop, capacity, approximation"
+HELP = ("glass-box fundamentals: linear/logistic regression, perceptron, backprop, capacity, approximation, "
+        "Hopfield network, restricted Boltzmann machine")
 
 _HIDDEN_ACTS = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus")
 _TARGETS = ("sin", "cos", "abs", "x_sin_x", "gaussian")  # kept in sync with approximation.TARGETS (tested)
@@ -96,5 +97,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "universal approximation in 1-D: four ReLU fits agree in range and diverge outside it")
     p.add_argument("--target", choices=_TARGETS, default="sin", help="function to fit on [-pi, pi] (default sin)")
     p.add_argument("--epochs", type=positive_int, default=300, help="training epochs per network (default 300)")
+
+    p = add_action(actions, "hopfield", _handler("hopfield", ("n_units", "flip_fraction")),
+                   "Hopfield network: Hebbian storage, asynchronous recall, energy that never rises, capacity vs P/N")
+    p.add_argument("--n-units", type=positive_int, default=800,
+                   help="largest network for the capacity curves, >= 80; also N/2, N/4, N/8 are run (default 800)")
+    p.add_argument("--flip-fraction", type=positive_float, default=0.15,
+                   help="fraction of a stored digit's pixels flipped in the recall cue, < 0.5 (default 0.15)")
+
+    p = add_action(actions, "rbm", _handler("rbm", ("hidden", "cd_k", "epochs", "learning_rate")),
+                   "restricted Boltzmann machine on binarised digits: CD-k, reconstructions, samples, free energy")
+    p.add_argument("--hidden", type=positive_int, default=64, help="hidden units (default 64)")
+    p.add_argument("--cd-k", type=positive_int, default=1, help="Gibbs steps per CD update (default 1)")
+    p.add_argument("--epochs", type=positive_int, default=30, help="passes over the 1,438 training digits (default 30)")
+    p.add_argument("--learning-rate", type=positive_float, default=0.05, help="CD step size (default 0.05)")
 
     add_action(actions, "all", _handle_all, "run every demo into <out>/<demo>/ and write summary.md and metrics.json")

@@ -62,9 +62,17 @@ def tanh(x: torch.Tensor) -> torch.Tensor:
 
 
 @ACTIVATIONS.register("relu")
-def relu(x: torch.Tensor) -> torch.Tensor:
-    """σ(z) = max(0, z)."""
-    return torch.relu(x)
+def relu(x: torch.Tensor, negative_slope: float = 0.0, max_value: float | None = None, threshold: float = 0.0) -> torch.Tensor:
+    """σ(z) = max(0, z); Keras's options: z below ``threshold`` gives ``negative_slope·(z − threshold)``,
+    and the output is capped at ``max_value``."""
+    if negative_slope == 0.0 and max_value is None and threshold == 0.0:
+        return torch.relu(x)
+    out = x * (x > threshold).to(x.dtype) if threshold != 0.0 else torch.relu(x)
+    if max_value is not None:
+        out = out.clamp(max=max_value)
+    if negative_slope != 0.0:
+        out = out - negative_slope * torch.relu(threshold - x)
+    return out
 
 
 @ACTIVATIONS.register("leaky_relu", "leakyrelu")

@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from matnn.core.exceptions import ConfigError, ShapeError
+from matnn.core.keras_args import check_keras_only
 from matnn.core.registry import Registry, register_serializable
 
 __all__ = [
@@ -150,13 +151,32 @@ def jaccard(y_true: torch.Tensor, y_pred: torch.Tensor, smooth: float = 1e-7) ->
     return 1.0 - (inter + smooth) / (union + smooth)
 
 
+REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
+
+
 class Loss:
-    """Base class: ``loss(y_true, y_pred, sample_weight=None)`` → scalar (weighted mean over the batch)."""
+    """Base class: ``loss(y_true, y_pred, sample_weight=None)`` → scalar (weighted mean over the batch).
+
+    Parameters
+    ----------
+    name : str, optional
+    reduction : str, default="sum_over_batch_size"
+        Keras's reductions of the per-sample losses ``L_i`` with weights ``w_i`` (1 when omitted):
+        ``"sum_over_batch_size"`` and ``"mean"`` give Σ w_i L_i / n, ``"mean_with_sample_weight"``
+        Σ w_i L_i / Σ w_i, ``"sum"`` Σ w_i L_i, ``"none"``/``None`` the vector w_i L_i.
+    dtype : None
+        Accepted for Keras compatibility; matnn computes in the predictions' dtype.
+    """
 
     fn: Callable[..., torch.Tensor]
 
-    def __init__(self, name: str | None = None) -> None:
+    def __init__(self, name: str | None = None, reduction: str | None = "sum_over_batch_size", dtype: Any = None,
+                 **kwargs: Any) -> None:
+        check_keras_only(type(self).__name__, {"dtype": dtype, **kwargs})
+        if reduction not in REDUCTIONS:
+            raise ConfigError(f"'reduction' of {type(self).__name__} must be one of {', '.join(map(repr, REDUCTIONS))}; got {reduction!r}")
         self.name = name or _snake(type(self).__name__)
+        self.reduction = reduction
 
     def per_sample(self, y_true: torch.Tensor, y_pred: torch.Tensor) -> torch.Tensor:
         return type(self).fn(y_true, y_pred, **self._kwargs())
@@ -164,14 +184,26 @@ class Loss:
     def _kwargs(self) -> dict[str, Any]:
         return {}
 
-    def __call__(self, y_true: torch.Tensor, y_pred: torch.Tensor, sample_weight: torch.Tensor | None = None) -> torch.Tensor:
-        values = self.per_sample(y_true, y_pred)
+    def _reduce(self, values: torch.Tensor, sample_weight: torch.Tensor | None) -> torch.Tensor:
         if sample_weight is not None:
-            return (values * sample_weight.reshape(values.shape).to(values.dtype)).mean()
-        return values.mean()
+            w = sample_weight.reshape(values.shape).to(values.dtype)
+            values = values * w
+        if self.reduction in ("sum_over_batch_size", "mean"):
+            return values.mean()
+        if self.reduction == "sum":
+            return values.sum()
+        if self.reduction == "mean_with_sample_weight":
+            return values.sum() / (w.sum() if sample_weight is not None else values.numel())
+        return values
+
+    def __call__(self, y_true: torch.Tensor, y_pred: torch.Tensor, sample_weight: torch.Tensor | None = None) -> torch.Tensor:
+        return self._reduce(self.per_sample(y_true, y_pred), sample_weight)
 
     def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, **self._kwargs()}
+        cfg = {"name": self.name, **self._kwargs()}
+        if self.reduction != "sum_over_batch_size":
+            cfg["reduction"] = self.reduction
+        return cfg
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Loss:
@@ -188,11 +220,17 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
+_SUM = "sum_over_batch_size"
+
+
 @register_serializable("matnn>MeanSquaredError")
 class MeanSquaredError(Loss):
     """Mean squared error, the default regression loss."""
 
     fn = staticmethod(mean_squared_error)
+
+    def __init__(self, reduction: str | None = _SUM, name: str | None = None, dtype: Any = None) -> None:
+        super().__init__(name, reduction, dtype)
 
 
 @register_serializable("matnn>MeanAbsoluteError")
@@ -201,6 +239,9 @@ class MeanAbsoluteError(Loss):
 
     fn = staticmethod(mean_absolute_error)
 
+    def __init__(self, reduction: str | None = _SUM, name: str | None = None, dtype: Any = None) -> None:
+        super().__init__(name, reduction, dtype)
+
 
 @register_serializable("matnn>Huber")
 class Huber(Loss):
@@ -208,8 +249,8 @@ class Huber(Loss):
 
     fn = staticmethod(huber)
 
-    def __init__(self, delta: float = 1.0, name: str | None = None) -> None:
-        super().__init__(name)
+    def __init__(self, delta: float = 1.0, reduction: str | None = _SUM, name: str | None = None, dtype: Any = None) -> None:
+        super().__init__(name, reduction, dtype)
         if not delta > 0:
             raise ConfigError(f"The 'delta' parameter of Huber must be positive. Got {delta!r}.")
         self.delta = float(delta)
@@ -218,14 +259,22 @@ class Huber(Loss):
         return {"delta": self.delta}
 
 
+def _check_axis(axis: Any, owner: str) -> int:
+    if axis != -1:
+        raise ConfigError(f"'axis' of {owner} must be -1 (classes on the last axis); got {axis!r}")
+    return -1
+
+
 @register_serializable("matnn>BinaryCrossentropy")
 class BinaryCrossentropy(Loss):
     """Binary log loss, from probabilities (default) or logits."""
 
     fn = staticmethod(binary_crossentropy)
 
-    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0, name: str | None = None) -> None:
-        super().__init__(name)
+    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1,
+                 reduction: str | None = _SUM, name: str | None = None, dtype: Any = None) -> None:
+        super().__init__(name, reduction, dtype)
+        _check_axis(axis, "BinaryCrossentropy")
         self.from_logits, self.label_smoothing = bool(from_logits), float(label_smoothing)
 
     def _kwargs(self) -> dict[str, Any]:
@@ -238,8 +287,10 @@ class CategoricalCrossentropy(Loss):
 
     fn = staticmethod(categorical_crossentropy)
 
-    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0, name: str | None = None) -> None:
-        super().__init__(name)
+    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1,
+                 reduction: str | None = _SUM, name: str | None = None, dtype: Any = None) -> None:
+        super().__init__(name, reduction, dtype)
+        _check_axis(axis, "CategoricalCrossentropy")
         self.from_logits, self.label_smoothing = bool(from_logits), float(label_smoothing)
 
     def _kwargs(self) -> dict[str, Any]:
@@ -252,8 +303,10 @@ class SparseCategoricalCrossentropy(Loss):
 
     fn = staticmethod(sparse_categorical_crossentropy)
 
-    def __init__(self, from_logits: bool = False, name: str | None = None) -> None:
-        super().__init__(name)
+    def __init__(self, from_logits: bool = False, ignore_class: int | None = None, reduction: str | None = _SUM,
+                 axis: int = -1, name: str | None = None, dtype: Any = None) -> None:
+        super().__init__(name, reduction, dtype, ignore_class=ignore_class)
+        _check_axis(axis, "SparseCategoricalCrossentropy")
         self.from_logits = bool(from_logits)
 
     def _kwargs(self) -> dict[str, Any]:
@@ -266,6 +319,9 @@ class KLDivergence(Loss):
 
     fn = staticmethod(kl_divergence)
 
+    def __init__(self, reduction: str | None = _SUM, name: str | None = None, dtype: Any = None) -> None:
+        super().__init__(name, reduction, dtype)
+
 
 @register_serializable("matnn>Jaccard")
 class Jaccard(Loss):
@@ -273,8 +329,8 @@ class Jaccard(Loss):
 
     fn = staticmethod(jaccard)
 
-    def __init__(self, smooth: float = 1e-7, name: str | None = None) -> None:
-        super().__init__(name)
+    def __init__(self, smooth: float = 1e-7, name: str | None = None, reduction: str | None = _SUM) -> None:
+        super().__init__(name, reduction)
         self.smooth = float(smooth)
 
     def _kwargs(self) -> dict[str, Any]:

@@ -6,6 +6,7 @@ read once at the end, so R² is the R² of the epoch, not an average of per-batc
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -14,7 +15,8 @@ import torch
 
 from matnn.core import losses as losses_mod
 from matnn.core.exceptions import ConfigError
-from matnn.core.losses import match_shapes
+from matnn.core.keras_args import check_keras_only
+from matnn.core.losses import _snake, match_shapes
 from matnn.core.registry import Registry
 
 __all__ = [
@@ -39,8 +41,9 @@ METRICS = Registry("metric")
 class Metric:
     """Stateful metric: ``reset()``, ``update(y_true, y_pred, sample_weight)``, ``result()`` → 0-d tensor."""
 
-    def __init__(self, name: str) -> None:
-        self.name = name
+    def __init__(self, name: str | None = None, dtype: Any = None) -> None:
+        check_keras_only(type(self).__name__, {"dtype": dtype})
+        self.name = name or _snake(type(self).__name__)
         self._state: list[torch.Tensor] | None = None
 
     def reset(self) -> None:
@@ -64,11 +67,12 @@ class Metric:
 
 
 class MeanMetricWrapper(Metric):
-    """Weighted mean over all samples of a per-sample function ``fn(y_true, y_pred) → (n,)``."""
+    """Weighted mean over all samples of a per-sample function ``fn(y_true, y_pred, **kwargs) → (n,)``."""
 
-    def __init__(self, fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], name: str) -> None:
-        super().__init__(name)
-        self.fn = fn
+    def __init__(self, fn: Callable[..., torch.Tensor], name: str | None = None, dtype: Any = None,
+                 **kwargs: Any) -> None:
+        super().__init__(name or getattr(fn, "__name__", "mean_metric_wrapper"), dtype)
+        self.fn = functools.partial(fn, **kwargs) if kwargs else fn
 
     def update(self, y_true: torch.Tensor, y_pred: torch.Tensor, sample_weight: torch.Tensor | None = None) -> None:
         total, count = self._zeros(y_pred)
@@ -105,29 +109,45 @@ def _sparse_acc(y_true: torch.Tensor, y_pred: torch.Tensor) -> torch.Tensor:
 class BinaryAccuracy(MeanMetricWrapper):
     """Fraction of samples with (p > threshold) equal to the 0/1 label."""
 
-    def __init__(self, name: str = "binary_accuracy", threshold: float = 0.5) -> None:
-        super().__init__(lambda t, p: _binary_acc(t, p, threshold), name)
+    def __init__(self, name: str = "binary_accuracy", dtype: Any = None, threshold: float = 0.5) -> None:
+        super().__init__(lambda t, p: _binary_acc(t, p, threshold), name, dtype)
 
 
 class CategoricalAccuracy(MeanMetricWrapper):
     """Fraction of samples whose arg-max prediction matches the arg-max of the one-hot target."""
 
-    def __init__(self, name: str = "categorical_accuracy") -> None:
-        super().__init__(_categorical_acc, name)
+    def __init__(self, name: str = "categorical_accuracy", dtype: Any = None) -> None:
+        super().__init__(_categorical_acc, name, dtype)
 
 
 class SparseCategoricalAccuracy(MeanMetricWrapper):
     """Fraction of samples whose arg-max prediction equals the integer label."""
 
-    def __init__(self, name: str = "sparse_categorical_accuracy") -> None:
-        super().__init__(_sparse_acc, name)
+    def __init__(self, name: str = "sparse_categorical_accuracy", dtype: Any = None) -> None:
+        super().__init__(_sparse_acc, name, dtype)
+
+
+def _equal(y_true: torch.Tensor, y_pred: torch.Tensor) -> torch.Tensor:
+    y_true, y_pred = match_shapes(y_true.to(y_pred.dtype), y_pred, "accuracy")
+    return (y_true == y_pred).to(y_pred.dtype)
 
 
 class Accuracy(MeanMetricWrapper):
-    """Accuracy that picks binary, categorical (one-hot) or sparse (integer labels) from the shapes."""
+    """Fraction of predictions exactly equal to the targets (Keras's ``Accuracy`` class).
 
-    def __init__(self, name: str = "accuracy") -> None:
-        super().__init__(self._auto, name)
+    For class probabilities use the name ``"accuracy"`` in ``compile``: as in Keras it picks binary,
+    categorical (one-hot) or sparse (integer labels) accuracy from the shapes.
+    """
+
+    def __init__(self, name: str = "accuracy", dtype: Any = None) -> None:
+        super().__init__(_equal, name, dtype)
+
+
+class _AutoAccuracy(MeanMetricWrapper):
+    """``metrics=["accuracy"]``: binary, categorical or sparse accuracy picked from the shapes, as Keras."""
+
+    def __init__(self, name: str = "accuracy", dtype: Any = None) -> None:
+        super().__init__(self._auto, name, dtype)
 
     @staticmethod
     def _auto(y_true: torch.Tensor, y_pred: torch.Tensor) -> torch.Tensor:
@@ -139,30 +159,35 @@ class Accuracy(MeanMetricWrapper):
 
 
 class MeanAbsoluteError(MeanMetricWrapper):
-    def __init__(self, name: str = "mae") -> None:
-        super().__init__(losses_mod.mean_absolute_error, name)
+    def __init__(self, name: str = "mean_absolute_error", dtype: Any = None) -> None:
+        super().__init__(losses_mod.mean_absolute_error, name, dtype)
 
 
 class MeanSquaredError(MeanMetricWrapper):
-    def __init__(self, name: str = "mse") -> None:
-        super().__init__(losses_mod.mean_squared_error, name)
+    def __init__(self, name: str = "mean_squared_error", dtype: Any = None) -> None:
+        super().__init__(losses_mod.mean_squared_error, name, dtype)
 
 
 class RootMeanSquaredError(MeanMetricWrapper):
     """√(weighted mean squared error over the epoch)."""
 
-    def __init__(self, name: str = "rmse") -> None:
-        super().__init__(losses_mod.mean_squared_error, name)
+    def __init__(self, name: str = "root_mean_squared_error", dtype: Any = None) -> None:
+        super().__init__(losses_mod.mean_squared_error, name, dtype)
 
     def result(self) -> torch.Tensor:
         return super().result().sqrt()
 
 
 class R2Score(Metric):
-    """Coefficient of determination R² = 1 − SS_res/SS_tot over the epoch, averaged over outputs."""
+    """Coefficient of determination R² = 1 − SS_res/SS_tot over the epoch, averaged over outputs.
 
-    def __init__(self, name: str = "r2") -> None:
-        super().__init__(name)
+    ``class_aggregation='uniform_average'`` and ``num_regressors=0`` (Keras's defaults) only.
+    """
+
+    def __init__(self, class_aggregation: str = "uniform_average", num_regressors: int = 0, name: str = "r2_score",
+                 dtype: Any = None) -> None:
+        check_keras_only("R2Score", {"class_aggregation": class_aggregation, "num_regressors": num_regressors})
+        super().__init__(name, dtype)
 
     def update(self, y_true: torch.Tensor, y_pred: torch.Tensor, sample_weight: torch.Tensor | None = None) -> None:
         y_true, y_pred = match_shapes(y_true.to(y_pred.dtype), y_pred, "r2")
@@ -186,7 +211,7 @@ class R2Score(Metric):
 
 
 for _cls, _names in (
-    (Accuracy, ("accuracy", "acc")),
+    (_AutoAccuracy, ("accuracy", "acc")),
     (BinaryAccuracy, ("binary_accuracy",)),
     (CategoricalAccuracy, ("categorical_accuracy",)),
     (SparseCategoricalAccuracy, ("sparse_categorical_accuracy",)),

@@ -11,10 +11,15 @@ that writes a figure and ``metrics.json`` (also ``matnn fundamentals <demo> --ou
 * :mod:`~matnn.fundamentals.capacity` — underfitting and overfitting;
 * :mod:`~matnn.fundamentals.approximation` — universal approximation and out-of-range failure;
 * :mod:`~matnn.fundamentals.convolution` — convolution, padding and pooling in NumPy, equal to torch;
-* :mod:`~matnn.fundamentals.kernels` — the lecture's worked example and quiz kernels.
+* :mod:`~matnn.fundamentals.kernels` — the lecture's worked example and quiz kernels;
+* :mod:`~matnn.fundamentals.hopfield` — associative memory, energy descent, capacity ≈ 0.138 N;
+* :mod:`~matnn.fundamentals.rbm` — restricted Boltzmann machine, contrastive divergence, free energy;
+* :mod:`~matnn.fundamentals.lenet` — LeNet-1 and LeNet-5 as published (partial connection tables,
+  trainable subsampling, RBF outputs), with their parameter and connection counts.
 
-PyTorch appears only as the reference the hand-written derivatives are checked against, and in the
-two demos that train real networks with ``matnn.Sequential`` (capacity, approximation).
+PyTorch appears only as the reference the hand-written derivatives are checked against, in the
+two demos that train real networks with ``matnn.Sequential`` (capacity, approximation), and as the
+tensor library of the RBM (its updates are written out, not autograd).
 """
 
 from __future__ import annotations

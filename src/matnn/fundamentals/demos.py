@@ -27,6 +27,8 @@ DEMOS: dict[str, tuple[str, str]] = {
     "backprop": ("matnn.fundamentals.backprop", "backpropagation term by term in NumPy = autograd"),
     "capacity": ("matnn.fundamentals.capacity", "underfitting vs overfitting as capacity grows"),
     "approximation": ("matnn.fundamentals.approximation", "universal approximation in 1-D and its limits"),
+    "hopfield": ("matnn.fundamentals.hopfield", "Hopfield memory: Hebbian storage, energy descent, capacity 0.138 N"),
+    "rbm": ("matnn.fundamentals.rbm", "restricted Boltzmann machine trained by contrastive divergence on digits"),
 }
 
 Check = Callable[[Mapping[str, Any]], "bool | None"]
@@ -71,6 +73,19 @@ CHECKS: dict[str, dict[str, Check]] = {
     "approximation": {
         "all four fit inside the range (RMSE < 0.05)": lambda m: m["in_range_rmse_max"] < 0.05,
         "they disagree outside (spread ≥ 10× inside)": lambda m: m["spread_ratio_out_over_in"] >= 10.0,
+    },
+    "hopfield": {
+        "energy never rises at any single-unit update": lambda m: m["energy_max_increase_per_update"] <= 0.0,
+        "every stored digit recalled exactly from its corrupted cue": lambda m: m["digits_recalled_exactly"] == m["digits_stored"],
+        "capacity extrapolated to N → ∞ within 0.03 of 0.138": lambda m: abs(m["capacity_extrapolated_load"] - 0.138) < 0.03,
+        "recall works at P/N = 0.08 and fails at 0.24": lambda m: (
+            m["capacity_fraction_retrieved_at_0_08"] > 0.9 and m["capacity_fraction_retrieved_at_0_24"] < 0.2
+        ),
+    },
+    "rbm": {
+        "reconstruction error < 0.04 per pixel (untrained ≈ 0.25)": lambda m: m["reconstruction_mse_per_pixel_train"] < 0.04,
+        "free energy of the training data falls": lambda m: m["free_energy_train_final_kT"] < m["free_energy_train_first_epoch_kT"],
+        "held-out data within 3 kT of training data (no overfitting)": lambda m: abs(m["free_energy_gap_test_minus_train_kT"]) < 3.0,
     },
 }
 

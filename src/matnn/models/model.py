@@ -391,12 +391,23 @@ class Model(nn.Module):
                                   names=("x_val", "y_val", "sample_weight_val"))
 
     def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None, verbose: Any = 0,
-                 sample_weight: Any = None, *, device: Any = None, collate_fn: Callable | None = None) -> dict[str, float]:
-        """Loss and metrics on ``(x, y)`` in inference mode; returns ``{"loss": ..., "<metric>": ...}``."""
+                 sample_weight: Any = None, steps: int | None = None, callbacks: Sequence[Any] | None = None,
+                 return_dict: bool = False, *, device: Any = None,
+                 collate_fn: Callable | None = None) -> float | list[float] | dict[str, float]:
+        """Loss and metrics on ``(x, y)`` in inference mode, returned as Keras returns them.
+
+        Returns
+        -------
+        float or list of float or dict
+            The scalar loss when no metrics were compiled; ``[loss, metric_1, ...]`` in the order of
+            :attr:`metrics_names` otherwise; ``{"loss": ..., "<metric>": ...}`` with ``return_dict=True``.
+        """
         from matnn.models.training import evaluate_loop
 
         if not self.compiled and type(self).compute_loss is Model.compute_loss:
             raise NotFittedError(f"{self.name} must be compiled before evaluate().")
+        if steps is not None or callbacks:
+            raise ConfigError("evaluate(): 'steps' and 'callbacks' must be None (matnn evaluates the whole data set once)")
         config.get_num_threads()
         dev = self._device(device)
         self.to(dev)
@@ -405,7 +416,12 @@ class Model(nn.Module):
                                   collate_fn=collate_fn)
         self._check_input(data)
         self._ensure_built(data)
-        return evaluate_loop(self, data, batch_size=bs)
+        logs = evaluate_loop(self, data, batch_size=bs)
+        if return_dict:
+            return logs
+        if not self._metric_objects:
+            return logs["loss"]
+        return [logs["loss"]] + [logs[m.name] for m in self._metric_objects]
 
     def predict(self, x: Any, batch_size: int | None = None, verbose: Any = 0, *, device: Any = None,
                 collate_fn: Callable | None = None) -> Any:

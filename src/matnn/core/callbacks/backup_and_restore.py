@@ -22,6 +22,7 @@ import torch
 
 from matnn.core.callbacks.base import Callback
 from matnn.core.exceptions import DataError
+from matnn.core.keras_args import check_keras_only
 from matnn.utils.io import atomic_path
 
 __all__ = ["BackupAndRestore"]
@@ -61,8 +62,10 @@ class BackupAndRestore(Callback):
         Remove the backup once training finishes normally.
     """
 
-    def __init__(self, backup_dir: str | os.PathLike, delete_checkpoint: bool = True) -> None:
+    def __init__(self, backup_dir: str | os.PathLike, save_freq: str = "epoch", double_checkpoint: bool = False,
+                 delete_checkpoint: bool = True) -> None:
         super().__init__()
+        check_keras_only("BackupAndRestore", {"save_freq": save_freq, "double_checkpoint": double_checkpoint})
         self.backup_dir = Path(backup_dir)
         self.delete_checkpoint = bool(delete_checkpoint)
         self.resumed_from_epoch: int | None = None

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from matnn.core.keras_args import check_keras_only
+
 __all__ = ["Callback", "CallbackList", "History"]
 
 
@@ -51,8 +53,11 @@ class Callback:
 class CallbackList:
     """Dispatch each hook to every callback, in order."""
 
-    def __init__(self, callbacks: Iterable[Callback], model: Any, params: dict[str, Any]) -> None:
-        self.callbacks = list(callbacks)
+    def __init__(self, callbacks: Iterable[Callback] | None = None, model: Any = None, params: dict[str, Any] | None = None,
+                 *, add_history: bool = False, add_progbar: bool = False, **more_params: Any) -> None:
+        check_keras_only("CallbackList", {"add_history": add_history, "add_progbar": add_progbar})
+        self.callbacks = list(callbacks or [])
+        params = {**(params or {}), **more_params}  # Keras passes the fit parameters as keywords
         for cb in self.callbacks:
             cb.set_model(model)
             cb.set_params(params)

@@ -8,6 +8,7 @@ from typing import Any
 from matnn.core.callbacks._monitor import Monitor
 from matnn.core.callbacks.base import Callback
 from matnn.core.exceptions import ConfigError
+from matnn.core.keras_args import check_keras_only
 
 __all__ = ["LearningRateScheduler", "ReduceLROnPlateau"]
 
@@ -32,8 +33,10 @@ class ReduceLROnPlateau(Callback):
     """Multiply the learning rate by ``factor`` after ``patience`` epochs without improvement."""
 
     def __init__(self, monitor: str = "val_loss", factor: float = 0.1, patience: int = 10, verbose: int = 0,
-                 mode: str = "auto", min_delta: float = 1e-4, cooldown: int = 0, min_lr: float = 0.0) -> None:
+                 mode: str = "auto", min_delta: float = 1e-4, cooldown: int = 0, min_lr: float = 0.0, **kwargs: Any) -> None:
         super().__init__()
+        check_keras_only("ReduceLROnPlateau", kwargs, ["monitor", "factor", "patience", "verbose", "mode", "min_delta",
+                                                       "cooldown", "min_lr"])
         if not 0.0 < factor < 1.0:
             raise ConfigError(f"The 'factor' of ReduceLROnPlateau must be in (0, 1). Got {factor!r}.")
         self._mon = Monitor(monitor, mode, min_delta, "ReduceLROnPlateau")

@@ -1,20 +1,40 @@
 """Layers in the Keras vocabulary, channels-last, as ``torch.nn.Module``s."""
 
-from matnn.core.layers.activation import Activation, Dropout
+from matnn.core.layers.activation import Activation, Dropout, Lambda, LeakyReLU
 from matnn.core.layers.base import Layer, SymbolicTensor
-from matnn.core.layers.convolution import Conv1D, Conv2D
+from matnn.core.layers.convolution import (
+    Conv1D,
+    Conv2D,
+    Conv2DTranspose,
+    Convolution1D,
+    Convolution2D,
+    Convolution2DTranspose,
+)
 from matnn.core.layers.dense import Dense
 from matnn.core.layers.embedding import Embedding
 from matnn.core.layers.input_layer import Input, InputLayer
 from matnn.core.layers.merging import Add, Average, Concatenate, Multiply, Subtract
-from matnn.core.layers.normalization import BatchNormalization, LayerNormalization, Normalization, Rescaling
+from matnn.core.layers.normalization import (
+    BatchNormalization,
+    LayerNormalization,
+    Normalization,
+    Rescaling,
+)
 from matnn.core.layers.pooling import (
     AveragePooling1D,
     AveragePooling2D,
+    AvgPool1D,
+    AvgPool2D,
     GlobalAveragePooling1D,
     GlobalAveragePooling2D,
+    GlobalAvgPool1D,
+    GlobalAvgPool2D,
+    GlobalMaxPool1D,
+    GlobalMaxPool2D,
     GlobalMaxPooling1D,
     GlobalMaxPooling2D,
+    MaxPool1D,
+    MaxPool2D,
     MaxPooling1D,
     MaxPooling2D,
 )
@@ -29,12 +49,18 @@ __all__ = [
     "Dense",
     "Activation",
     "Dropout",
+    "LeakyReLU",
+    "Lambda",
     "BatchNormalization",
     "LayerNormalization",
     "Normalization",
     "Rescaling",
     "Conv1D",
     "Conv2D",
+    "Conv2DTranspose",
+    "Convolution1D",
+    "Convolution2D",
+    "Convolution2DTranspose",
     "MaxPooling1D",
     "MaxPooling2D",
     "AveragePooling1D",
@@ -43,6 +69,14 @@ __all__ = [
     "GlobalAveragePooling2D",
     "GlobalMaxPooling1D",
     "GlobalMaxPooling2D",
+    "MaxPool1D",
+    "MaxPool2D",
+    "AvgPool1D",
+    "AvgPool2D",
+    "GlobalAvgPool1D",
+    "GlobalAvgPool2D",
+    "GlobalMaxPool1D",
+    "GlobalMaxPool2D",
     "Flatten",
     "Reshape",
     "UpSampling1D",

@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from matnn.core.exceptions import ShapeError
+from matnn.core.keras_args import check_keras_only
 
 __all__ = ["Layer", "SymbolicTensor", "Shape", "is_symbolic", "to_shape", "snake_case"]
 
@@ -48,6 +49,17 @@ def to_shape(shape: Any, what: str = "input_shape") -> Shape:
                 raise ShapeError(f"{what} must be a tuple of non-negative integers (or None). Got {tuple(shape)!r}.")
         return tuple(out)
     raise ShapeError(f"{what} must be a tuple of integers such as (28, 28, 1). Got {shape!r}.")
+
+
+def _accepted_keywords(cls: type) -> list[str]:
+    import inspect
+
+    names: list[str] = []
+    for klass in cls.__mro__:
+        if "__init__" in vars(klass):
+            names += [k for k, p in inspect.signature(klass.__init__).parameters.items()
+                      if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and k != "self"]
+    return names
 
 
 class SymbolicTensor:
@@ -105,8 +117,15 @@ class Layer(nn.Module):
     cf_returns_channels_last: bool = False
 
     def __init__(self, *, name: str | None = None, input_shape: Sequence[int | None] | None = None,
-                 input_dim: int | None = None, trainable: bool = True, dtype: Any = None) -> None:
+                 input_dim: int | None = None, trainable: bool = True, dtype: Any = None,
+                 batch_input_shape: Sequence[int | None] | None = None, **keras_kwargs: Any) -> None:
         super().__init__()
+        # Keras keywords matnn does not implement (kernel_constraint, data_format='channels_first', ...)
+        # are accepted at their Keras default and otherwise refused by name.
+        if keras_kwargs:
+            check_keras_only(type(self).__name__, keras_kwargs, _accepted_keywords(type(self)))
+        if input_shape is None and batch_input_shape is not None:
+            input_shape = tuple(batch_input_shape)[1:]
         if input_shape is None and input_dim is not None:
             input_shape = (input_dim,)
         self.name = name
@@ -115,6 +134,9 @@ class Layer(nn.Module):
         self.input_shape: Shape | None = None
         self.output_shape: Shape | None = None
         self._trainable = bool(trainable)
+        # weights take the dtype of the data (or model.to(dtype)); a Keras dtype policy is not implemented
+        if dtype is not None and dtype not in ("float32", torch.float32):
+            check_keras_only(type(self).__name__, {"dtype": dtype})
         self._dtype_arg = dtype
 
     # ----------------------------------------------------------------- building

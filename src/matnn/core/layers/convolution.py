@@ -19,7 +19,7 @@ from matnn.core.layers._conv_utils import as_tuple, check_padding, out_length, s
 from matnn.core.layers.base import Layer, Shape
 from matnn.core.registry import register_serializable
 
-__all__ = ["Conv1D", "Conv2D"]
+__all__ = ["Conv1D", "Conv2D", "Conv2DTranspose", "Convolution1D", "Convolution2D", "Convolution2DTranspose"]
 
 
 class _Conv(Layer):
@@ -27,7 +27,7 @@ class _Conv(Layer):
     supports_channels_first = True
 
     def __init__(self, filters: int, kernel_size: Any, strides: Any = 1, padding: str = "valid", *,
-                 dilation_rate: Any = 1, activation: Any = None, use_bias: bool = True,
+                 dilation_rate: Any = 1, groups: int = 1, activation: Any = None, use_bias: bool = True,
                  kernel_initializer: str = "glorot_uniform", bias_initializer: str = "zeros",
                  kernel_regularizer: Any = None, bias_regularizer: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -35,6 +35,9 @@ class _Conv(Layer):
         if isinstance(filters, bool) or not isinstance(filters, int) or filters < 1:
             raise ConfigError(f"The 'filters' parameter of {owner} must be a positive integer. Got {filters!r} instead.")
         self.filters = filters
+        if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1 or filters % groups:
+            raise ConfigError(f"'groups' of {owner} must be a positive int dividing filters={filters}; got {groups!r}")
+        self.groups = groups
         self.kernel_size = as_tuple(kernel_size, self.rank, "kernel_size", owner)
         self.strides = as_tuple(strides, self.rank, "strides", owner)
         self.dilation_rate = as_tuple(dilation_rate, self.rank, "dilation_rate", owner)
@@ -63,7 +66,9 @@ class _Conv(Layer):
         cin = input_shape[-1]
         if cin is None:
             raise ShapeError(f"{type(self).__name__} needs a known channel dimension. Got input shape {input_shape}.")
-        self.weight = nn.Parameter(torch.empty(self.filters, int(cin), *self.kernel_size))
+        if int(cin) % self.groups:
+            raise ShapeError(f"{int(cin)} input channels cannot be split into groups={self.groups}")
+        self.weight = nn.Parameter(torch.empty(self.filters, int(cin) // self.groups, *self.kernel_size))
         initializers.get(self.kernel_initializer)(self.weight.data)
         if self.use_bias:
             self.bias = nn.Parameter(torch.empty(self.filters))
@@ -94,8 +99,8 @@ class _Conv(Layer):
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         self._check_rank(input_shape)
-        if self.built and input_shape[-1] != self.weight.shape[1]:
-            raise ShapeError(f"expected {self.weight.shape[1]} input channels, got input shape {input_shape}")
+        if self.built and input_shape[-1] != self.weight.shape[1] * self.groups:
+            raise ShapeError(f"expected {self.weight.shape[1] * self.groups} input channels, got input shape {input_shape}")
         spatial = tuple(
             out_length(n, k, s, d, self.padding)
             for n, k, s, d in zip(input_shape[:-1], self.kernel_size, self.strides, self.dilation_rate, strict=True)
@@ -120,6 +125,8 @@ class _Conv(Layer):
                    padding=self.padding, dilation_rate=one(self.dilation_rate), activation=self.activation_spec,
                    use_bias=self.use_bias, kernel_initializer=self.kernel_initializer,
                    bias_initializer=self.bias_initializer)
+        if self.groups != 1:
+            cfg["groups"] = self.groups
         if self.kernel_regularizer is not None:
             cfg["kernel_regularizer"] = self.kernel_regularizer.get_config()
         if self.bias_regularizer is not None:
@@ -137,7 +144,7 @@ class Conv1D(_Conv):
     rank = 1
 
     def _conv(self, x: torch.Tensor) -> torch.Tensor:
-        return F.conv1d(x, self.weight, self.bias, self.strides, self._pad_arg, self.dilation_rate)
+        return F.conv1d(x, self.weight, self.bias, self.strides, self._pad_arg, self.dilation_rate, self.groups)
 
 
 @register_serializable("matnn>Conv2D")
@@ -154,4 +161,125 @@ class Conv2D(_Conv):
     rank = 2
 
     def _conv(self, x: torch.Tensor) -> torch.Tensor:
-        return F.conv2d(x, self.weight, self.bias, self.strides, self._pad_arg, self.dilation_rate)
+        return F.conv2d(x, self.weight, self.bias, self.strides, self._pad_arg, self.dilation_rate, self.groups)
+
+
+def _deconv_length(n: int | None, k: int, s: int, d: int, padding: str, output_padding: int | None) -> int | None:
+    """Output length of a transposed convolution, as Keras computes it."""
+    if n is None:
+        return None
+    eff = (k - 1) * d + 1
+    if output_padding is None:
+        return n * s + max(eff - s, 0) if padding == "valid" else n * s
+    pad = eff // 2 if padding == "same" else 0
+    return (n - 1) * s + eff - 2 * pad + output_padding
+
+
+@register_serializable("matnn>Conv2DTranspose")
+class Conv2DTranspose(Layer):
+    """Transposed 2D convolution ("deconvolution"): each input pixel stamps a filter-sized patch.
+
+    The layer that upsamples in decoders and U-Nets: with ``strides=2`` and ``padding='same'`` an
+    ``(H, W)`` image becomes ``(2H, 2W)``. Output sizes follow Keras
+    (``'valid'``: ``H·s + max(k − s, 0)``; ``'same'``: ``H·s``; with ``output_padding``:
+    ``(H − 1)·s + k − 2·pad + output_padding``). Weights are stored in torch layout
+    ``(in_channels, filters, kh, kw)``.
+
+    Shape: ``(n, H, W, in_channels)`` → ``(n, H', W', filters)``.
+    """
+
+    supports_channels_first = True
+
+    def __init__(self, filters: int, kernel_size: Any, strides: Any = (1, 1), padding: str = "valid",
+                 output_padding: Any = None, *, dilation_rate: Any = (1, 1), activation: Any = None,
+                 use_bias: bool = True, kernel_initializer: str = "glorot_uniform", bias_initializer: str = "zeros",
+                 kernel_regularizer: Any = None, bias_regularizer: Any = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        owner = "Conv2DTranspose"
+        if isinstance(filters, bool) or not isinstance(filters, int) or filters < 1:
+            raise ConfigError(f"'filters' of {owner} must be a positive int; got {filters!r}")
+        self.filters = filters
+        self.kernel_size = as_tuple(kernel_size, 2, "kernel_size", owner)
+        self.strides = as_tuple(strides, 2, "strides", owner)
+        self.dilation_rate = as_tuple(dilation_rate, 2, "dilation_rate", owner)
+        self.padding = check_padding(padding, owner)
+        if output_padding is None:
+            self.output_padding: tuple[int, ...] | None = None
+        else:
+            op = (output_padding,) * 2 if isinstance(output_padding, int) and not isinstance(output_padding, bool) else output_padding
+            if not isinstance(op, (tuple, list)) or len(op) != 2 or not all(
+                isinstance(v, int) and not isinstance(v, bool) and 0 <= v < s for v, s in zip(op, self.strides, strict=False)
+            ):
+                raise ConfigError(f"'output_padding' of {owner} must be None or ints in [0, strides); got {output_padding!r}")
+            self.output_padding = tuple(op)
+        self.activation_spec = activations.serialize(activation)
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
+        initializers.get(kernel_initializer), initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+
+    def _check_rank(self, input_shape: Shape) -> None:
+        if not isinstance(input_shape, tuple) or len(input_shape) != 3:
+            raise ShapeError(f"Conv2DTranspose expects samples of shape (height, width, channels); got input shape {input_shape}.")
+
+    def build(self, input_shape: Shape) -> None:
+        self._check_rank(input_shape)
+        if input_shape[-1] is None:
+            raise ShapeError(f"Conv2DTranspose needs a known channel dimension. Got input shape {input_shape}.")
+        self.weight = nn.Parameter(torch.empty(int(input_shape[-1]), self.filters, *self.kernel_size))
+        # fans of a transposed kernel: torch's (in, out, ...) layout reads as (fan_out, fan_in); glorot is symmetric
+        initializers.get(self.kernel_initializer)(self.weight.data)
+        if self.use_bias:
+            self.bias = nn.Parameter(torch.empty(self.filters))
+            initializers.get(self.bias_initializer)(self.bias.data)
+        else:
+            self.register_parameter("bias", None)
+        super().build(input_shape)
+
+    def _lengths(self, spatial: tuple) -> tuple:
+        ops = self.output_padding or (None, None)
+        return tuple(_deconv_length(n, k, s, d, self.padding, op) for n, k, s, d, op in zip(
+            spatial, self.kernel_size, self.strides, self.dilation_rate, ops, strict=True))
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        self._check_rank(input_shape)
+        return (*self._lengths(input_shape[:-1]), self.filters)
+
+    def forward_cf(self, x: torch.Tensor) -> torch.Tensor:
+        full = F.conv_transpose2d(x, self.weight, None, self.strides, 0, 0, 1, self.dilation_rate)
+        pads: list[int] = []
+        # crop (negative pad) or extend the full transposed convolution to Keras's output size
+        for axis, (n, k, s, d, target) in reversed(list(enumerate(zip(
+                x.shape[2:], self.kernel_size, self.strides, self.dilation_rate, self._lengths(tuple(x.shape[2:])), strict=True)))):
+            eff = (k - 1) * d + 1
+            if self.output_padding is not None:
+                before = eff // 2 if self.padding == "same" else 0
+            else:
+                before = max(eff - s, 0) // 2 if self.padding == "same" else 0
+            pads += [-before, target - (full.shape[2 + axis] - before)]
+        if any(pads):
+            full = F.pad(full, pads)
+        if self.bias is not None:
+            full = full + self.bias.view(1, -1, 1, 1)
+        return self.activation(full)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_cf(x.movedim(-1, 1)).movedim(1, -1)
+
+    def get_config(self) -> dict[str, Any]:
+        cfg = super().get_config()
+        cfg.update(filters=self.filters, kernel_size=list(self.kernel_size), strides=list(self.strides),
+                   padding=self.padding, output_padding=None if self.output_padding is None else list(self.output_padding),
+                   dilation_rate=list(self.dilation_rate), activation=self.activation_spec, use_bias=self.use_bias,
+                   kernel_initializer=self.kernel_initializer, bias_initializer=self.bias_initializer)
+        if self.kernel_regularizer is not None:
+            cfg["kernel_regularizer"] = self.kernel_regularizer.get_config()
+        if self.bias_regularizer is not None:
+            cfg["bias_regularizer"] = self.bias_regularizer.get_config()
+        return cfg
+
+
+# Keras's long names for the same classes.
+Convolution1D, Convolution2D, Convolution2DTranspose = Conv1D, Conv2D, Conv2DTranspose

@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from matnn.core import initializers
 from matnn.core.exceptions import ConfigError, DataError, ShapeError
 from matnn.core.layers.base import Layer, Shape
 from matnn.core.registry import register_serializable
@@ -35,9 +36,12 @@ class BatchNormalization(Layer):
 
     supports_channels_first = True
 
-    def __init__(self, *, axis: int = -1, momentum: float = 0.99, epsilon: float = 1e-3,
-                 center: bool = True, scale: bool = True, **kwargs: Any) -> None:
+    def __init__(self, axis: int = -1, momentum: float = 0.99, epsilon: float = 1e-3,
+                 center: bool = True, scale: bool = True, beta_initializer: str = "zeros",
+                 gamma_initializer: str = "ones", **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.beta_initializer, self.gamma_initializer = beta_initializer, gamma_initializer
+        initializers.get(beta_initializer), initializers.get(gamma_initializer)
         if axis != -1:
             raise ConfigError(f"BatchNormalization supports axis=-1 (channels-last) only. Got axis={axis!r}.")
         if not 0.0 <= momentum < 1.0:
@@ -48,8 +52,8 @@ class BatchNormalization(Layer):
         if not input_shape or input_shape[-1] is None:
             raise ShapeError(f"BatchNormalization needs a known channel (last) dimension. Got input shape {input_shape}.")
         c = int(input_shape[-1])
-        self.gamma = nn.Parameter(torch.ones(c)) if self.scale else None
-        self.beta = nn.Parameter(torch.zeros(c)) if self.center else None
+        self.gamma = nn.Parameter(initializers.get(self.gamma_initializer)(torch.empty(c))) if self.scale else None
+        self.beta = nn.Parameter(initializers.get(self.beta_initializer)(torch.empty(c))) if self.center else None
         self.register_buffer("moving_mean", torch.zeros(c))
         self.register_buffer("moving_variance", torch.ones(c))
         super().build(input_shape)
@@ -69,21 +73,32 @@ class BatchNormalization(Layer):
     def get_config(self) -> dict[str, Any]:
         cfg = super().get_config()
         cfg.update(momentum=self.momentum, epsilon=self.epsilon, center=self.center, scale=self.scale)
+        for key, default in (("beta_initializer", "zeros"), ("gamma_initializer", "ones")):
+            if getattr(self, key) != default:
+                cfg[key] = getattr(self, key)
         return cfg
 
 
 @register_serializable("matnn>LayerNormalization")
 class LayerNormalization(Layer):
-    """Normalise each sample over its last axis, with learned scale and offset."""
+    """Normalise each sample over its last axis, with learned scale γ and offset β.
 
-    def __init__(self, *, epsilon: float = 1e-3, **kwargs: Any) -> None:
+    ``axis=-1`` only (the feature axis, Keras's default); ``center``/``scale`` learn β/γ.
+    """
+
+    def __init__(self, axis: int = -1, epsilon: float = 1e-3, center: bool = True, scale: bool = True,
+                 beta_initializer: str = "zeros", gamma_initializer: str = "ones", **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.epsilon = float(epsilon)
+        if axis not in (-1, [-1], (-1,)):
+            raise ConfigError(f"'axis' of LayerNormalization must be -1 (the last axis); got {axis!r}")
+        self.epsilon, self.center, self.scale = float(epsilon), bool(center), bool(scale)
+        self.beta_initializer, self.gamma_initializer = beta_initializer, gamma_initializer
+        initializers.get(beta_initializer), initializers.get(gamma_initializer)
 
     def build(self, input_shape: Shape) -> None:
         c = int(input_shape[-1])
-        self.gamma = nn.Parameter(torch.ones(c))
-        self.beta = nn.Parameter(torch.zeros(c))
+        self.gamma = nn.Parameter(initializers.get(self.gamma_initializer)(torch.empty(c))) if self.scale else None
+        self.beta = nn.Parameter(initializers.get(self.beta_initializer)(torch.empty(c))) if self.center else None
         super().build(input_shape)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -92,6 +107,9 @@ class LayerNormalization(Layer):
     def get_config(self) -> dict[str, Any]:
         cfg = super().get_config()
         cfg["epsilon"] = self.epsilon
+        for key, default in (("center", True), ("scale", True), ("beta_initializer", "zeros"), ("gamma_initializer", "ones")):
+            if getattr(self, key) != default:
+                cfg[key] = getattr(self, key)
         return cfg
 
 
@@ -108,8 +126,10 @@ class Normalization(Layer):
     >>> norm.adapt(x_train)   # doctest: +SKIP
     """
 
-    def __init__(self, *, axis: int | None = -1, mean: Any = None, variance: Any = None, **kwargs: Any) -> None:
+    def __init__(self, axis: int | None = -1, mean: Any = None, variance: Any = None, invert: bool = False,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.invert = bool(invert)
         if axis not in (-1, None):
             raise ConfigError(f"The 'axis' parameter of Normalization must be -1 or None. Got {axis!r}.")
         self.axis = axis
@@ -141,11 +161,15 @@ class Normalization(Layer):
         return self
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.invert:  # back from standardised units: x·√var + mean
+            return x * torch.sqrt(self.variance.clamp_min(1e-12)) + self.mean
         return (x - self.mean) / torch.sqrt(self.variance.clamp_min(1e-12))
 
     def get_config(self) -> dict[str, Any]:
         cfg = super().get_config()
         cfg["axis"] = self.axis
+        if self.invert:
+            cfg["invert"] = True
         return cfg
 
 

@@ -26,6 +26,14 @@ __all__ = [
     "GlobalAveragePooling2D",
     "GlobalMaxPooling1D",
     "GlobalMaxPooling2D",
+    "MaxPool1D",
+    "MaxPool2D",
+    "AvgPool1D",
+    "AvgPool2D",
+    "GlobalAvgPool1D",
+    "GlobalAvgPool2D",
+    "GlobalMaxPool1D",
+    "GlobalMaxPool2D",
 ]
 
 
@@ -171,3 +179,10 @@ class GlobalMaxPooling1D(_GlobalPool):
 @register_serializable("matnn>GlobalMaxPooling2D")
 class GlobalMaxPooling2D(_GlobalPool):
     rank, mode = 2, "max"
+
+
+# Keras's short names: the same classes (a model saved under either name loads as the long one).
+MaxPool1D, MaxPool2D = MaxPooling1D, MaxPooling2D
+AvgPool1D, AvgPool2D = AveragePooling1D, AveragePooling2D
+GlobalAvgPool1D, GlobalAvgPool2D = GlobalAveragePooling1D, GlobalAveragePooling2D
+GlobalMaxPool1D, GlobalMaxPool2D = GlobalMaxPooling1D, GlobalMaxPooling2D

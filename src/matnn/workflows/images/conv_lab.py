@@ -66,8 +66,8 @@ def lines_experiment(*, n_train: int = 1000, n_test: int = 1000, epochs: int = 4
             model = build(x_tr.shape[1:])
             model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
             model.fit(x_tr, y_tr, epochs=epochs, batch_size=32, verbose=0, device=device)
-            acc[f"{name}_train"].append(model.evaluate(x_tr, y_tr)["accuracy"])
-            acc[f"{name}_test"].append(model.evaluate(x_te, y_te)["accuracy"])
+            acc[f"{name}_train"].append(model.evaluate(x_tr, y_tr, return_dict=True)["accuracy"])
+            acc[f"{name}_test"].append(model.evaluate(x_te, y_te, return_dict=True)["accuracy"])
             models[name] = model
     out: dict[str, Any] = {}
     for key, vals in acc.items():
