@@ -56,3 +56,26 @@ def test_fit_names_epochs_not_batch_size():
         model.fit(x, x[:, :1], epochs=0)
     with pytest.raises(ConfigError, match="'batch_size' of Model.fit"):
         model.fit(x, x[:, :1], epochs=1, batch_size=0)
+
+
+def test_clip_settings_and_label_types_are_refused_at_the_boundary():
+    import matnn
+    from matnn.core.exceptions import DataError
+    from matnn.layers import Dense
+
+    x = np.random.default_rng(0).random((6, 2)).astype(np.float32)
+    model = matnn.Sequential([Dense(3, activation="softmax", input_shape=(2,))])
+    for kw in ({"clipnorm": -1}, {"clipvalue": 0}):
+        with pytest.raises(ConfigError, match="of Model.compile must be a float in"):
+            model.compile(optimizer="sgd", loss="mse", **kw)
+    with pytest.raises(ConfigError, match="'global_clipnorm' of Adam"):
+        matnn.optimizers.Adam(global_clipnorm=-1.0)
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    for labels, word in (([0, 1, 2, 0, 1, 0.5], "0.5"), ([0, 1, 2, 0, 1, 3], "3.0")):
+        with pytest.raises(DataError, match=f"integer class labels 0 … 2; label 5 is {word}"):
+            model.fit(x, np.array(labels), epochs=1, verbose=0)
+    binary = matnn.Sequential([Dense(1, activation="sigmoid", input_shape=(2,))])
+    binary.compile(optimizer="sgd", loss="binary_crossentropy")
+    with pytest.raises(DataError, match=r"targets in \[0, 1\]"):
+        binary.fit(x, np.array([0, 1, 2, 0, 1, 0]), epochs=1, verbose=0)
+    binary.fit(x, np.array([0, 1, 1, 0, 1, 0.3]), epochs=1, verbose=0)  # probabilities are fine

@@ -13,10 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
-from matnn.core.exceptions import ConfigError, ShapeError
+from matnn.core.exceptions import ConfigError, DataError, ShapeError
 from matnn.core.keras_args import check_keras_only
 from matnn.core.registry import Registry, register_serializable
 
@@ -181,6 +182,12 @@ class Loss:
     def per_sample(self, y_true: torch.Tensor, y_pred: torch.Tensor) -> torch.Tensor:
         return type(self).fn(y_true, y_pred, **self._kwargs())
 
+    def check_targets(self, y: Any, n_outputs: int | None = None) -> None:
+        """Refuse targets this loss cannot mean (called once by ``fit`` on the whole target array).
+
+        ``n_outputs`` is the width of the model's output when known. The base class accepts anything.
+        """
+
     def _kwargs(self) -> dict[str, Any]:
         return {}
 
@@ -280,6 +287,14 @@ class BinaryCrossentropy(Loss):
     def _kwargs(self) -> dict[str, Any]:
         return {"from_logits": self.from_logits, "label_smoothing": self.label_smoothing}
 
+    def check_targets(self, y: Any, n_outputs: int | None = None) -> None:
+        y = _numeric_targets(y, self)
+        bad = (y < 0) | (y > 1)
+        if bad.any():
+            i = int(np.flatnonzero(bad.reshape(-1))[0])
+            raise DataError(f"{type(self).__name__} needs targets in [0, 1] (class labels 0/1 or probabilities); target "
+                            f"{i} is {float(y.reshape(-1)[i])!r}. For more than two classes use 'sparse_categorical_crossentropy'.")
+
 
 @register_serializable("matnn>CategoricalCrossentropy")
 class CategoricalCrossentropy(Loss):
@@ -311,6 +326,23 @@ class SparseCategoricalCrossentropy(Loss):
 
     def _kwargs(self) -> dict[str, Any]:
         return {"from_logits": self.from_logits}
+
+    def check_targets(self, y: Any, n_outputs: int | None = None) -> None:
+        y = _numeric_targets(y, self).reshape(-1)
+        bad = (y != np.round(y)) | (y < 0) | ((y >= n_outputs) if n_outputs else False)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            allowed = f"0 … {n_outputs - 1}" if n_outputs else "0, 1, 2, …"
+            raise DataError(f"{type(self).__name__} needs integer class labels {allowed}; label {i} is {float(y[i])!r}.")
+
+
+def _numeric_targets(y: Any, loss: Loss) -> np.ndarray:
+    if isinstance(y, torch.Tensor):
+        y = y.detach().cpu().numpy()
+    try:
+        return np.asarray(y, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise DataError(f"{type(loss).__name__} needs numeric targets; got {type(y).__name__}.") from None
 
 
 @register_serializable("matnn>KLDivergence")

@@ -28,6 +28,7 @@ from matnn.core import schedules as schedules_mod
 from matnn.core.exceptions import ConfigError
 from matnn.core.keras_args import check_keras_only
 from matnn.core.registry import Registry, deserialize, register_serializable
+from matnn.core.validation import non_negative, positive, validate
 
 __all__ = [
     "Optimizer",
@@ -85,10 +86,11 @@ class Optimizer:
             self._initial_lr = float(learning_rate)
         else:
             raise ConfigError(f"The 'learning_rate' of {type(self).__name__} must be a positive number or a schedule. Got {learning_rate!r} instead.")
-        for what, v in (("weight_decay", weight_decay), ("clipnorm", clipnorm), ("clipvalue", clipvalue),
-                        ("global_clipnorm", global_clipnorm)):
-            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0):
-                raise ConfigError(f"The '{what}' of {type(self).__name__} must be a non-negative number. Got {v!r} instead.")
+        # A clip of 0 or below would zero or reverse every step (the loss then climbs): refused here.
+        validate(type(self).__name__,
+                 {"weight_decay": weight_decay, "clipnorm": clipnorm, "clipvalue": clipvalue, "global_clipnorm": global_clipnorm},
+                 {"weight_decay": [None, non_negative()], "clipnorm": [None, positive()], "clipvalue": [None, positive()],
+                  "global_clipnorm": [None, positive()]})
         self.weight_decay = weight_decay
         self.clipnorm = clipnorm
         self.clipvalue = clipvalue

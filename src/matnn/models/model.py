@@ -95,6 +95,14 @@ class Model(nn.Module):
     def count_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
+    def _check_targets(self, y: Any) -> None:
+        """Let a single compiled loss refuse targets it cannot mean (labels 0/1/2 for a binary loss, ...)."""
+        if y is None or not isinstance(y, (np.ndarray, torch.Tensor, list)) or not isinstance(self.loss, losses_mod.Loss):
+            return
+        shape = getattr(self, "output_shape_", None)
+        n_outputs = shape[-1] if isinstance(shape, tuple) and shape and isinstance(shape[-1], int) else None
+        self.loss.check_targets(y, n_outputs)
+
     def _regularized_layers(self) -> list[nn.Module]:
         return [m for m in self.modules() if isinstance(m, Layer)
                 and (getattr(m, "kernel_regularizer", None) is not None or getattr(m, "bias_regularizer", None) is not None)]
@@ -164,9 +172,9 @@ class Model(nn.Module):
             raise ConfigError("compile() needs a loss, e.g. loss='mse' (regression) or loss='categorical_crossentropy' (classification).")
         opt = optimizers_mod.get(optimizer)
         if clipnorm is not None:
-            opt.clipnorm = float(clipnorm)
+            opt.clipnorm = float(check("Model.compile", "clipnorm", clipnorm, positive()))
         if clipvalue is not None:
-            opt.clipvalue = float(clipvalue)
+            opt.clipvalue = float(check("Model.compile", "clipvalue", clipvalue, positive()))
         self.optimizer = opt
         if isinstance(loss, (list, tuple)):
             self.loss = [losses_mod.get(item) for item in loss]
@@ -358,6 +366,7 @@ class Model(nn.Module):
         self.to(dev)
         generator = torch.Generator(device="cpu")
         generator.manual_seed(int(torch.randint(0, 2**62, (1,)).item()))
+        self._check_targets(y)
         if class_weight is not None:
             sample_weight = _class_weights_to_sample(y, class_weight, sample_weight)
         train = data_adapter.adapt(x, y, sample_weight, device=dev, float_dtype=self._float_dtype(), batch_size=batch_size,
