@@ -204,7 +204,7 @@ class SACSampler(_optuna_base()):  # type: ignore[misc]
         Past trials in a state.
     hidden : int, default=64
         Width of the two hidden layers of each network.
-    updates_per_suggestion : int, default=16
+    updates_per_suggestion : int, default=8
         Gradient steps on the replay of all transitions before each suggestion.
     prior_weight, prior_decay : float
         Weight of the prior in the proposal mixture: ``prior_weight * exp(-prior_decay * n_agent)``,
@@ -220,7 +220,7 @@ class SACSampler(_optuna_base()):  # type: ignore[misc]
         n_startup_trials: int = 5,
         history: int = 3,
         hidden: int = 64,
-        updates_per_suggestion: int = 16,
+        updates_per_suggestion: int = 8,
         batch_size: int = 32,
         gamma: float = 0.5,
         learning_rate: float = 3e-3,

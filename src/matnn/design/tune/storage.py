@@ -28,9 +28,25 @@ class SurplusTrial(Exception):
 def storage_url(storage: str | Path) -> str:
     """``postgresql://...``/``sqlite:///...`` unchanged; a plain path → ``sqlite:///<absolute path>``."""
     text = str(storage)
+    for scheme in ("postgresql://", "postgres://"):
+        if text.startswith(scheme):
+            return _postgres_driver(text[len(scheme):])
     if "://" in text:
         return text
     return f"sqlite:///{Path(text).resolve()}"
+
+
+def _postgres_driver(rest: str) -> str:
+    """``postgresql+<driver>://rest``: psycopg (3) when installed, else psycopg2 (SQLAlchemy 2.1 defaults to psycopg)."""
+    import importlib.util
+
+    for module, driver in (("psycopg", "psycopg"), ("psycopg2", "psycopg2")):
+        if importlib.util.find_spec(module) is not None:
+            return f"postgresql+{driver}://{rest}"
+    from matnn.core.exceptions import require
+
+    require("psycopg2", "design")
+    return f"postgresql://{rest}"
 
 
 def make_storage(
