@@ -154,6 +154,7 @@ def _load_search(path: Path, out: Path | None) -> Search:
     settings = parse_tune_block(
         raw["tune"], allowed=allowed, model_options="model_option" in options
     )
+    _check_space_values(spec, settings.space, parser, str(path))
     adapter = ADAPTERS.get(command)
     metric = settings.metric or (adapter.metric if adapter else None)
     if metric is None:
@@ -182,6 +183,24 @@ def _load_search(path: Path, out: Path | None) -> Search:
         Path(spec["out"]),
         str(path),
     )
+
+
+def _check_space_values(
+    spec: dict[str, Any], space: Mapping[str, Any], parser: Any, source: str
+) -> None:
+    """Every end of a range and every choice must be a valid value of its option (checked before any trial)."""
+    from matnn.cli.experiment import experiment_to_argv
+    from matnn.core.exceptions import ConfigError
+
+    for name, p in space.items():
+        values = list(p.choices) if p.kind == "categorical" else [p.low, p.high]
+        for v in values:
+            try:
+                experiment_to_argv(_set_params(spec, {name: v}), parser, source=source)
+            except ConfigError as exc:
+                raise ConfigError(
+                    f"tune.space.{name}: value {v!r} is not valid for the command ({exc})"
+                ) from None
 
 
 def _set_params(spec: dict[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
