@@ -98,8 +98,8 @@ ADAPTERS: dict[str, Adapter] = {
     ),
 }
 
-#: Metric names copied from the final run to ``test_<name>`` (besides the searched metric).
-_SCORE = re.compile(r"^(test_.*|(mae|rmse|r2|mape|accuracy|loss|mse)(_std)?)$")
+#: Score names copied from the final run as ``test_<name>`` (``mae``, ``rmse_log_tau``, ``accuracy_std`` ...).
+_SCORE = re.compile(r"^(test_)?(mae|rmse|r2|mape|accuracy|mse|loss)(_[a-z0-9_]+)?$")
 
 
 def _strip_password(url: str) -> str:
@@ -516,7 +516,7 @@ def _finish(
             if (
                 isinstance(v, (int, float))
                 and not isinstance(v, bool)
-                and (k == search.metric or _SCORE.match(k))
+                and _SCORE.match(k)
             ):
                 key = k if k.startswith(prefix) else f"{prefix}{k}"
                 metrics[key] = (
@@ -524,6 +524,10 @@ def _finish(
                 )
     metrics["wall_time_s"] = time.perf_counter() - t0
     write_metrics(out, metrics)
+    print(
+        f"wrote {out}/metrics.json, trials.csv, optimization_history.png, param_importances.png",
+        flush=True,
+    )
     return metrics
 
 
@@ -636,7 +640,7 @@ def _handle(args: argparse.Namespace) -> dict[str, Any] | None:
             if k.startswith(("test_", "final_")) and isinstance(v, float)
         )
         print(
-            f"best validation {m['metric']}={m['best_value']:.5g} after {m['n_trials']} trials ({m['n_pruned']} pruned); {tests}; wrote {m.get('out', args.out or '')}"
+            f"best validation {m['metric']}={m['best_value']:.5g} after {m['n_trials']} trials ({m['n_pruned']} pruned); {tests}"
         )
     return m
 
