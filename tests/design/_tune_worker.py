@@ -13,17 +13,35 @@ from pathlib import Path
 
 import optuna
 
-_path = Path(__file__).resolve().parents[2] / "src" / "matnn" / "design" / "tune" / "storage.py"
+_path = (
+    Path(__file__).resolve().parents[2]
+    / "src"
+    / "matnn"
+    / "design"
+    / "tune"
+    / "storage.py"
+)
 _spec = importlib.util.spec_from_file_location("_matnn_tune_storage", _path)
 _storage = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_storage)
 make_storage, run_worker = _storage.make_storage, _storage.run_worker
 
-url, name, n_trials, sleep_s, log = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
+url, name, n_trials, sleep_s, log = (
+    sys.argv[1],
+    sys.argv[2],
+    int(sys.argv[3]),
+    float(sys.argv[4]),
+    sys.argv[5],
+)
 seed = int(sys.argv[6]) if len(sys.argv) > 6 else 0
 optuna.logging.set_verbosity(optuna.logging.ERROR)
 storage = make_storage(url, heartbeat_interval=1, grace_period=2)
-study = optuna.create_study(study_name=name, storage=storage, sampler=optuna.samplers.RandomSampler(seed=seed), load_if_exists=True)
+study = optuna.create_study(
+    study_name=name,
+    storage=storage,
+    sampler=optuna.samplers.RandomSampler(seed=seed),
+    load_if_exists=True,
+)
 
 
 def objective(trial):

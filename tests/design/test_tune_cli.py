@@ -17,61 +17,33 @@ from matnn.cli.main import main
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 
-BASE = {
-    "command": "composition train",
-    "train": "train.csv",
-    "test": "test.csv",
-    "model": "dense",
-    "features": "columns",
-    "epochs": 6,
-    "batch_size": 16,
-    "hidden": "8",
-    "patience": 50,
-    "tune": {
-        "trials": 3,
-        "sampler": "random",
-        "pruner": "median",
-        "space": {
-            "learning_rate": {"type": "float", "low": 1.0e-3, "high": 1.0e-1, "log": True},
-            "dropout": {"type": "float", "low": 0.0, "high": 0.3},
-            "hidden": {"type": "categorical", "choices": ["8", "16"]},
-        },
-    },
-}
-
-
-def _csv(path, n, seed):
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(n, 3))
-    y = 2 * x[:, 0] - x[:, 1] + 0.1 * rng.normal(size=n)
-    rows = ["a,b,c,target", *(",".join(f"{v:.5f}" for v in (*xi, yi)) for xi, yi in zip(x, y, strict=True))]
-    path.write_text("\n".join(rows) + "\n")
-
-
-@pytest.fixture
-def task(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    _csv(tmp_path / "train.csv", 60, 0)
-    _csv(tmp_path / "test.csv", 20, 1)
-    return tmp_path
-
 
 def _write(path, spec):
     path.write_text(yaml.safe_dump(spec, sort_keys=False))
     return path
 
 
-def test_search_never_reads_the_test_set_then_scores_it_once(task):
+def test_search_never_reads_the_test_set_then_scores_it_once(tune_task, tune_base):
+    task = tune_task
     # The test file does not exist during the search: a trial that opened it would fail.
-    spec = {**BASE, "test": "absent.csv"}
+    spec = {**tune_base, "test": "absent.csv"}
     exp = _write(task / "exp.yaml", spec)
     assert main(["tune", str(exp), "--out", "run", "--no-final"]) == 0
     m = json.loads((task / "run" / "metrics.json").read_text())
     assert m["n_trials"] == 3 and m["n_complete"] + m["n_pruned"] == 3
     assert not any(k.startswith("test_") for k in m)
-    assert m["metric"] == "mae" and m["direction"] == "minimize" and np.isfinite(m["best_value"])
+    assert (
+        m["metric"] == "mae"
+        and m["direction"] == "minimize"
+        and np.isfinite(m["best_value"])
+    )
     assert {"best_learning_rate", "best_dropout", "best_hidden"} <= set(m)
-    for name in ("trials.csv", "optimization_history.png", "param_importances.png", "study.db"):
+    for name in (
+        "trials.csv",
+        "optimization_history.png",
+        "param_importances.png",
+        "study.db",
+    ):
         assert (task / "run" / name).stat().st_size > 0
     # validation rows come from the training file only
     val = (task / "run" / "holdout" / "validation.csv").read_text().splitlines()[1:]
@@ -91,15 +63,25 @@ def test_search_never_reads_the_test_set_then_scores_it_once(task):
 @pytest.mark.parametrize(
     "change, words",
     [
-        ({"space": {"learnig_rate": {"type": "float", "low": 0.1, "high": 1.0}}}, ["learnig_rate"]),
+        (
+            {"space": {"learnig_rate": {"type": "float", "low": 0.1, "high": 1.0}}},
+            ["learnig_rate"],
+        ),
         ({"space": {}}, ["tune.space", "empty"]),
         ({"samplr": "tpe"}, ["tune.samplr"]),
-        ({"space": {"model_option.width": {"type": "int", "low": 1, "high": 3}}}, ["model_option.width"]),
+        (
+            {"space": {"model_option.width": {"type": "int", "low": 1, "high": 3}}},
+            ["model_option.width"],
+        ),
     ],
 )
-def test_bad_tune_block_is_one_line_and_exit_2(task, capsys, change, words):
-    spec = {**BASE, "tune": {**BASE["tune"], **change}}
-    assert main(["tune", str(_write(task / "bad.yaml", spec)), "--out", "run"]) == 2
+def test_bad_tune_block_is_one_line_and_exit_2(
+    tune_task, tune_base, capsys, change, words
+):
+    spec = {**tune_base, "tune": {**tune_base["tune"], **change}}
+    assert (
+        main(["tune", str(_write(tune_task / "bad.yaml", spec)), "--out", "run"]) == 2
+    )
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
     for w in words:
@@ -121,15 +103,34 @@ def test_dashboard_serves_the_study_on_loopback(tmp_path):
     study = optuna.create_study(study_name="dash-study", storage=make_storage(url))
     study.optimize(lambda t: t.suggest_float("x", 0, 1) ** 2, n_trials=3)
     port = _free_port()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.Popen([sys.executable, "-m", "matnn", "tune", "dashboard", "--storage", str(tmp_path / "study.db"),
-                             "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "matnn",
+            "tune",
+            "dashboard",
+            "--storage",
+            str(tmp_path / "study.db"),
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         body = None
         t0 = time.time()
         while time.time() - t0 < 60 and body is None:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/studies", timeout=2) as r:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/api/studies", timeout=2
+                ) as r:
                     body = json.loads(r.read())
             except OSError:
                 assert proc.poll() is None, proc.stdout.read().decode()
@@ -137,7 +138,9 @@ def test_dashboard_serves_the_study_on_loopback(tmp_path):
         assert body is not None
         studies = body.get("study_summaries", body.get("studies", []))
         (s,) = [s for s in studies if s["study_name"] == "dash-study"]
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/studies/{s['study_id']}", timeout=5) as r:
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{port}/api/studies/{s['study_id']}", timeout=5
+        ) as r:
             detail = json.loads(r.read())
         assert len(detail["trials"]) == 3
     finally:

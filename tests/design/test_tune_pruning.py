@@ -18,18 +18,26 @@ def _fit(epochs=20):
     y = x @ np.array([[1.0], [2.0], [-1.0]], dtype="float32")
     model = matnn.Sequential([Dense(4, activation="relu", input_shape=(3,)), Dense(1)])
     model.compile(optimizer="adam", loss="mse")
-    return model.fit(x, y, epochs=epochs, batch_size=32, validation_split=0.25, verbose=0)
+    return model.fit(
+        x, y, epochs=epochs, batch_size=32, validation_split=0.25, verbose=0
+    )
 
 
 def test_pruning_stops_a_trial_inside_fit():
-    study = optuna.create_study(pruner=optuna.pruners.ThresholdPruner(upper=-1.0, n_warmup_steps=2))
+    study = optuna.create_study(
+        pruner=optuna.pruners.ThresholdPruner(upper=-1.0, n_warmup_steps=2)
+    )
     trial = study.ask()
     with report_to_trial(trial, "val_loss"), pytest.raises(optuna.TrialPruned):
         _fit(epochs=20)
     study.tell(trial, state=optuna.trial.TrialState.PRUNED)
     frozen = study.trials[0]
     assert frozen.state == optuna.trial.TrialState.PRUNED
-    assert sorted(frozen.intermediate_values) == [0, 1, 2]  # stopped after the third epoch, not the twentieth
+    assert sorted(frozen.intermediate_values) == [
+        0,
+        1,
+        2,
+    ]  # stopped after the third epoch, not the twentieth
 
 
 def test_no_pruning_reports_every_epoch_and_the_hook_is_scoped():

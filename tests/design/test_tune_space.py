@@ -14,7 +14,12 @@ def test_space_kinds_and_distributions():
             "learning-rate": {"type": "float", "low": 1e-4, "high": 1e-2, "log": True},
             "epochs": {"type": "int", "low": 5, "high": 50, "step": 5},
             "hidden": {"type": "categorical", "choices": ["64,32", "128,64"]},
-            "model_option.atom_dim": {"type": "int", "low": 16, "high": 128, "log": True},
+            "model_option.atom_dim": {
+                "type": "int",
+                "low": 16,
+                "high": 128,
+                "log": True,
+            },
         },
         allowed=OPTIONS,
     )
@@ -30,11 +35,20 @@ def test_space_kinds_and_distributions():
     [
         ({}, ["empty"]),
         (None, ["empty"]),
-        ({"learnin_rate": {"type": "float", "low": 0.1, "high": 1.0}}, ["learnin_rate", "learning_rate"]),
+        (
+            {"learnin_rate": {"type": "float", "low": 0.1, "high": 1.0}},
+            ["learnin_rate", "learning_rate"],
+        ),
         ({"dropout": {"type": "float", "low": 0.3, "high": 0.1}}, ["dropout", "high"]),
-        ({"dropout": {"type": "float", "low": 0.0, "high": 0.1, "log": True}}, ["dropout", "low"]),
+        (
+            {"dropout": {"type": "float", "low": 0.0, "high": 0.1, "log": True}},
+            ["dropout", "low"],
+        ),
         ({"dropout": {"type": "floot", "low": 0.0, "high": 0.1}}, ["dropout", "type"]),
-        ({"dropout": {"type": "float", "low": 0.0, "high": 0.1, "choices": [1]}}, ["dropout", "choices"]),
+        (
+            {"dropout": {"type": "float", "low": 0.0, "high": 0.1, "choices": [1]}},
+            ["dropout", "choices"],
+        ),
         ({"hidden": {"type": "categorical", "choices": []}}, ["hidden", "choices"]),
         ({"epochs": {"type": "int", "low": 1.5, "high": 3}}, ["epochs", "low"]),
         ({"epochs": {"type": "int", "low": 1}}, ["epochs", "high"]),
@@ -51,15 +65,43 @@ def test_space_errors_name_the_key(raw, words):
 
 def test_model_option_needs_the_command_option():
     with pytest.raises(ConfigError, match="model_option.width"):
-        parse_space({"model_option.width": {"type": "int", "low": 1, "high": 4}}, allowed=OPTIONS, model_options=False)
+        parse_space(
+            {"model_option.width": {"type": "int", "low": 1, "high": 4}},
+            allowed=OPTIONS,
+            model_options=False,
+        )
 
 
 def test_tune_block_keys_and_defaults():
-    s = parse_tune_block({"space": {"dropout": {"type": "float", "low": 0, "high": 0.5}}}, allowed=OPTIONS)
-    assert (s.trials, s.sampler, s.pruner, s.metric, s.direction) == (20, "tpe", "median", None, None)
+    s = parse_tune_block(
+        {"space": {"dropout": {"type": "float", "low": 0, "high": 0.5}}},
+        allowed=OPTIONS,
+    )
+    assert (s.trials, s.sampler, s.pruner, s.metric, s.direction) == (
+        20,
+        "tpe",
+        "median",
+        None,
+        None,
+    )
     with pytest.raises(ConfigError, match="tune.trails"):
-        parse_tune_block({"trails": 3, "space": {"dropout": {"type": "float", "low": 0, "high": 0.5}}})
+        parse_tune_block(
+            {
+                "trails": 3,
+                "space": {"dropout": {"type": "float", "low": 0, "high": 0.5}},
+            }
+        )
     with pytest.raises(ConfigError, match="sampler"):
-        parse_tune_block({"sampler": "bayes", "space": {"dropout": {"type": "float", "low": 0, "high": 0.5}}})
+        parse_tune_block(
+            {
+                "sampler": "bayes",
+                "space": {"dropout": {"type": "float", "low": 0, "high": 0.5}},
+            }
+        )
     with pytest.raises(ConfigError, match="direction"):
-        parse_tune_block({"direction": "down", "space": {"dropout": {"type": "float", "low": 0, "high": 0.5}}})
+        parse_tune_block(
+            {
+                "direction": "down",
+                "space": {"dropout": {"type": "float", "low": 0, "high": 0.5}},
+            }
+        )

@@ -9,7 +9,6 @@ import subprocess
 import sys
 import time
 import uuid
-from collections import Counter
 from pathlib import Path
 
 import optuna
@@ -21,16 +20,36 @@ optuna.logging.set_verbosity(optuna.logging.ERROR)
 WORKER = Path(__file__).with_name("_tune_worker.py")
 SRC = Path(__file__).resolve().parents[2] / "src"
 PG_URL = os.environ.get("MATNN_TEST_POSTGRES_URL")
-needs_postgres = pytest.mark.skipif(not PG_URL, reason="MATNN_TEST_POSTGRES_URL is not set (no PostgreSQL server; .ci/run starts one)")
+needs_postgres = pytest.mark.skipif(
+    not PG_URL,
+    reason="MATNN_TEST_POSTGRES_URL is not set (no PostgreSQL server; .ci/run starts one)",
+)
 
 
 def _start(url, name, n, sleep_s, log, seed=0):
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
-    return subprocess.Popen([sys.executable, str(WORKER), url, name, str(n), str(sleep_s), str(log), str(seed)], env=env)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),
+    }
+    return subprocess.Popen(
+        [
+            sys.executable,
+            str(WORKER),
+            url,
+            name,
+            str(n),
+            str(sleep_s),
+            str(log),
+            str(seed),
+        ],
+        env=env,
+    )
 
 
 def _study(url, name):
-    return optuna.load_study(study_name=name, storage=make_storage(url, heartbeat_interval=1, grace_period=2))
+    return optuna.load_study(
+        study_name=name, storage=make_storage(url, heartbeat_interval=1, grace_period=2)
+    )
 
 
 def _wait_for(predicate, timeout=60.0):
@@ -43,7 +62,11 @@ def _wait_for(predicate, timeout=60.0):
 
 
 def _lines(log, word):
-    return [line.split() for line in Path(log).read_text().splitlines() if line.startswith(word)]
+    return [
+        line.split()
+        for line in Path(log).read_text().splitlines()
+        if line.startswith(word)
+    ]
 
 
 def _killed_mid_trial(url, name, log, proc):
@@ -71,18 +94,27 @@ def _check_retried(study, killed, n):
     assert trials[killed].state == optuna.trial.TrialState.FAIL
     retries = [t for t in trials if t.system_attrs.get("failed_trial") == killed]
     assert len(retries) == 1 and retries[0].state == optuna.trial.TrialState.COMPLETE
-    assert retries[0].params == trials[killed].params  # same setting, run again once, not lost
+    assert (
+        retries[0].params == trials[killed].params
+    )  # same setting, run again once, not lost
 
 
 def test_search_killed_with_sigkill_resumes_to_the_requested_count(tmp_path):
-    url, name, log, n = storage_url(tmp_path / "study.db"), "resume", tmp_path / "log", 4
+    url, name, log, n = (
+        storage_url(tmp_path / "study.db"),
+        "resume",
+        tmp_path / "log",
+        4,
+    )
     proc = _start(url, name, n, 0.3, log)
     killed = _killed_mid_trial(url, name, log, proc)
     _start(url, name, n, 0.3, log).wait(timeout=120)
     study = _study(url, name)
     _check_retried(study, killed, n)
     done_numbers = [int(s[1]) for s in _lines(log, "done")]
-    assert len(done_numbers) == len(set(done_numbers)) == n  # each trial evaluated to the end once
+    assert (
+        len(done_numbers) == len(set(done_numbers)) == n
+    )  # each trial evaluated to the end once
 
 
 @needs_postgres
@@ -101,7 +133,9 @@ def test_two_workers_share_one_postgres_study(tmp_path):
     assert len({d[3] for d in done}) == 2  # both workers ran trials
     # surplus trials (two workers asking for the last place at once) were never evaluated
     surplus = [t for t in study.get_trials() if t.user_attrs.get("surplus")]
-    assert all(str(t.number) not in {s[1] for s in _lines(log, "start")} for t in surplus)
+    assert all(
+        str(t.number) not in {s[1] for s in _lines(log, "start")} for t in surplus
+    )
 
 
 @needs_postgres

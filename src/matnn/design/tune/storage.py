@@ -30,7 +30,7 @@ def storage_url(storage: str | Path) -> str:
     text = str(storage)
     for scheme in ("postgresql://", "postgres://"):
         if text.startswith(scheme):
-            return _postgres_driver(text[len(scheme):])
+            return _postgres_driver(text[len(scheme) :])
     if "://" in text:
         return text
     return f"sqlite:///{Path(text).resolve()}"
