@@ -37,7 +37,8 @@ class Adapter:
     ``metric``/``direction``: the default score (a key of the command's metrics.json).
     ``holdout``: 'csv' or 'battery' → the trials replace ``test_key`` by a validation file carved from
     ``train_key`` (seeded, ``tune.validation_fraction`` of the rows/cells); ``drop``: options removed
-    in trials (the command then scores its own validation split); ``honest=False``: the command has no
+    in trials (the command then scores its own validation split); ``has_test=False``: the final run's
+    scores are reported as ``final_<score>`` (no test set, e.g. cross-validation); ``honest=False``: the command has no
     validation split separate from its test split (said in metrics.json).
     """
 
@@ -49,6 +50,7 @@ class Adapter:
     drop: tuple[str, ...] = ()
     honest: bool = True
     protocol: str = ""
+    has_test: bool = True
 
 
 ADAPTERS: dict[str, Adapter] = {
@@ -60,6 +62,7 @@ ADAPTERS: dict[str, Adapter] = {
     "composition cv": Adapter(
         "mae",
         protocol="trials: the command's k-fold cross-validation MAE on --data (no test file)",
+        has_test=False,
     ),
     "composition depth-study": Adapter(
         "best_depth_val_mae",
@@ -165,6 +168,7 @@ def _load_search(path: Path, out: Path | None) -> Search:
         adapter = Adapter(
             metric,
             protocol="trials: the command as written; score = tune.metric from its metrics.json",
+            has_test=False,
         )
     direction = settings.direction or (
         adapter.direction if metric == adapter.metric else "minimize"
@@ -503,15 +507,7 @@ def _finish(
         spec = _set_params(search.spec, best.params)
         spec["out"] = str(out / "final")
         final_metrics = _run_spec(spec, f"{search.source} (final)")
-        prefix = (
-            "test_"
-            if (
-                search.adapter.holdout
-                or search.adapter.drop
-                or not search.adapter.honest
-            )
-            else "final_"
-        )
+        prefix = "test_" if search.adapter.has_test else "final_"
         for k, v in final_metrics.items():
             if (
                 isinstance(v, (int, float))
