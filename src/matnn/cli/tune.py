@@ -80,7 +80,7 @@ ADAPTERS: dict[str, Adapter] = {
         protocol="trials: --test removed; score = val_mae of the command's validation split of --data",
     ),
     "crystals potential": Adapter(
-        "val_energy_mae_ev_per_atom",
+        "val_energy_mae_mev_atom",
         protocol="trials: score from the command's own validation split",
     ),
     "microstructure train": Adapter(
