@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from matnn.cli.common import positive_int
+from matnn.core.exceptions import ConfigError
 
 __all__ = ["ADAPTERS", "Adapter", "register", "run_search"]
 
@@ -319,8 +320,11 @@ def _run_spec(spec: dict[str, Any], source: str) -> dict[str, Any]:
     return dict(metrics)
 
 
+class MetricMissing(ConfigError):
+    """The command's metrics lack ``tune.metric``: every trial would fail the same way."""
+
+
 def _score(metrics: Mapping[str, Any], metric: str, command: str) -> float:
-    from matnn.core.exceptions import ConfigError
 
     if metric not in metrics:
         numeric = sorted(
@@ -328,7 +332,7 @@ def _score(metrics: Mapping[str, Any], metric: str, command: str) -> float:
             for k, v in metrics.items()
             if isinstance(v, (int, float)) and not isinstance(v, bool)
         )
-        raise ConfigError(
+        raise MetricMissing(
             f"'tune.metric' {metric!r} is not in the metrics of '{command}'; numeric keys: {', '.join(numeric)}"
         )
     value = metrics[metric]
@@ -336,6 +340,10 @@ def _score(metrics: Mapping[str, Any], metric: str, command: str) -> float:
 
 
 def _objective(search: Search):
+    import contextlib
+
+    import optuna
+
     from matnn.design.tune.pruning import report_to_trial
     from matnn.design.tune.space import suggest
 
@@ -343,9 +351,31 @@ def _objective(search: Search):
         params = suggest(trial, search.settings.space)
         out = search.out / "trials" / f"trial_{trial.number:04d}"
         spec = _trial_spec(search, params, out)
-        with report_to_trial(trial, search.settings.monitor):
-            metrics = _run_spec(spec, f"{search.source} (trial {trial.number})")
-        return _score(metrics, search.metric, search.command)
+        shown = ", ".join(
+            f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+            for k, v in params.items()
+        )
+        out.mkdir(parents=True, exist_ok=True)
+        try:
+            # The command's own printing goes to the trial's log; one line per trial here.
+            with (
+                open(out / "log.txt", "w", encoding="utf-8") as log,
+                contextlib.redirect_stdout(log),
+                report_to_trial(trial, search.settings.monitor),
+            ):
+                metrics = _run_spec(spec, f"{search.source} (trial {trial.number})")
+            value = _score(metrics, search.metric, search.command)
+        except optuna.TrialPruned as exc:
+            print(f"trial {trial.number}: {shown}: {exc}", flush=True)
+            raise
+        except Exception as exc:  # reported here, recorded as a failed trial by Optuna
+            print(f"trial {trial.number}: {shown}: failed: {exc}", flush=True)
+            raise
+        print(
+            f"trial {trial.number}: {shown}: validation {search.metric}={value:.5g}",
+            flush=True,
+        )
+        return value
 
     return objective
 
@@ -366,7 +396,9 @@ def _study(search: Search, storage: str | None, study_name: str | None, worker: 
     name = study_name or s.study_name or "matnn-tune"
     seed = s.seed if s.seed is not None else int(search.spec.get("seed", 0) or 0)
     sampler = make_sampler(s.sampler, seed=seed + 1000 * worker)
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    optuna.logging.set_verbosity(
+        optuna.logging.ERROR
+    )  # failed trials are reported by the objective, one line each
     study = optuna.create_study(
         study_name=name,
         storage=st,
@@ -396,6 +428,7 @@ def _work(
         _objective(search),
         search.settings.trials,
         catch=(MatnnError, ArithmeticError),
+        fatal=(MetricMissing,),
     )
 
 

@@ -113,13 +113,15 @@ def run_worker(
     catch: tuple[type[BaseException], ...] = (),
     poll_s: float = 1.0,
     max_consecutive_failures: int = 5,
+    fatal: tuple[type[BaseException], ...] = (),
 ) -> None:
     """Run trials of ``study`` until it holds ``n_trials`` complete or pruned trials.
 
     Safe to run in several processes or machines on one storage; trials of dead workers are retried
     (heartbeat), surplus trials are never evaluated.  Exceptions in ``catch`` fail the trial and the
     search goes on, until ``max_consecutive_failures`` trials of this worker failed in a row: then the
-    last exception is raised (a setting that breaks every trial is a configuration error).
+    last exception is raised (a setting that breaks every trial is a configuration error).  An
+    exception in ``fatal`` fails its trial and is raised at once.
     """
     import optuna
 
@@ -139,6 +141,9 @@ def run_worker(
             )
         try:
             value = objective(trial)
+        except fatal as exc:
+            failures.extend([exc] * max_consecutive_failures)
+            raise
         except catch as exc:
             failures.append(exc)
             raise
