@@ -148,9 +148,15 @@ def test_dashboard_serves_the_study_on_loopback(tmp_path):
         proc.wait(timeout=20)
 
 
-def test_metric_missing_from_the_command_stops_after_one_trial(tune_task, tune_base, capsys):
+def test_metric_missing_from_the_command_stops_after_one_trial(
+    tune_task, tune_base, capsys
+):
     spec = {**tune_base, "tune": {**tune_base["tune"], "metric": "maee"}}
-    assert main(["tune", str(_write(tune_task / "bad.yaml", spec)), "--out", "run"]) == 2
+    assert (
+        main(["tune", str(_write(tune_task / "bad.yaml", spec)), "--out", "run"]) == 2
+    )
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "maee" in err and "mae" in err
-    assert sorted(p.name for p in (tune_task / "run" / "trials").iterdir()) == ["trial_0000"]
+    assert sorted(p.name for p in (tune_task / "run" / "trials").iterdir()) == [
+        "trial_0000"
+    ]

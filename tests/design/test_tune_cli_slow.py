@@ -64,6 +64,7 @@ def test_cli_search_killed_with_sigkill_resumes(tune_task, tune_base):
                 RuntimeError,
                 optuna.exceptions.OptunaError,
                 OSError,
+                sqlalchemy.exc.SQLAlchemyError,
             ):  # being created
                 states = []
             if "COMPLETE" in states and states[-1] == "RUNNING":
@@ -107,3 +108,31 @@ def test_cli_two_local_workers(tune_task, tune_base):
     )
     numbers = [t.number for t in study.trials]
     assert len(numbers) == len(set(numbers))
+
+
+def test_steels_example_as_written(tmp_path, shared_datasets):
+    helper = (
+        Path(__file__).resolve().parents[2]
+        / "bench"
+        / "design"
+        / "tune_steels_split.py"
+    )
+    data = shared_datasets / "composition" / "matbench_steels_yield.csv"
+    assert (
+        subprocess.run(
+            [sys.executable, str(helper), "--data", str(data), "--out", str(tmp_path)],
+            check=False,
+        ).returncode
+        == 0
+    )
+    run = subprocess.run(
+        _cmd("steels.yaml", "--out", "runs/steels-tuned"),
+        check=False,
+        cwd=tmp_path,
+        env=_env(),
+        timeout=900,
+    )
+    assert run.returncode == 0
+    m = json.loads((tmp_path / "runs" / "steels-tuned" / "metrics.json").read_text())
+    assert m["n_trials"] == 8 and m["n_complete"] >= 1 and m["test_mae"] > 0
+    assert {"best_learning_rate", "best_hidden", "best_dropout"} <= set(m)
