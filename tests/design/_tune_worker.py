@@ -1,8 +1,10 @@
-"""A search worker for the storage tests: ``python _tune_worker.py URL STUDY N_TRIALS SLEEP_S LOG [SEED]``.
+"""A search worker for the storage tests: ``python _tune_worker.py URL STUDY N_TRIALS SLEEP_S LOG [SEED [GO]]``.
 
 Runs :func:`matnn.design.tune.storage.run_worker` on a cheap objective that sleeps ``SLEEP_S`` seconds,
 appending ``start <number> <x> <pid>`` and ``done <number> <x> <pid>`` lines to LOG.  The storage module
 is loaded from its file (it imports only Optuna) so that a worker starts in a second, without torch.
+With GO, the worker writes ``ready <pid>`` to LOG and waits for the file GO before its first trial, so
+that a test can start several workers together.
 """
 
 import importlib.util
@@ -54,4 +56,9 @@ def objective(trial):
     return (x - 0.3) ** 2
 
 
+if len(sys.argv) > 7:
+    with open(log, "a") as fh:
+        fh.write(f"ready {os.getpid()}\n")
+    while not os.path.exists(sys.argv[7]):
+        time.sleep(0.02)
 run_worker(study, objective, n_trials, poll_s=0.2)

@@ -26,24 +26,31 @@ needs_postgres = pytest.mark.skipif(
 )
 
 
-def _start(url, name, n, sleep_s, log, seed=0):
+def _start(url, name, n, sleep_s, log, seed=0, go=None):
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),
     }
-    return subprocess.Popen(
-        [
-            sys.executable,
-            str(WORKER),
-            url,
-            name,
-            str(n),
-            str(sleep_s),
-            str(log),
-            str(seed),
-        ],
-        env=env,
-    )
+    cmd = [
+        sys.executable,
+        str(WORKER),
+        url,
+        name,
+        str(n),
+        str(sleep_s),
+        str(log),
+        str(seed),
+    ]
+    return subprocess.Popen([*cmd, str(go)] if go else cmd, env=env)
+
+
+def _start_together(url, name, n, sleep_s, log, tmp_path, seeds=(1, 2)):
+    """Start one worker per seed and let them begin their trials at the same moment."""
+    go = tmp_path / "go"
+    procs = [_start(url, name, n, sleep_s, log, seed=s, go=go) for s in seeds]
+    _wait_for(lambda: Path(log).exists() and len(_lines(log, "ready")) == len(procs))
+    go.touch()
+    return procs
 
 
 def _study(url, name):
@@ -52,7 +59,7 @@ def _study(url, name):
     )
 
 
-def _wait_for(predicate, timeout=60.0):
+def _wait_for(predicate, timeout=120.0):
     t0 = time.time()
     while time.time() - t0 < timeout:
         if predicate():
@@ -121,7 +128,7 @@ def test_search_killed_with_sigkill_resumes_to_the_requested_count(tmp_path):
 def test_two_workers_share_one_postgres_study(tmp_path):
     name, log, n = f"two-{uuid.uuid4().hex[:8]}", tmp_path / "log", 8
     make_storage(PG_URL)  # create the tables once before two processes race to
-    procs = [_start(PG_URL, name, n, 0.2, log, seed=s) for s in (1, 2)]
+    procs = _start_together(PG_URL, name, n, 0.3, log, tmp_path)
     assert [p.wait(timeout=120) for p in procs] == [0, 0]
     study = _study(PG_URL, name)
     counts = count_trials(study)
@@ -142,8 +149,7 @@ def test_two_workers_share_one_postgres_study(tmp_path):
 def test_worker_killed_mid_trial_is_retried_by_the_other(tmp_path):
     name, log, n = f"kill-{uuid.uuid4().hex[:8]}", tmp_path / "log", 6
     make_storage(PG_URL)
-    victim = _start(PG_URL, name, n, 0.5, log, seed=1)
-    survivor = _start(PG_URL, name, n, 0.5, log, seed=2)
+    victim, survivor = _start_together(PG_URL, name, n, 0.5, log, tmp_path)
     killed = _killed_mid_trial(PG_URL, name, log, victim)
     assert survivor.wait(timeout=120) == 0
     _check_retried(_study(PG_URL, name), killed, n)
