@@ -74,7 +74,7 @@ def test_sac_suggestion_is_fast_and_in_range():
         )
         study.tell(trial, 1.0)
     # < 50 ms per suggestion on an idle core; generous bound for a shared machine.
-    assert np.median(times) < 0.25
+    assert np.median(times) < 0.5
 
 
 def test_unit_cube_round_trip():
