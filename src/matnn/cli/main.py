@@ -27,6 +27,7 @@ AREAS: tuple[str, ...] = (
     "crystals",
     "dynamics",
     "run",
+    "tune",
 )
 
 

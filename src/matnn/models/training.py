@@ -77,7 +77,9 @@ def fit_loop(model: Model, train: TensorData | LoaderData, *, epochs: int, batch
              validation: TensorData | LoaderData | None, callbacks: list, verbose: Any, initial_epoch: int,
              generator: torch.Generator, validation_batch_size: int, restore_on_divergence: bool) -> History:
     history = History()
-    user_cbs = list(callbacks or [])
+    from matnn.core.callbacks.ambient import make_ambient_callbacks
+
+    user_cbs = [*(callbacks or []), *make_ambient_callbacks()]
     backups = [cb for cb in user_cbs if isinstance(cb, BackupAndRestore)]
     ordered = [history, *[cb for cb in user_cbs if not isinstance(cb, BackupAndRestore)], *_progress_callbacks(verbose), *backups]
     steps = train.steps(batch_size)

@@ -1,0 +1,1 @@
+"""Design: searches over models and settings (hyperparameter search), between workflows and models."""
