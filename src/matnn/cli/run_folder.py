@@ -68,7 +68,7 @@ def _first_difference(old: dict[str, Any], new: dict[str, Any]) -> str | None:
 def claim_run_folder(args: argparse.Namespace) -> Iterator[None]:
     """Check and lock ``args.out`` for this command (no-op for commands without ``--out``)."""
     out = getattr(args, "out", None)
-    if out is None:
+    if out is None or getattr(args, "own_run_folder", False):  # e.g. `matnn tune`: the Optuna study identifies it
         yield
         return
     out = Path(out)

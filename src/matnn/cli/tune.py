@@ -729,4 +729,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--port", type=positive_int, default=8080, help="dashboard: port (default 8080)"
     )
-    p.set_defaults(func=_handle)
+    # A search folder is identified by its Optuna study (resumable, shared by workers), not by a run record.
+    p.set_defaults(func=_handle, own_run_folder=True)
