@@ -1,8 +1,8 @@
 """Every tutorial in docs/tutorials runs from top to bottom without a cell error.
 
 Each tutorial is a jupytext "percent" script; the test converts it to a notebook and executes it with
-nbclient in a fresh python3 kernel started from this interpreter, in docs/tutorials, with one thread and
-the Agg backend.  The kernel gets this process's environment, with the source tree of the matnn being
+nbclient in a fresh IPython kernel (ipykernel run by this interpreter), in docs/tutorials, with one
+thread and the Agg backend.  The kernel gets this process's environment, with the source tree of the matnn being
 tested first on PYTHONPATH, so it imports the same matnn as the tests.
 """
 
@@ -59,7 +59,6 @@ def test_tutorial_executes(name: str, tmp_path: Path) -> None:
     nbclient = pytest.importorskip(
         "nbclient", reason="nbclient is needed to run the tutorials (pip install 'matnn[test]')"
     )
-    pytest.importorskip("ipykernel", reason="ipykernel is needed to run the tutorials (pip install 'matnn[test]')")
 
     nb = jupytext.read(TUTORIALS / name)
     assert any(c.cell_type == "markdown" and "Exercise" in c.source for c in nb.cells), f"{name} has no Exercise"
