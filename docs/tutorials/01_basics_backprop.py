@@ -78,7 +78,7 @@ print(model.summary(print_fn=None))
 # %%
 history = model.fit(x_train, y_train, epochs=300, batch_size=16, validation_data=(x_val, y_val), verbose=0)
 print({k: round(v[-1], 4) for k, v in history.history.items()})
-print("validation:", {k: round(v, 4) for k, v in model.evaluate(x_val, y_val).items()})
+print("validation:", {k: round(v, 4) for k, v in model.evaluate(x_val, y_val, return_dict=True).items()})
 
 # %%
 grid = np.linspace(0, 1, 200, dtype="float32")[:, None]

@@ -100,7 +100,7 @@ net.compile(
     optimizer=matnn.optimizers.Adam(learning_rate=lr), loss="sparse_categorical_crossentropy", metrics=["accuracy"]
 )
 history = net.fit(x_train, y_train, epochs=3, batch_size=64, validation_split=0.1, verbose=0)
-scores = net.evaluate(x_test, y_test)
+scores = net.evaluate(x_test, y_test, return_dict=True)
 print(f"test accuracy after 3 epochs: {scores['accuracy']:.3f}")  # the full recipe reaches ~0.99
 
 # %%

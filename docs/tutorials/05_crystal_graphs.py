@@ -142,7 +142,7 @@ history = model.fit(
     callbacks=[matnn.callbacks.EarlyStopping(monitor="val_loss", patience=15, restore_best_weights=True)],
     verbose=0,
 )
-test_mae = model.evaluate(test, collate_fn=collate_graphs)["mae"]
+test_mae = model.evaluate(test, collate_fn=collate_graphs, return_dict=True)["mae"]
 baseline = np.mean(np.abs(test.y - train.y.mean()))
 print(f"test MAE {test_mae:.3f} {unit}; predicting the training mean: {baseline:.3f} {unit}")
 
