@@ -1,0 +1,1 @@
+"""Design loops: inverse design of materials and devices on top of matnn's models and simulators."""
