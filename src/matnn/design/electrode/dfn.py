@@ -36,7 +36,12 @@ from matnn.core.exceptions import require
 from matnn.core.validation import Interval, Options, fraction, positive, validate
 from matnn.design.electrode.mapping import Electrode
 
-__all__ = ["CellSpec", "nominal_areal_capacity", "simulate_electrode"]
+__all__ = [
+    "CellSpec",
+    "evaluate_recipe",
+    "nominal_areal_capacity",
+    "simulate_electrode",
+]
 
 FARADAY = 96485.33212  # C/mol
 _THETA_POS_END = 0.9084  # Chen2020 positive stoichiometry at 0 % SOC
@@ -254,4 +259,39 @@ def simulate_electrode(
         "error": " | retry: ".join(errors),
         "energy_density_wh_l": None,
         "rate_fraction": None,
+    }
+
+
+def evaluate_recipe(
+    task: tuple[Any, dict[str, float], CellSpec, Any],
+) -> dict[str, Any]:
+    """One campaign task: ``(recipe, tortuosity bin entry, cell, materials)`` → a JSON-ready record.
+
+    The record holds the recipe, the electrode it maps to, the tortuosity and surface area used, and
+    :func:`simulate_electrode`'s output; a recipe the mapping refuses is a ``"failed"`` record too.
+    """
+    from matnn.core.exceptions import DataError
+    from matnn.design.electrode.mapping import electrode_from_recipe
+
+    recipe, entry, cell, materials = task
+    record: dict[str, Any] = {
+        "recipe": recipe.as_dict(),
+        "tau": entry.get("tau"),
+        "ssa_per_m": entry.get("ssa_per_m"),
+    }
+    try:
+        electrode = electrode_from_recipe(recipe, materials)
+    except DataError as exc:
+        return {
+            **record,
+            "status": "failed",
+            "attempts": 0,
+            "error": str(exc),
+            "energy_density_wh_l": None,
+            "rate_fraction": None,
+        }
+    return {
+        **record,
+        "electrode": electrode.as_dict(),
+        **simulate_electrode(electrode, float(entry["tau"]), cell),
     }
