@@ -97,7 +97,7 @@ class CellSpec:
 
 
 def _parameter_values(cell: CellSpec) -> Any:
-    pybamm = require("pybamm", "battery")
+    pybamm = require("pybamm", "design")
     return pybamm.ParameterValues(cell.parameter_set)
 
 
@@ -130,7 +130,7 @@ def _negative_thickness(q_areal: float, pv: Any, np_ratio: float) -> float:
 def _discharges(
     electrode: Electrode, bruggeman: float, cell: CellSpec, loose: bool
 ) -> dict[str, Any]:
-    pybamm = require("pybamm", "battery")
+    pybamm = require("pybamm", "design")
     import numpy as np
 
     pybamm.set_logging_level("ERROR")
