@@ -734,8 +734,11 @@ def _report(
         f"- intermediate calendering (median in 0.15–0.85): {verdict[finding['mid_cal']]}.",
         "",
         (
-            "Caveat: in this model the carbon–binder domain only dilutes the active material (no electronic-"
-            "conductivity penalty at low carbon), which favours high AM content by construction."
+            "Caveats: in this model the carbon–binder domain only dilutes the active material (no electronic-"
+            "conductivity penalty at low carbon), which favours high AM content by construction. Solid content acts "
+            "only through the dried porosity (an assumed monotonic relation) and calendering only through the "
+            "porosity, so neither can have an optimum of its own: they set the porosity, while the coating "
+            "thickness moves the design along the energy–power trade-off."
         ),
         "",
     ]
