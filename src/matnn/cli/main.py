@@ -26,6 +26,7 @@ AREAS: tuple[str, ...] = (
     "microstructure",
     "crystals",
     "dynamics",
+    "design",
     "run",
     "tune",
 )

@@ -18,7 +18,7 @@ from matnn.core.exceptions import ConfigError, DataError, require
 from matnn.data.microstructure.dataset import MicrostructureDataset
 from matnn.data.microstructure.diffusion import solve_diffusion
 
-__all__ = ["GenerationSpec", "blob_image", "generate_dataset"]
+__all__ = ["GenerationSpec", "blob_image", "generate_dataset", "particle_image"]
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,25 @@ def blob_image(size: int, porosity: float, blobiness: float, seed: int) -> np.nd
     state = np.random.get_state()  # porespy reseeds NumPy's global generator; leave the caller's intact
     try:
         im = ps.generators.blobs([int(size), int(size)], porosity=float(porosity), blobiness=float(blobiness), seed=int(seed))
+    finally:
+        np.random.set_state(state)
+    return np.asarray(im, dtype=bool)
+
+
+def particle_image(size: int, porosity: float, radius: int, seed: int, *, ndim: int = 3) -> np.ndarray:
+    """Packed-particle image: solid = overlapping spheres of ``radius`` voxels, True = pore, shape (size,)*ndim.
+
+    The pore phase of a particle packing stays connected down to porosities of a few percent, as in a
+    calendered battery electrode; the complement of a smooth random field (:func:`blob_image`) stops
+    percolating near 0.16 in 3D (0.5 in 2D). porespy iterates the sphere count to reach ``porosity``
+    (to about 0.01).
+    """
+    if ndim not in (2, 3):
+        raise ConfigError(f"'ndim' of particle_image must be 2 or 3; got {ndim!r}")
+    ps = require("porespy", "images")
+    state = np.random.get_state()  # porespy reseeds NumPy's global generator; leave the caller's intact
+    try:
+        im = ps.generators.overlapping_spheres([int(size)] * ndim, r=int(radius), porosity=float(porosity), seed=int(seed))
     finally:
         np.random.set_state(state)
     return np.asarray(im, dtype=bool)
