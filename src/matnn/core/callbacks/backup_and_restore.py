@@ -8,6 +8,9 @@ backup exists, it is loaded and training continues with the next epoch, so a run
 point and restarted with the same command ends with the same weights as an uninterrupted one (on the
 CPU; some CUDA kernels are not deterministic). The backup (and its folder, once empty) is deleted when
 training completes, unless ``delete_checkpoint=False``.
+
+In a data-parallel run (torchrun) rank 0 writes the backup and every rank reads it when the run is
+started again, so ``backup_dir`` must be on a file system all ranks see (any folder on one node).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import numpy as np
 import torch
 
 from matnn.core.callbacks.base import Callback
+from matnn.core.distributed import is_main_process
 from matnn.core.exceptions import DataError
 from matnn.utils.io import atomic_path
 
@@ -102,12 +106,14 @@ class BackupAndRestore(Callback):
             "rng": _capture_rng(model._fit_state.get("generator")),
             "callbacks": [cb.get_state() for cb in self._others()],
         }
+        if not is_main_process():  # data-parallel run: every rank holds the same state; rank 0 writes it
+            return
         self.backup_dir.mkdir(parents=True, exist_ok=True)
         with atomic_path(self.path) as tmp:
             torch.save(state, tmp)
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
-        if self.delete_checkpoint and self.path.exists():
+        if self.delete_checkpoint and is_main_process() and self.path.exists():
             self.path.unlink()
             # an empty backup folder in a finished run's output would suggest there is something to resume
             folder = self.path.parent
