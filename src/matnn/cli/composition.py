@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from matnn.cli.common import add_action, area_parser, fraction, non_negative_int, positive_float, positive_int
+from matnn.cli.common import add_action, add_nproc_arg, area_parser, fraction, non_negative_int, positive_float, positive_int
 
 HELP = "formula → property: element fractions, Magpie features, ElemNet, random forest, Matbench-style CV"
 
@@ -179,6 +179,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--test", required=True, help="test CSV (formula,target); only used to score the final model")
     p.add_argument("--max-train", type=positive_int, default=None, help="random subset of this many training rows (quick runs)")
     p.add_argument("--no-save-model", action="store_true", help="do not write DIR/model/ (large forests take space)")
+    add_nproc_arg(p)
     _add_model_args(p, model_default=None)
     _add_data_policy_args(p)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from matnn.cli.common import add_action, area_parser, fraction, key_value, non_negative_float, positive_float, positive_int
+from matnn.cli.common import add_action, add_nproc_arg, area_parser, fraction, key_value, non_negative_float, positive_float, positive_int
 
 HELP = "crystal graphs: CGCNN / MEGNet-style property models, a learned interatomic potential (energy + forces)"
 
@@ -112,6 +112,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     g.add_argument("--model-option", type=key_value, nargs="+", default=None, metavar="KEY=VALUE",
                    help="architecture settings passed to the model, e.g. atom_dim=128 n_conv=4 hidden_dim=256 "
                         "(CGCNN defaults: atom_dim=64 n_conv=3 hidden_dim=128 n_hidden=1 dropout=0)")
+    add_nproc_arg(p)
 
     p = add_action(actions, "ensemble", _ensemble,
                    "average the predictions of 'crystals train' runs made on the same split; score members and ensemble")

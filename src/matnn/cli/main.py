@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
 import sys
 from collections.abc import Sequence
 
@@ -68,6 +69,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     prog = f"matnn {args.area}" + (f" {args.action}" if getattr(args, "action", None) else "")
+    if getattr(args, "nproc", 1) > 1 and "WORLD_SIZE" not in os.environ:
+        return _relaunch(prog, args.nproc, list(sys.argv[1:] if argv is None else argv))
+    private_out = _private_out(args)
     try:
         run_args(args)
     except MatnnError as exc:
@@ -79,7 +83,59 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130
+    finally:
+        if private_out is not None:
+            from matnn.core.distributed import remove_private_out_dir
+
+            remove_private_out_dir(private_out)
     return 0
+
+
+def _private_out(args: argparse.Namespace) -> str | None:
+    """In a data-parallel run, ranks other than 0 write into a scratch folder and print nothing."""
+    from matnn.core import distributed
+
+    if not distributed.launched_by_torchrun() or distributed.is_main_process():
+        return None
+    args.quiet = True
+    if getattr(args, "out", None) is None:
+        return None
+    from pathlib import Path
+
+    folder = distributed.private_out_dir()
+    args.out = Path(folder) / Path(args.out).name
+    return folder
+
+
+_AGENT_LOG = re.compile(r"^[IWE]\d{4} |^\S*torch/distributed/")  # torchrun's own log lines (glog format)
+
+
+def _relaunch(prog: str, nproc: int, argv: list[str]) -> int:
+    """Run this command again as ``nproc`` processes under torchrun; one line on failure."""
+    import subprocess
+
+    from matnn.core.distributed import strip_nproc, torchrun_command
+
+    env = dict(os.environ)
+    env.setdefault("OMP_NUM_THREADS", env.get("MATNN_NUM_THREADS", "1"))  # torchrun would otherwise warn and set 1
+    cmd = torchrun_command(nproc, strip_nproc(argv))
+    # The ranks print their own one-line errors; torchrun's report of a failed child (a Python traceback
+    # of the launcher) is dropped so that the user sees one line, as for any matnn error.
+    proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True, bufsize=1)
+    assert proc.stderr is not None
+    in_report = False
+    for line in proc.stderr:
+        if line.startswith(("Traceback", "=====")):
+            in_report = True
+        if not in_report and not _AGENT_LOG.match(line):
+            sys.stderr.write(line)
+            sys.stderr.flush()
+    code = proc.wait()
+    if code == 0:
+        return 0
+    print(f"{prog}: error: a training process failed (torchrun --nproc-per-node {nproc}, exit code {code}); "
+          "its message is above", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

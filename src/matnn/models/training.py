@@ -15,6 +15,7 @@ validation scores are summed over ranks before any callback sees them, and only 
 from __future__ import annotations
 
 import math
+import warnings
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -210,6 +211,9 @@ class _Parallel:
         no_buffer_sync = ({"forward_sync_buffers": False}
                           if "forward_sync_buffers" in inspect.signature(DistributedDataParallel.__init__).parameters
                           else {"broadcast_buffers": False})
+        # Kernels whose size-1 axes give them unusual strides (a 1-channel convolution) make DDP warn at every
+        # step that its gradient bucket is laid out differently; the copy that costs is negligible here.
+        warnings.filterwarnings("ignore", message="Grad strides do not match bucket view strides")
         self.net = DistributedDataParallel(model, device_ids=ids, **no_buffer_sync)
         self._scales: list[float] = []
         self.loader = None
