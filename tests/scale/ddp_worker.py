@@ -47,6 +47,17 @@ def fit(model, out: Path, tag: str, callbacks: list | None = None):
                      callbacks=cbs)
 
 
+def seed_task(seed: int) -> list[np.ndarray]:
+    """One seed's fit (a Dask task in ``test_executor.py``): the final weights, float32 as trained."""
+    import matnn
+
+    model = build(False)
+    matnn.set_seed(seed)  # the weights are created at the first batch, so the seed picks them and the shuffling
+    x, y = data()
+    model.fit(x, y, batch_size=BATCH, epochs=EPOCHS, verbose=0, device="cpu")
+    return model.get_weights()
+
+
 def weights(model) -> list[np.ndarray]:
     return [w.astype(np.float64) for w in model.get_weights()]
 

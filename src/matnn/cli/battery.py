@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from matnn.cli.common import add_action, area_parser, positive_int
+from matnn.cli.common import add_action, add_executor_args, area_parser, positive_int
 
 HELP = "battery cycle life from early cycles (Severson data, PyBaMM fleet, CNNs)"
 
@@ -88,7 +88,8 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
     train = _load(args.train, labels=True, what="--train")
     test = _load(args.test, labels=False, what="--test") if args.test is not None else None
     metrics = train_and_evaluate(
-        train, test, model=args.model, seeds=args.seeds, seed=args.seed, out=args.out, device=args.device, show_progress=not args.quiet
+        train, test, model=args.model, seeds=args.seeds, seed=args.seed, out=args.out, device=args.device, show_progress=not args.quiet,
+        workers=args.workers, scheduler=args.scheduler,
     )
     if not args.quiet and metrics.get("rmse") is not None:
         print(
@@ -153,6 +154,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--test", type=Path, default=None, help="cells to evaluate/predict (same formats, same voltage grid)")
     p.add_argument("--model", choices=_MODELS, default="dqnet", help="model (default dqnet)")
     p.add_argument("--seeds", type=positive_int, default=10, help="independent fits; metrics are mean ± std (default 10)")
+    add_executor_args(p, "seeds")
 
     p = add_action(actions, "convert", _convert, "convert a cycler CSV or battdat HDF5 file to the npz format")
     p.add_argument("--input", type=Path, required=True, help=".csv or .h5/.hdf5 file")
