@@ -54,7 +54,8 @@ def _simulate(args: argparse.Namespace) -> dict[str, Any]:
     if out.suffix.lower() != ".npz":
         out = out / "fleet.npz" if (out.is_dir() or not out.suffix) else out.with_suffix(".npz")
     cfg = FleetConfig(n_cells=args.cells, seed=args.seed, max_cycles=args.max_cycles, noise_ah=args.noise, model=args.pybamm_model)
-    ds = simulate_fleet(cfg, cache_dir=args.cache, use_cache=not args.no_cache, workers=args.workers, show_progress=not args.quiet)
+    ds = simulate_fleet(cfg, cache_dir=args.cache, use_cache=not args.no_cache, workers=args.workers, show_progress=not args.quiet,
+                        scheduler=args.scheduler)
     save_npz(ds, out)
     life = ds.cycle_life
     metrics = {
@@ -148,6 +149,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--noise", type=float, default=1e-4, help="Gaussian noise on Q (Ah, default 1e-4)")
     p.add_argument("--pybamm-model", choices=("SPM", "SPMe"), default="SPM", help="PyBaMM model (default SPM)")
     _fleet_args(p)
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS", help="simulate on the Dask cluster at ADDRESS (tcp://host:8786) instead of local workers")
 
     p = add_action(actions, "train", _train, "train a cycle-life model and evaluate it on a test file")
     p.add_argument("--train", type=Path, required=True, help="training cells: .npz (Severson format), .csv (cycler) or .h5 (battdat)")
@@ -166,5 +168,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _fleet_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cache", type=Path, default=None, help="fleet cache folder (default $MATNN_CACHE_DIR or ~/.cache/matnn)")
     p.add_argument("--no-cache", action="store_true", help="simulate again even if the cache has the cells")
-    p.add_argument("--workers", type=positive_int, default=None, help="simulation processes (default: all cores)")
+    p.add_argument("--workers", type=positive_int, default=None, help="simulation processes, a local Dask cluster (default: all cores)")
     p.add_argument("--max-cycles", type=positive_int, default=3000, help="stop ageing a cell here (default 3000)")

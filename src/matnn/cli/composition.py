@@ -11,7 +11,16 @@ from __future__ import annotations
 
 import argparse
 
-from matnn.cli.common import add_action, add_nproc_arg, area_parser, fraction, non_negative_int, positive_float, positive_int
+from matnn.cli.common import (
+    add_action,
+    add_executor_args,
+    add_nproc_arg,
+    area_parser,
+    fraction,
+    non_negative_int,
+    positive_float,
+    positive_int,
+)
 
 HELP = "formula → property: element fractions, Magpie features, ElemNet, random forest, Matbench-style CV"
 
@@ -133,6 +142,7 @@ def _cv(args: argparse.Namespace) -> dict:
     m = cross_validate_composition(
         args.data, model=args.model, folds=args.folds, out=args.out, settings=_settings(args), seed=args.seed,
         split_seed=args.split_seed, target_label=args.target_label, max_rows=args.max_rows, **_policies(args),
+        workers=args.workers, scheduler=args.scheduler,
     )
     _print_summary(m, ("model", "mae", "mae_std", "rmse", "r2", "n_rows", "wall_time_s"))
     return m
@@ -188,6 +198,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--folds", type=positive_int, default=5, help="number of folds (default 5)")
     p.add_argument("--split-seed", type=int, default=18012019, help="KFold random_state (default 18012019, Matbench's)")
     p.add_argument("--max-rows", type=positive_int, default=None, help="random subset of this many rows (quick runs)")
+    add_executor_args(p, "folds")
     _add_model_args(p, model_default=None)
     _add_data_policy_args(p)
 
