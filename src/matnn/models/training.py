@@ -228,8 +228,7 @@ class _Parallel:
             self.validation = TensorData._from_parts(*validation.slice(lo, hi), validation.device)
             self.shard_validation = True
         elif isinstance(validation, LoaderData) and validation.n >= self.world:
-            self.validation = LoaderData(_distributed_loader(validation, self.world, self.rank, shuffle=False),
-                                         validation.device)
+            self.validation = LoaderData(_validation_loader(validation, self.world, self.rank), validation.device)
             self.shard_validation = True
 
     def batches(self, epoch: int, order: torch.Tensor | None) -> Any:
@@ -287,6 +286,27 @@ def _reduce_metric_states(metrics: list) -> None:
                               "samples on every rank.")
         for t in state:
             dist.all_reduce_sum(t)
+
+
+class _ShardSampler(torch.utils.data.Sampler):
+    """Every ``world``-th index from ``rank``: each sample scored once, none repeated (``DistributedSampler`` pads)."""
+
+    def __init__(self, n: int, world: int, rank: int) -> None:
+        self.indices = list(range(rank, n, world))
+
+    def __iter__(self) -> Any:
+        return iter(self.indices)
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+def _validation_loader(data: LoaderData, world: int, rank: int) -> Any:
+    from torch.utils.data import DataLoader
+
+    loader = data.loader
+    return DataLoader(loader.dataset, batch_size=loader.batch_size, sampler=_ShardSampler(data.n, world, rank),
+                      collate_fn=loader.collate_fn, num_workers=loader.num_workers, pin_memory=loader.pin_memory)
 
 
 def _distributed_loader(data: LoaderData, world: int, rank: int, *, shuffle: bool) -> Any:
