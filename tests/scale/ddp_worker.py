@@ -36,13 +36,18 @@ def build(batch_norm: bool):
 
 
 def fit(model, out: Path, tag: str, callbacks: list | None = None):
+    import torch
+
+    import matnn
     from matnn.core import distributed
 
     x, y = data()
     rank = distributed.rank()
-    import matnn
-
     cbs = [matnn.callbacks.CSVLogger(out / f"log_{tag}_rank{rank}.csv")] + list(callbacks or [])
+    if tag == "loader":  # the DataLoader path (DistributedSampler); unshuffled, so one process sees the same batches
+        ds = torch.utils.data.TensorDataset(torch.from_numpy(x), torch.from_numpy(y))
+        return model.fit(ds, batch_size=BATCH, epochs=EPOCHS, shuffle=False, verbose=2, device="cpu", callbacks=cbs,
+                         validation_data=torch.utils.data.TensorDataset(torch.from_numpy(x[:20]), torch.from_numpy(y[:20])))
     return model.fit(x, y, batch_size=BATCH, epochs=EPOCHS, validation_split=0.2, verbose=2, device="cpu",
                      callbacks=cbs)
 
@@ -73,7 +78,7 @@ def main(out: Path, mode: str) -> int:
     try:
         if mode == "train":
             results = {}
-            for tag, bn in (("mlp", False), ("bn", True)):
+            for tag, bn in (("mlp", False), ("bn", True), ("loader", False)):
                 model = build(bn)
                 h = fit(model, out, tag)
                 results.update({f"{tag}_{i}": w for i, w in enumerate(weights(model))})

@@ -63,7 +63,7 @@ def _reference(tag: str, batch_norm: bool, tmp_path: Path) -> tuple[list[np.ndar
     return ddp_worker.weights(model), np.array(h.history["val_loss"])
 
 
-@pytest.mark.parametrize("tag,batch_norm", [("mlp", False), ("bn", True)])
+@pytest.mark.parametrize("tag,batch_norm", [("mlp", False), ("bn", True), ("loader", False)])
 def test_two_processes_end_at_the_weights_of_one(two_ranks, tmp_path, tag, batch_norm):
     ref, ref_val = _reference(tag, batch_norm, tmp_path)
     for rank in (0, 1):
@@ -78,7 +78,7 @@ def test_two_processes_end_at_the_weights_of_one(two_ranks, tmp_path, tag, batch
 
 def test_only_rank_zero_writes(two_ranks):
     written = sorted(p.name for p in two_ranks.glob("log_*.csv"))
-    assert written == ["log_bn_rank0.csv", "log_mlp_rank0.csv"]
+    assert written == ["log_bn_rank0.csv", "log_loader_rank0.csv", "log_mlp_rank0.csv"]
 
 
 def test_killed_rank_stops_the_others_and_the_run_resumes(two_ranks, tmp_path):
