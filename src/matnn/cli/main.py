@@ -72,6 +72,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "nproc", 1) > 1 and "WORLD_SIZE" not in os.environ:
         return _relaunch(prog, args.nproc, list(sys.argv[1:] if argv is None else argv))
     private_out = _private_out(args)
+    if "WORLD_SIZE" in os.environ and os.environ.get("RANK", "0") != "0":
+        prog += f" [rank {os.environ['RANK']}]"
     try:
         run_args(args)
     except MatnnError as exc:

@@ -37,6 +37,7 @@ from matnn.core.exceptions import ConfigError, MatnnError
 __all__ = [
     "DistributedError",
     "all_reduce_sum",
+    "any_rank",
     "backend_for",
     "barrier",
     "broadcast_int",
@@ -187,6 +188,25 @@ def all_reduce_sum(t: torch.Tensor) -> torch.Tensor:
     if is_distributed():
         torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.SUM)
     return t
+
+
+def _collective_device() -> torch.device:
+    if torch.distributed.get_backend() == "nccl":
+        return torch.device("cuda", torch.cuda.current_device())
+    return torch.device("cpu")
+
+
+def any_rank(flag: bool) -> bool:
+    """True on every rank when ``flag`` is true on at least one (no-op without a process group).
+
+    Every rank must call it at the same point: decisions that depend on the clock (a time limit) then
+    stop all ranks together instead of leaving the others waiting in a collective.
+    """
+    if not is_distributed():
+        return bool(flag)
+    t = torch.tensor([1.0 if flag else 0.0], device=_collective_device())
+    torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.SUM)
+    return bool(t.item() > 0)
 
 
 def broadcast_int(value: int, device: torch.device) -> int:

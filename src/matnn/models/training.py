@@ -270,8 +270,7 @@ class _Parallel:
         return packed[0].to(loss_sum.dtype), float(packed[1])
 
     def any(self, flag: bool) -> bool:
-        t = torch.tensor([1.0 if flag else 0.0], device=self.train.device)
-        return bool(dist.all_reduce_sum(t).item() > 0)
+        return dist.any_rank(flag)
 
     def close(self) -> None:
         dist.restore_batchnorm(self.bn_layers)
