@@ -95,8 +95,10 @@ class Executor:
             except (OSError, TimeoutError, ValueError) as exc:
                 raise ConfigError(f"Cannot reach the Dask scheduler at {self.scheduler!r} ({exc}).") from None
         else:
+            # ":0": the scheduler's HTTP server (always started) takes a free port instead of warning that
+            # another cluster holds 8787
             self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                                         dashboard_address=None, host="127.0.0.1", silence_logs=40)
+                                         dashboard_address=":0", host="127.0.0.1", silence_logs=40)
             self._client = Client(self._cluster)
         flush = config._state.get("flush_denormal")
         self._client.run(_worker_setup, threads, flush)
