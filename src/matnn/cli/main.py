@@ -100,6 +100,7 @@ def _private_out(args: argparse.Namespace) -> str | None:
     if not distributed.launched_by_torchrun() or distributed.is_main_process():
         return None
     args.quiet = True
+    sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - summaries some commands print unconditionally
     if getattr(args, "out", None) is None:
         return None
     from pathlib import Path
