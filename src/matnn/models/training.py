@@ -94,20 +94,20 @@ def fit_loop(model: Model, train: TensorData | LoaderData, *, epochs: int, batch
     model.stop_training = False
     model.history = history
     want_batch_logs = bool(cbs.batch_callbacks)
-    cbs.on_train_begin()
-    start = model._fit_state["initial_epoch"]
-    snapshot = _snapshot(model, None) if restore_on_divergence else None
-    in_memory = isinstance(train, TensorData)
-    device = train.device
-    par = _Parallel(model, train, validation, batch_size) if dist.is_distributed() else None
-    if par is not None:
-        validation = par.validation
+    parallel = dist.is_distributed()
+    par: _Parallel | None = None
     try:
+        cbs.on_train_begin()  # a resumed data-parallel run receives rank 0's backup here
+        start = model._fit_state["initial_epoch"]
+        snapshot = _snapshot(model, None) if restore_on_divergence else None
+        if parallel:
+            par = _Parallel(model, train, validation, batch_size)
+            validation = par.validation
         _epochs(model, train, validation, cbs, par, epochs=epochs, start=start, batch_size=batch_size, shuffle=shuffle,
                 generator=generator, validation_batch_size=validation_batch_size, snapshot=snapshot,
-                want_batch_logs=want_batch_logs, in_memory=in_memory, device=device)
+                want_batch_logs=want_batch_logs, in_memory=isinstance(train, TensorData), device=train.device)
     except RuntimeError as exc:
-        if par is None or isinstance(exc, MatnnError) or not _is_communication_error(exc):
+        if not parallel or isinstance(exc, MatnnError) or not _is_communication_error(exc):
             raise
         raise dist.failure(exc, "during training") from None
     finally:
