@@ -60,3 +60,13 @@ def test_images_digits_on_two_processes_writes_once(tmp_path):
     assert json.loads((out / "metrics.json").read_text())["accuracy"] > 0.3
     assert r.stdout.count("LeNet test accuracy") == 1  # rank 1 is quiet
     assert not list(tmp_path.glob("matnn-rank*"))  # rank 1's scratch folder is removed
+
+
+def test_nproc_without_a_command_line_is_refused_not_run_on_one_process(monkeypatch):
+    from matnn.cli.main import run_args
+    from matnn.core.exceptions import ConfigError
+
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    args = build_parser().parse_args(["images", "digits", "--out", "x", "--nproc", "2"])
+    with pytest.raises(ConfigError, match="torchrun"):
+        run_args(args)

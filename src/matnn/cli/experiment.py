@@ -201,4 +201,4 @@ def run_experiment(path: str | os.PathLike) -> Any:
     parser = build_parser()
     argv = load_experiment(path)
     args = parser.parse_args(argv)
-    return run_args(args)
+    return run_args(args, argv)

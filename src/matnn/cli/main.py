@@ -56,8 +56,23 @@ def _apply_run_settings(args: argparse.Namespace) -> None:
         os.environ["MATNN_PROGRESS"] = "0"
 
 
-def run_args(args: argparse.Namespace) -> object:
-    """Apply the run settings of ``args`` and call its handler."""
+def run_args(args: argparse.Namespace, argv: Sequence[str] | None = None) -> object:
+    """Apply the run settings of ``args`` and call its handler.
+
+    ``argv`` (the arguments ``args`` were parsed from) lets ``--nproc N`` start the command again under
+    torchrun; without it such a command is refused rather than run on one process.
+    """
+    if getattr(args, "nproc", 1) > 1 and "WORLD_SIZE" not in os.environ:
+        from matnn.core.distributed import DistributedError
+        from matnn.core.exceptions import ConfigError
+
+        if argv is None:
+            raise ConfigError("nproc > 1 starts the command again under torchrun, which needs its arguments; "
+                              "run it as 'matnn <area> <action> ... --nproc N'.")
+        prog = f"matnn {args.area}" + (f" {args.action}" if getattr(args, "action", None) else "")
+        if _relaunch(prog, args.nproc, list(argv), report=False) != 0:
+            raise DistributedError(f"a training process failed (torchrun --nproc-per-node {args.nproc}); its message is above")
+        return None
     _apply_run_settings(args)
     return args.func(args)
 
@@ -113,7 +128,7 @@ def _private_out(args: argparse.Namespace) -> str | None:
 _AGENT_LOG = re.compile(r"^[IWE]\d{4} |^\S*torch/distributed/")  # torchrun's own log lines (glog format)
 
 
-def _relaunch(prog: str, nproc: int, argv: list[str]) -> int:
+def _relaunch(prog: str, nproc: int, argv: list[str], report: bool = True) -> int:
     """Run this command again as ``nproc`` processes under torchrun; one line on failure."""
     import subprocess
 
@@ -134,8 +149,8 @@ def _relaunch(prog: str, nproc: int, argv: list[str]) -> int:
             sys.stderr.write(line)
             sys.stderr.flush()
     code = proc.wait()
-    if code == 0:
-        return 0
+    if code == 0 or not report:
+        return code
     print(f"{prog}: error: a training process failed (torchrun --nproc-per-node {nproc}, exit code {code}); "
           "its message is above", file=sys.stderr)
     return 2
