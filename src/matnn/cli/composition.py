@@ -11,16 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from matnn.cli.common import (
-    add_action,
-    add_executor_args,
-    add_nproc_arg,
-    area_parser,
-    fraction,
-    non_negative_int,
-    positive_float,
-    positive_int,
-)
+from matnn.cli.common import add_action, add_executor_args, add_nproc_arg, area_parser, fraction, non_negative_int, positive_float, positive_int
 
 HELP = "formula → property: element fractions, Magpie features, ElemNet, random forest, Matbench-style CV"
 
