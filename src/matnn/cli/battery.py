@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from matnn.cli.common import add_action, area_parser, positive_int
+from matnn.cli.common import add_action, add_executor_args, area_parser, positive_int
 from matnn.models.battery.registry import BATTERY_MODELS, DEFAULT_MODEL
 
 HELP = "battery cycle life from early cycles (Severson data, PyBaMM fleet, CNNs)"
@@ -69,7 +69,8 @@ def _simulate(args: argparse.Namespace) -> dict[str, Any]:
         out = out / "fleet.npz" if (out.is_dir() or not out.suffix) else out.with_suffix(".npz")
     cfg = FleetConfig(n_cells=args.cells, seed=args.seed, max_cycles=args.max_cycles, noise_ah=args.noise, model=args.pybamm_model)
     t0 = time.perf_counter()
-    ds = simulate_fleet(cfg, cache_dir=args.cache, use_cache=not args.no_cache, workers=args.workers, show_progress=not args.quiet)
+    ds = simulate_fleet(cfg, cache_dir=args.cache, use_cache=not args.no_cache, workers=args.workers, show_progress=not args.quiet,
+                        scheduler=args.scheduler)
     wall_s = time.perf_counter() - t0
     save_npz(ds, out)
     life = ds.cycle_life
@@ -113,7 +114,8 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
     train = _load(args.train, labels=True, what="--train")
     test = _load(args.test, labels=False, what="--test") if args.test is not None else None
     metrics = train_and_evaluate(
-        train, test, model=args.model, seeds=args.seeds, seed=args.seed, out=args.out, device=args.device, show_progress=not args.quiet
+        train, test, model=args.model, seeds=args.seeds, seed=args.seed, out=args.out, device=args.device, show_progress=not args.quiet,
+        workers=args.workers, scheduler=args.scheduler,
     )
     if not args.quiet and metrics.get("rmse") is not None:
         print(
@@ -172,6 +174,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--noise", type=float, default=1e-4, help="Gaussian noise on Q (Ah, default 1e-4)")
     p.add_argument("--pybamm-model", choices=("SPM", "SPMe"), default="SPM", help="PyBaMM model (default SPM)")
     _fleet_args(p)
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS", help="simulate on the Dask cluster at ADDRESS (tcp://host:8786) instead of local workers")
 
     p = add_action(actions, "train", _train, "train a cycle-life model and evaluate it on a test file")
     p.add_argument("--train", type=Path, required=True, help="training cells: .npz (Severson format), .csv (cycler) or .h5 (battdat)")
@@ -181,6 +184,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help=f"model (default {DEFAULT_MODEL}): {BATTERY_MODELS.describe()}",
     )
     p.add_argument("--seeds", type=positive_int, default=10, help="independent fits; metrics are mean ± std (default 10)")
+    add_executor_args(p, "seeds")
 
     p = add_action(actions, "convert", _convert, "convert a cycler CSV or battdat HDF5 file to the npz format")
     p.add_argument("--input", type=Path, required=True, help=".csv or .h5/.hdf5 file")
@@ -192,5 +196,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _fleet_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cache", type=Path, default=None, help="fleet cache folder (default $MATNN_CACHE_DIR or ~/.cache/matnn)")
     p.add_argument("--no-cache", action="store_true", help="simulate again even if the cache has the cells")
-    p.add_argument("--workers", type=positive_int, default=None, help="simulation processes (default: all cores)")
+    p.add_argument("--workers", type=positive_int, default=None, help="simulation processes, a local Dask cluster (default: all cores)")
     p.add_argument("--max-cycles", type=positive_int, default=3000, help="stop ageing a cell here (default 3000)")

@@ -21,7 +21,7 @@ from typing import Any
 
 __all__ = [
     "add_common_args", "add_action", "area_parser", "positive_int", "non_negative_int", "positive_float",
-    "non_negative_float", "fraction", "key_value", "OnelineParser",
+    "non_negative_float", "fraction", "key_value", "OnelineParser", "add_nproc_arg", "add_executor_args",
 ]
 
 Handler = Callable[[argparse.Namespace], Any]
@@ -117,3 +117,22 @@ def add_action(
     if common:
         add_common_args(p, out_required=out_required)
     return p
+
+
+def add_nproc_arg(parser: argparse.ArgumentParser) -> None:
+    """Add ``--nproc N``: run the command as N data-parallel training processes under torchrun."""
+    parser.add_argument(
+        "--nproc", type=positive_int, default=1,
+        help="data-parallel training processes on this machine: the command is started again under torchrun "
+             "(python -m torch.distributed.run --nproc-per-node N) and the batch is split between them; "
+             "1 = one process (default). See docs/scale.md for several machines",
+    )
+
+
+def add_executor_args(parser: argparse.ArgumentParser, what: str = "seeds") -> None:
+    """Add ``--workers N`` and ``--scheduler ADDRESS``: run independent fits on a Dask cluster."""
+    g = parser.add_argument_group("parallel runs (Dask)")
+    g.add_argument("--workers", type=positive_int, default=1,
+                   help=f"{what} run at once on a local Dask cluster of this many worker processes (default 1: in this process)")
+    g.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help=f"run the {what} on the Dask cluster at ADDRESS (tcp://host:8786) instead; --workers is then ignored")

@@ -13,7 +13,7 @@ import argparse
 from dataclasses import fields
 from typing import Any
 
-from matnn.cli.common import add_action, area_parser, fraction, non_negative_int, positive_float, positive_int
+from matnn.cli.common import add_action, add_executor_args, add_nproc_arg, area_parser, fraction, non_negative_int, positive_float, positive_int
 from matnn.core.exceptions import MatnnError
 from matnn.data.composition.featurizers import FEATURE_SETS
 from matnn.models.composition.registry import COMPOSITION_MODELS
@@ -162,6 +162,7 @@ def _cv(args: argparse.Namespace) -> dict:
     m = cross_validate_composition(
         args.data, model=args.model, folds=args.folds, out=args.out, settings=_settings(args), seed=args.seed,
         split_seed=args.split_seed, target_label=args.target_label, max_rows=args.max_rows, **_policies(args),
+        workers=args.workers, scheduler=args.scheduler,
     )
     _print_summary(m, ("model", "mae", "mae_std", "rmse", "r2", "n_rows", "wall_time_s"))
     return m
@@ -208,6 +209,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--test", required=True, help="test CSV (formula,target); only used to score the final model")
     p.add_argument("--max-train", type=positive_int, default=None, help="random subset of this many training rows (quick runs)")
     p.add_argument("--no-save-model", action="store_true", help="do not write DIR/model/ (large forests take space)")
+    add_nproc_arg(p)
     _add_model_args(p, model_default=None)
     _add_data_policy_args(p)
 
@@ -216,6 +218,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--folds", type=positive_int, default=5, help="number of folds (default 5)")
     p.add_argument("--split-seed", type=int, default=18012019, help="KFold random_state (default 18012019, Matbench's)")
     p.add_argument("--max-rows", type=positive_int, default=None, help="random subset of this many rows (quick runs)")
+    add_executor_args(p, "folds")
     _add_model_args(p, model_default=None)
     _add_data_policy_args(p)
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from matnn.cli.common import add_action, area_parser, fraction, key_value, non_negative_float, positive_float, positive_int
+from matnn.cli.common import add_action, add_nproc_arg, area_parser, fraction, key_value, non_negative_float, positive_float, positive_int
 from matnn.core.exceptions import ConfigError
 from matnn.models.crystals.registry import CRYSTAL_MODELS, crystal_model
 
@@ -152,6 +152,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     g.add_argument("--model-option", type=key_value, nargs="+", default=None, metavar="KEY=VALUE",
                    help="architecture settings passed to the model, e.g. atom_dim=128 n_conv=4 hidden_dim=256 "
                         "(CGCNN defaults: atom_dim=64 n_conv=3 hidden_dim=128 n_hidden=1 dropout=0)")
+    add_nproc_arg(p)
 
     p = add_action(actions, "predict", _predict, "predict with a model trained by 'crystals train' on new structures")
     p.add_argument("--model", type=Path, required=True, metavar="RUN_DIR",

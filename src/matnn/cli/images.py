@@ -9,7 +9,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from matnn.cli.common import add_action, area_parser, fraction, positive_int
+from matnn.cli.common import add_action, add_nproc_arg, area_parser, fraction, positive_int
 from matnn.models.images.registry import IMAGE_MODELS
 
 HELP = "images: convolution lab (NumPy = torch, kernels, lines toy) and handwritten digits (LeNet)"
@@ -75,3 +75,4 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-lecture", dest="lecture", action="store_false", help="skip the lecture's dropout CNN")
     p.add_argument("--mnist", type=Path, default=None,
                    help="folder with your MNIST IDX files (train-images-idx3-ubyte[.gz], ...) instead of the 8x8 digits")
+    add_nproc_arg(p)

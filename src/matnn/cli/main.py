@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
 import sys
 from collections.abc import Sequence
 
@@ -57,8 +58,23 @@ def _apply_run_settings(args: argparse.Namespace) -> None:
         os.environ["MATNN_PROGRESS"] = "0"
 
 
-def run_args(args: argparse.Namespace) -> object:
-    """Apply the run settings of ``args`` and call its handler."""
+def run_args(args: argparse.Namespace, argv: Sequence[str] | None = None) -> object:
+    """Apply the run settings of ``args`` and call its handler.
+
+    ``argv`` (the arguments ``args`` were parsed from) lets ``--nproc N`` start the command again under
+    torchrun; without it such a command is refused rather than run on one process.
+    """
+    if getattr(args, "nproc", 1) > 1 and "WORLD_SIZE" not in os.environ:
+        from matnn.core.distributed import DistributedError
+        from matnn.core.exceptions import ConfigError
+
+        if argv is None:
+            raise ConfigError("nproc > 1 starts the command again under torchrun, which needs its arguments; "
+                              "run it as 'matnn <area> <action> ... --nproc N'.")
+        prog = f"matnn {args.area}" + (f" {args.action}" if getattr(args, "action", None) else "")
+        if _relaunch(prog, args.nproc, list(argv), report=False) != 0:
+            raise DistributedError(f"a training process failed (torchrun --nproc-per-node {args.nproc}); its message is above")
+        return None
     from matnn.cli.run_folder import claim_run_folder
 
     _apply_run_settings(args)
@@ -68,11 +84,14 @@ def run_args(args: argparse.Namespace) -> object:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``matnn`` script; returns the process exit code."""
-    from matnn.core.exceptions import MatnnError
-
     parser = build_parser()
     args = parser.parse_args(argv)
     prog = f"matnn {args.area}" + (f" {args.action}" if getattr(args, "action", None) else "")
+    if getattr(args, "nproc", 1) > 1 and "WORLD_SIZE" not in os.environ:
+        return _relaunch(prog, args.nproc, list(sys.argv[1:] if argv is None else argv))
+    private_out = _private_out(args)
+    if "WORLD_SIZE" in os.environ and os.environ.get("RANK", "0") != "0":
+        prog += f" [rank {os.environ['RANK']}]"
     try:
         run_args(args)
         sys.stdout.flush()
@@ -89,6 +108,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("MATNN_DEBUG"):
             raise
         return code
+    finally:
+        if private_out is not None:
+            from matnn.core.distributed import remove_private_out_dir
+
+            remove_private_out_dir(private_out)
     return 0
 
 
@@ -116,6 +140,54 @@ def describe_error(exc: BaseException) -> tuple[str, int]:
         return f"{type(exc).__name__}: {exc}", 2
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"unexpected {type(exc).__name__}: {text} (set MATNN_DEBUG=1 to see the traceback)", 1
+
+
+def _private_out(args: argparse.Namespace) -> str | None:
+    """In a data-parallel run, ranks other than 0 write into a scratch folder and print nothing."""
+    from matnn.core import distributed
+
+    if not distributed.launched_by_torchrun() or distributed.is_main_process():
+        return None
+    args.quiet = True
+    sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - summaries some commands print unconditionally
+    if getattr(args, "out", None) is None:
+        return None
+    from pathlib import Path
+
+    folder = distributed.private_out_dir()
+    args.out = Path(folder) / Path(args.out).name
+    return folder
+
+
+_AGENT_LOG = re.compile(r"^[IWE]\d{4} |^\S*torch/distributed/")  # torchrun's own log lines (glog format)
+
+
+def _relaunch(prog: str, nproc: int, argv: list[str], report: bool = True) -> int:
+    """Run this command again as ``nproc`` processes under torchrun; one line on failure."""
+    import subprocess
+
+    from matnn.core.distributed import strip_nproc, torchrun_command
+
+    env = dict(os.environ)
+    env.setdefault("OMP_NUM_THREADS", env.get("MATNN_NUM_THREADS", "1"))  # torchrun would otherwise warn and set 1
+    cmd = torchrun_command(nproc, strip_nproc(argv))
+    # The ranks print their own one-line errors; torchrun's report of a failed child (a Python traceback
+    # of the launcher) is dropped so that the user sees one line, as for any matnn error.
+    proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True, bufsize=1)
+    assert proc.stderr is not None
+    in_report = False
+    for line in proc.stderr:
+        if line.startswith(("Traceback", "=====")):
+            in_report = True
+        if not in_report and not _AGENT_LOG.match(line):
+            sys.stderr.write(line)
+            sys.stderr.flush()
+    code = proc.wait()
+    if code == 0 or not report:
+        return code
+    print(f"{prog}: error: a training process failed (torchrun --nproc-per-node {nproc}, exit code {code}); "
+          "its message is above", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -50,12 +50,19 @@ class Executor:
         Address of a running Dask scheduler (``tcp://host:8786``); ``workers`` is then ignored.
     threads_per_worker : int, optional
         Torch/BLAS threads in each worker (default: matnn's thread setting, one by default).
-    connect_timeout_s : float, default=10
-        How long to wait for ``scheduler`` before a one-line :class:`ConfigError`.
+    connect_timeout_s : float, optional
+        How long to wait for ``scheduler`` before a one-line :class:`ConfigError`
+        (default ``$MATNN_DASK_CONNECT_TIMEOUT_S`` or 10).
     """
 
     def __init__(self, workers: int = 1, scheduler: str | None = None, *, threads_per_worker: int | None = None,
-                 connect_timeout_s: float = 10.0) -> None:
+                 connect_timeout_s: float | None = None) -> None:
+        if connect_timeout_s is None:
+            raw = os.environ.get("MATNN_DASK_CONNECT_TIMEOUT_S", "10")
+            try:
+                connect_timeout_s = float(raw)
+            except ValueError:
+                raise ConfigError(f"MATNN_DASK_CONNECT_TIMEOUT_S must be a number of seconds; got {raw!r}") from None
         if scheduler is None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
             raise ConfigError(f"'workers' of Executor must be an int in [1, inf); got {workers!r}")
         if scheduler is not None and (not isinstance(scheduler, str) or not scheduler.strip()):
@@ -85,11 +92,13 @@ class Executor:
         if self.scheduler is not None:
             try:
                 self._client = Client(self.scheduler, timeout=f"{self.connect_timeout_s}s")
-            except (OSError, TimeoutError) as exc:
+            except (OSError, TimeoutError, ValueError) as exc:
                 raise ConfigError(f"Cannot reach the Dask scheduler at {self.scheduler!r} ({exc}).") from None
         else:
+            # ":0": the scheduler's HTTP server (always started) takes a free port instead of warning that
+            # another cluster holds 8787
             self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                                         dashboard_address=None, host="127.0.0.1", silence_logs=40)
+                                         dashboard_address=":0", host="127.0.0.1", silence_logs=40)
             self._client = Client(self._cluster)
         flush = config._state.get("flush_denormal")
         self._client.run(_worker_setup, threads, flush)

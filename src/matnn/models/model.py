@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from matnn import config
+from matnn.core import distributed
 from matnn.core import losses as losses_mod
 from matnn.core import metrics as metrics_mod
 from matnn.core import optimizers as optimizers_mod
@@ -348,6 +349,11 @@ class Model(nn.Module):
         restore_on_divergence : bool, default=True
             On a NaN/inf loss, restore the weights of the last finite epoch before raising DivergenceError.
 
+        Under ``torchrun --nproc-per-node N`` (``WORLD_SIZE > 1``) the network trains data-parallel with
+        :class:`~torch.nn.parallel.DistributedDataParallel`: each rank takes ``batch_size / N`` samples of every
+        batch (the global batch stays ``batch_size``), batch-norm statistics are synchronised, logs are
+        all-reduced, and only rank 0 prints or writes (see :mod:`matnn.core.distributed`).
+
         Returns
         -------
         History
@@ -363,9 +369,15 @@ class Model(nn.Module):
         if not 0 <= int(initial_epoch) < epochs:
             raise ConfigError(f"initial_epoch must be in [0, epochs). Got {initial_epoch!r} with epochs={epochs}.")
         dev = self._device(device)
+        parallel = distributed.launched_by_torchrun()
+        if parallel:  # one process of several started by torchrun: join the group, train on this rank's device
+            dev = distributed.init_process_group(dev)
         self.to(dev)
         generator = torch.Generator(device="cpu")
-        generator.manual_seed(int(torch.randint(0, 2**62, (1,)).item()))
+        shuffle_seed = int(torch.randint(0, 2**62, (1,)).item())
+        if parallel:  # every rank cuts the same permutation of the data
+            shuffle_seed = distributed.broadcast_int(shuffle_seed, dev)
+        generator.manual_seed(shuffle_seed)
         self._check_targets(y)
         if class_weight is not None:
             sample_weight = _class_weights_to_sample(y, class_weight, sample_weight)

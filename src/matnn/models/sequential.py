@@ -14,8 +14,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from matnn.core.exceptions import ConfigError, ShapeError
-from matnn.core.layers.base import Layer, SymbolicTensor, snake_case, to_shape
+from matnn.core.exceptions import ConfigError
+from matnn.core.layers.base import Layer, SymbolicTensor, to_shape
 from matnn.core.layers.input_layer import InputLayer
 from matnn.core.registry import deserialize, register_serializable, serialize
 from matnn.models.model import _SHAPE_WORDS, Model, shape_error, unique_layer_name

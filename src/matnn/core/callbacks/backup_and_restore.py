@@ -8,6 +8,9 @@ backup exists, it is loaded and training continues with the next epoch, so a run
 point and restarted with the same command ends with the same weights as an uninterrupted one (on the
 CPU; some CUDA kernels are not deterministic). The backup (and its folder, once empty) is deleted when
 training completes, unless ``delete_checkpoint=False``.
+
+In a data-parallel run (torchrun) rank 0 writes the backup, and when the run is started again rank 0
+reads it and sends it to the other ranks (they need not share rank 0's file system).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import numpy as np
 import torch
 
 from matnn.core.callbacks.base import Callback
+from matnn.core.distributed import is_distributed, is_main_process
 from matnn.core.exceptions import DataError
 from matnn.core.keras_args import check_keras_only
 from matnn.utils.io import atomic_path
@@ -74,14 +78,25 @@ class BackupAndRestore(Callback):
     def path(self) -> Path:
         return self.backup_dir / "training_state.pt"
 
-    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-        self.resumed_from_epoch = None
+    def _read(self) -> dict[str, Any] | None:
         if not self.path.exists():
-            return
+            return None
         try:
-            state = torch.load(self.path, map_location="cpu", weights_only=False)
+            return torch.load(self.path, map_location="cpu", weights_only=False)
         except Exception as exc:  # a truncated file cannot happen (atomic writes) but a foreign one can
             raise DataError(f"Cannot read the training backup {self.path}: {exc}. Delete it to start afresh.") from None
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self.resumed_from_epoch = None
+        if is_distributed():
+            # rank 0 reads the backup and sends it to the others: they need not see rank 0's files
+            box = [self._read() if is_main_process() else None]
+            torch.distributed.broadcast_object_list(box, src=0)
+            state = box[0]
+        else:
+            state = self._read()
+        if state is None:
+            return
         model = self.model
         fit_state = model._fit_state
         model.load_state_dict(state["model"])
@@ -105,12 +120,14 @@ class BackupAndRestore(Callback):
             "rng": _capture_rng(model._fit_state.get("generator")),
             "callbacks": [cb.get_state() for cb in self._others()],
         }
+        if not is_main_process():  # data-parallel run: every rank holds the same state; rank 0 writes it
+            return
         self.backup_dir.mkdir(parents=True, exist_ok=True)
         with atomic_path(self.path) as tmp:
             torch.save(state, tmp)
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
-        if self.delete_checkpoint and self.path.exists():
+        if self.delete_checkpoint and is_main_process() and self.path.exists():
             self.path.unlink()
             # an empty backup folder in a finished run's output would suggest there is something to resume
             folder = self.path.parent

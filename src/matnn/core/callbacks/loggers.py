@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from matnn.core.callbacks.base import Callback
+from matnn.core.distributed import is_main_process
 from matnn.utils.io import atomic_write, write_json
 
 __all__ = ["CSVLogger", "JSONLogger"]
@@ -36,6 +37,8 @@ class CSVLogger(Callback):
         writer = csv.DictWriter(buf, fieldnames=keys, delimiter=self.separator)
         writer.writeheader()
         writer.writerows(self.rows)
+        if not is_main_process():
+            return
         with atomic_write(self.filename, "w", encoding="utf-8", newline="") as fh:
             fh.write(buf.getvalue())
 
@@ -58,7 +61,8 @@ class JSONLogger(Callback):
         self.history.setdefault("epoch", []).append(epoch)
         for k, v in (logs or {}).items():
             self.history.setdefault(k, []).append(v)
-        write_json(self.filename, self.history)
+        if is_main_process():
+            write_json(self.filename, self.history)
 
     def get_state(self) -> dict[str, Any]:
         return {"history": self.history}

@@ -9,6 +9,7 @@ from typing import Any
 from matnn.core.callbacks._monitor import Monitor
 from matnn.core.callbacks.base import Callback
 from matnn.core.keras_args import check_keras_only
+from matnn.core.distributed import is_main_process
 
 __all__ = ["ModelCheckpoint"]
 
@@ -19,7 +20,8 @@ class ModelCheckpoint(Callback):
     ``filepath`` may contain format fields filled from the epoch (1-based) and the logs, e.g.
     ``"ckpt/model-{epoch:03d}-{val_loss:.4f}.matnn"``. Files are written atomically, so a run killed
     while saving keeps the previous checkpoint intact; a diverging run never overwrites the best one
-    (``save_best_only``) because non-finite values never count as improvements.
+    (``save_best_only``) because non-finite values never count as improvements. In a data-parallel run
+    only rank 0 writes.
 
     Parameters
     ----------
@@ -50,6 +52,8 @@ class ModelCheckpoint(Callback):
                 return
             self._mon.best = current
         path = Path(self.filepath.format(epoch=epoch + 1, **logs))
+        if not is_main_process():  # data-parallel run: rank 0 writes, the others keep the same bookkeeping
+            return
         if self.save_weights_only:
             self.model.save_weights(path)
         else:

@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from matnn.core.callbacks.base import Callback
+from matnn.core.distributed import any_rank
 
 __all__ = ["TimeLimit", "TimeLimitReached"]
 
@@ -42,7 +43,8 @@ class TimeLimit(Callback):
     def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
         elapsed = time.perf_counter() - self._start
         # Stop if the next epoch would probably end past the limit (but always make progress).
-        if self._done > 0 and elapsed + self._epoch_s > self.limit_s:
+        stop = self._done > 0 and elapsed + self._epoch_s > self.limit_s
+        if any_rank(stop):  # data-parallel run: every rank stops at the same epoch (a no-op otherwise)
             raise TimeLimitReached(epoch, elapsed)
         self._t_epoch = time.perf_counter()
 

@@ -43,7 +43,6 @@ import hashlib
 import json
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -530,6 +529,7 @@ def simulate_fleet(
     use_cache: bool = True,
     workers: int | None = None,
     show_progress: bool = True,
+    scheduler: str | None = None,
 ) -> BatteryDataset:
     """Simulate (or load from cache) a fleet and return it as a :class:`BatteryDataset`.
 
@@ -546,7 +546,10 @@ def simulate_fleet(
     use_cache : bool, default=True
         False simulates every cell again (results still written to the cache).
     workers : int, optional
-        Worker processes (default :func:`matnn.config.get_num_workers`), each single-threaded.
+        Worker processes of a local Dask cluster (default :func:`matnn.config.get_num_workers`), each
+        single-threaded; 1 simulates in this process.
+    scheduler : str, optional
+        Address of a running Dask scheduler (``tcp://host:8786``) to simulate on instead.
 
     Returns
     -------
@@ -555,6 +558,7 @@ def simulate_fleet(
         ``c1``, ``q1``, ``c2``, ``charge_time_min`` and the ageing factors of each cell.
     """
     from matnn.config import get_num_workers
+    from matnn.core.engines import Executor
     from matnn.utils.io import atomic_save_npz, ensure_dir
     from matnn.utils.progress import progress
 
@@ -590,17 +594,13 @@ def simulate_fleet(
                 atomic_save_npz(folder / f"cell_{idx:04d}.npz", **{k: np.asarray(v) for k, v in res.items()})
             bar.update(1)
 
-        if n_workers == 1:
+        if n_workers == 1 and scheduler is None:
             _worker_init()
-            for job in jobs:
-                store(*_run_one(job))
-        else:
-            import multiprocessing as mp
-
-            ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_worker_init) as pool:
-                for idx, res in pool.map(_run_one, jobs, chunksize=1):
-                    store(idx, res)
+        # one task per cell on matnn's executor (a local Dask cluster, or the cluster at ``scheduler``); each
+        # cell is cached the moment it finishes, so a killed fleet resumes from its cache
+        with Executor(workers=n_workers, scheduler=scheduler, threads_per_worker=1) as ex:
+            for _, (idx, res) in ex.as_completed(_run_one, jobs):
+                store(idx, res)
     bar.close()
     if not results:
         raise DataError(f"Every simulated cell failed; first error: {next(iter(failed.values()), 'none')}")

@@ -80,26 +80,41 @@ def run_reproduction(name: str, out: str | os.PathLike, *, seed: int = 0, show_p
     return metrics
 
 
-def run_all(out: str | os.PathLike, *, seed: int = 0, names: list[str] | None = None, resume: bool = True, show_progress: bool = True) -> dict[str, Any]:
+def _run_task(task: tuple[str, str, int, bool]) -> dict[str, Any]:
+    name, sub, seed, show_progress = task
+    return run_reproduction(name, sub, seed=seed, show_progress=show_progress)
+
+
+def run_all(out: str | os.PathLike, *, seed: int = 0, names: list[str] | None = None, resume: bool = True, show_progress: bool = True,
+            workers: int = 1, scheduler: str | None = None) -> dict[str, Any]:
     """Run every reproduction into ``out/<name>/`` and write ``summary.md``, ``summary.csv`` and ``metrics.json``.
 
     With ``resume`` a reproduction whose ``metrics.json`` already exists for the same seed is not rerun
-    (an interrupted ``all`` continues where it stopped).
+    (an interrupted ``all`` continues where it stopped). ``workers``/``scheduler`` run the reproductions
+    as tasks of :class:`matnn.core.engines.Executor` (a local Dask cluster, or the one at ``scheduler``,
+    whose workers must see ``out``); each is seeded, so the results equal a serial run's.
     """
+    from matnn.core.engines import Executor
+
     out = ensure_dir(out)
     rows = []
     summary: dict[str, Any] = {"seed": seed}
     t0 = time.perf_counter()
-    for name in names or list(REPRODUCTIONS):
-        sub = out / name
-        done = sub / "metrics.json"
-        metrics = None
+    order = names or list(REPRODUCTIONS)
+    results: dict[str, dict[str, Any]] = {}
+    for name in order:
+        done = out / name / "metrics.json"
         if resume and done.exists():
             old = read_json(done)
             if old.get("seed") == seed:
-                metrics = old
-        if metrics is None:
-            metrics = run_reproduction(name, sub, seed=seed, show_progress=show_progress)
+                results[name] = old
+    todo = [n for n in order if n not in results]
+    with Executor(workers=workers, scheduler=scheduler) as ex:
+        tasks = [(n, str(out / n), seed, show_progress and ex.serial) for n in todo]
+        for i, metrics in ex.as_completed(_run_task, tasks):
+            results[todo[i]] = metrics
+    for name in order:
+        metrics = results[name]
         summary[f"{name}_reproduced"] = bool(metrics["reproduced"])
         summary[f"{name}_wall_time_s"] = metrics.get("wall_time_s")
         keys = REPRODUCTIONS[name][1]

@@ -124,6 +124,20 @@ def write_predictions(
     return path
 
 
+def _fit_one_seed(task: tuple[str, int, BatteryDataset, BatteryDataset, Any]) -> tuple[np.ndarray, float, list]:
+    """Fit one seed's model; return its predictions on the evaluation cells, training RMSE and histories."""
+    model, s, train, evaluate, device = task
+    spec = BATTERY_MODELS.get(model)
+    m = spec.build(seed=s)  # a fresh model with its registered recipe
+    histories: list = []
+    if spec.family == "network":
+        m.fit(train, device=device)
+        histories = m.histories_
+    else:
+        m.fit(train)
+    return np.asarray(m.predict(evaluate)), rmse(train.cycle_life, m.predict(train)), histories
+
+
 def train_and_evaluate(
     train: BatteryDataset,
     test: BatteryDataset | None = None,
@@ -135,6 +149,8 @@ def train_and_evaluate(
     device: Any = None,
     show_progress: bool = True,
     figures: bool = True,
+    workers: int = 1,
+    scheduler: str | None = None,
 ) -> dict[str, Any]:
     """Fit ``model`` on ``train`` once per seed, evaluate on ``test``; return flat metrics.
 
@@ -150,6 +166,9 @@ def train_and_evaluate(
         Independent fits with seeds ``seed, seed+1, ...``; metrics are mean and std over them.
     out : path, optional
         Folder for ``metrics.json``, ``predictions.csv`` and figures.
+    workers, scheduler : optional
+        Fit the seeds on a local Dask cluster of ``workers`` processes, or on the cluster at ``scheduler``
+        (:class:`matnn.core.engines.Executor`); the metrics equal a serial run's.
 
     Returns
     -------
@@ -166,17 +185,20 @@ def train_and_evaluate(
     t0 = time.perf_counter()
     evaluate = test if test is not None else train
     labelled = evaluate.has_labels
-    preds, train_rmses, histories = [], [], []
-    for s in progress(range(seed, seed + seeds), desc=f"training {model}", enabled=show_progress):
-        m = spec.build(seed=s)  # a fresh model with its registered recipe
-        if spec.family == "network":
-            m.fit(train, device=device)
-            if not histories:
-                histories = m.histories_
-        else:
-            m.fit(train)
-        preds.append(m.predict(evaluate))
-        train_rmses.append(rmse(train.cycle_life, m.predict(train)))
+    from matnn.core.engines import Executor
+
+    # one task per seed: serial, or on a Dask cluster (each seed seeds its own model, so the results are the same)
+    tasks = [(model, s, train, evaluate, device) for s in range(seed, seed + seeds)]
+    results: list[Any] = [None] * seeds
+    bar = progress(total=seeds, desc=f"training {model}", enabled=show_progress)
+    with Executor(workers=workers, scheduler=scheduler) as ex:
+        for i, res in ex.as_completed(_fit_one_seed, tasks):
+            results[i] = res
+            bar.update(1)
+    bar.close()
+    preds = [r[0] for r in results]
+    train_rmses = [r[1] for r in results]
+    histories = results[0][2]
     P = np.stack(preds)  # (n_seeds, n_cells)
     mean, std = P.mean(axis=0), P.std(axis=0)
     metrics: dict[str, Any] = {

@@ -60,6 +60,19 @@ def _subset(data: Any, idx: np.ndarray) -> Any:
     return data.subset(idx) if isinstance(data, CompositionTable) else (data[0][idx], data[1][idx])
 
 
+def _fit_fold(task: tuple) -> tuple[dict[str, Any], np.ndarray]:
+    """Fit and score one fold: ``(k, model, settings, (x_tr, y_tr), (x_te, y_te), seed, work_dir)``."""
+    k, model, settings, (x_tr, y_tr), (x_te, y_te), seed, work = task
+    est = make_estimator(model, settings)
+    t0 = time.perf_counter()
+    est.fit(x_tr, y_tr, seed=seed, work_dir=work)
+    pred = est.predict(x_te)
+    m = regression_metrics(y_te, pred)
+    m.update({"fold": k, "n_train": len(y_tr), "n_test": len(y_te), "fold_time_s": time.perf_counter() - t0})
+    m.update({f"fit_{key}": v for key, v in est.info_.items() if not isinstance(v, (list, dict))})
+    return m, pred
+
+
 def cross_validate_composition(
     data: str | os.PathLike,
     *,
@@ -76,8 +89,13 @@ def cross_validate_composition(
     target_column: str = "target",
     target_label: str = "target",
     max_rows: int | None = None,
+    workers: int = 1,
+    scheduler: str | None = None,
 ) -> dict[str, Any]:
     """k-fold cross-validation of ``model`` on one table.
+
+    ``workers``/``scheduler`` fit the folds as tasks of :class:`matnn.core.engines.Executor` (a local Dask
+    cluster, or the one at ``scheduler``); each fold is seeded, so the results equal a serial run's.
 
     Returns
     -------
@@ -86,6 +104,7 @@ def cross_validate_composition(
         ``r2_std``, ``fold_<k>_mae``, ``n_rows``, ``folds``, ``model``, ``wall_time_s``, ...
         (error units = the target's).
     """
+    from matnn.core.engines import Executor
     from matnn.utils.progress import progress
 
     settings = settings or ModelSettings()
@@ -108,24 +127,29 @@ def cross_validate_composition(
         sort_keys=True,
     )
     oof = np.full(len(y), np.nan)
-    fold_metrics: list[dict[str, Any]] = []
-    for k, (tr, te) in enumerate(progress(splits, desc=f"{model} {folds}-fold CV")):
+    done: dict[int, tuple[dict[str, Any], np.ndarray]] = {}
+    tasks = []
+    for k, (tr, te) in enumerate(splits):
         cached = _load_fold(fold_dir, k, te, signature) if fold_dir is not None else None
         if cached is not None:
-            m, pred = cached
-        else:
-            est = make_estimator(model, settings)
-            x_tr, y_tr = _xy(_subset(table, tr))
-            x_te, y_te = _xy(_subset(table, te))
-            t0 = time.perf_counter()
-            work = fold_dir / f"work_{k}" if fold_dir is not None and uses_work_dir(model) else None
-            est.fit(x_tr, y_tr, seed=seed + k, work_dir=work)
-            pred = est.predict(x_te)
-            m = regression_metrics(y_te, pred)
-            m.update({"fold": k, "n_train": int(len(tr)), "n_test": int(len(te)), "fold_time_s": time.perf_counter() - t0})
-            m.update({f"fit_{key}": v for key, v in est.info_.items() if not isinstance(v, (list, dict))})
+            done[k] = cached
+            continue
+        work = fold_dir / f"work_{k}" if fold_dir is not None and uses_work_dir(model) else None
+        tasks.append((k, model, settings, _xy(_subset(table, tr)), _xy(_subset(table, te)), seed + k, work))
+    bar = progress(total=folds, desc=f"{model} {folds}-fold CV")
+    bar.update(len(done))
+    # one task per fold, serial or on a Dask cluster; each fold is cached the moment it finishes
+    with Executor(workers=workers, scheduler=scheduler) as ex:
+        for i, (m, pred) in ex.as_completed(_fit_fold, tasks):
+            k = tasks[i][0]
             if fold_dir is not None:
-                _save_fold(fold_dir, k, m, te, pred, signature)
+                _save_fold(fold_dir, k, m, splits[k][1], pred, signature)
+            done[k] = (m, pred)
+            bar.update(1)
+    bar.close()
+    fold_metrics: list[dict[str, Any]] = []
+    for k, (_, te) in enumerate(splits):
+        m, pred = done[k]
         oof[te] = pred
         fold_metrics.append(m)
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from matnn.core.exceptions import ConfigError, DataError
+from matnn.core.exceptions import DataError
 from matnn.core.metrics import regression_metrics
 from matnn.data.microstructure.dataset import MicrostructureDataset
 from matnn.data.splits import split_indices
