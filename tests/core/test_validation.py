@@ -79,3 +79,23 @@ def test_clip_settings_and_label_types_are_refused_at_the_boundary():
     with pytest.raises(DataError, match=r"targets in \[0, 1\]"):
         binary.fit(x, np.array([0, 1, 2, 0, 1, 0]), epochs=1, verbose=0)
     binary.fit(x, np.array([0, 1, 1, 0, 1, 0.3]), epochs=1, verbose=0)  # probabilities are fine
+
+
+def test_a_finite_loss_that_climbs_by_orders_of_magnitude_stops_with_the_best_weights():
+    import matnn
+    from matnn.core.exceptions import DivergenceError
+    from matnn.layers import Dense
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 4)).astype(np.float32)
+    y = (x @ rng.normal(size=(4, 1))).astype(np.float32)
+    model = matnn.Sequential([Dense(16, activation="tanh", input_shape=(4,)), Dense(1)])
+    model.compile(optimizer=matnn.optimizers.SGD(learning_rate=3.0), loss="mse")
+    with pytest.raises(DivergenceError, match=r"grew to .* over 10000× its lowest value") as info:
+        model.fit(x, y, epochs=50, batch_size=64, verbose=0)
+    restored = float(np.mean((model.predict(x) - y) ** 2))
+    assert np.isfinite(restored) and restored < 1e4 * float(np.mean(y**2))
+    assert info.value.epoch is not None
+    model.compile(optimizer=matnn.optimizers.SGD(learning_rate=3.0), loss="mse")
+    with pytest.raises(ConfigError, match="'divergence_factor' of Model.fit"):
+        model.fit(x, y, epochs=1, divergence_factor=0.5)

@@ -29,7 +29,7 @@ from matnn.core.exceptions import ConfigError, DataError, NotFittedError, ShapeE
 from matnn.core.layers.base import Layer, SymbolicTensor, snake_case
 from matnn.core.layers.input_layer import InputLayer
 from matnn.core.registry import deserialize, register_serializable, serialize
-from matnn.core.validation import check, positive
+from matnn.core.validation import Interval, check, positive
 from matnn.models import data_adapter
 from matnn.models.data_adapter import TensorData, check_batch_size
 
@@ -322,7 +322,8 @@ class Model(nn.Module):
             callbacks: Sequence[Any] | None = None, validation_split: float = 0.0, validation_data: Any = None,
             shuffle: bool = True, sample_weight: Any = None, class_weight: dict[int, float] | None = None,
             initial_epoch: int = 0, validation_batch_size: int | None = None, *, device: Any = None,
-            collate_fn: Callable | None = None, restore_on_divergence: bool = True) -> Any:
+            collate_fn: Callable | None = None, restore_on_divergence: bool = True,
+            divergence_factor: float | None = 1e4) -> Any:
         """Train the model for ``epochs`` passes over the data.
 
         Parameters
@@ -346,6 +347,10 @@ class Model(nn.Module):
             Default: :func:`matnn.config.get_device` ('auto': CUDA when available).
         collate_fn : callable, optional
             Passed to the DataLoader built when ``x`` is a Dataset.
+        divergence_factor : float or None, default=1e4
+            Stop with :class:`~matnn.core.exceptions.DivergenceError` when an epoch's training loss exceeds this
+            many times both its lowest value so far and its first epoch's value: a run whose loss stays finite but
+            climbs by orders of magnitude has diverged all the same. ``None`` turns the check off.
         restore_on_divergence : bool, default=True
             On a NaN/inf loss, restore the weights of the last finite epoch before raising DivergenceError.
 
@@ -398,7 +403,8 @@ class Model(nn.Module):
         vbs = validation_batch_size or max(batch_size, 1024)
         return fit_loop(self, train, epochs=epochs, batch_size=batch_size, shuffle=shuffle, validation=validation,
                         callbacks=list(callbacks or []), verbose=verbose, initial_epoch=int(initial_epoch),
-                        generator=generator, validation_batch_size=vbs, restore_on_divergence=restore_on_divergence)
+                        generator=generator, validation_batch_size=vbs, restore_on_divergence=restore_on_divergence,
+                        divergence_factor=None if divergence_factor is None else float(check("Model.fit", "divergence_factor", divergence_factor, Interval(float, 1, None, closed="neither"))))
 
     def _adapt_validation(self, validation_data: Any, dev: torch.device, collate_fn: Any, batch_size: int) -> Any:
         if isinstance(validation_data, (torch.utils.data.DataLoader, torch.utils.data.Dataset)) and not isinstance(

@@ -51,8 +51,28 @@ def _snapshot(model: Model, snap: dict[str, torch.Tensor] | None) -> dict[str, t
     return snap
 
 
+class _LossTrend:
+    """The lowest and first training loss of a run, to catch a loss that climbs by orders of magnitude."""
+
+    def __init__(self, factor: float | None) -> None:
+        self.factor = factor
+        self.best = math.inf
+        self.best_epoch = -1
+        self.first = math.nan
+
+    def diverged(self, loss: float, epoch: int) -> bool:
+        if math.isnan(self.first):
+            self.first = loss
+        if loss <= self.best:
+            self.best, self.best_epoch = loss, epoch
+            return False
+        # Only for positive losses (MSE, MAE, cross-entropy): a ratio means nothing for a loss that can be negative.
+        return (self.factor is not None and self.best > 0 and self.first > 0
+                and loss > self.factor * self.best and loss > self.factor * self.first)
+
+
 def _check_divergence(model: Model, losses: list[torch.Tensor], epoch_loss: float, epoch: int,
-                      snapshot: dict[str, torch.Tensor] | None) -> None:
+                      snapshot: dict[str, torch.Tensor] | None, best_epoch: int = -1) -> None:
     if math.isfinite(epoch_loss):
         return
     stacked = torch.stack(losses)
@@ -60,7 +80,8 @@ def _check_divergence(model: Model, losses: list[torch.Tensor], epoch_loss: floa
     batch = int(bad[0]) if len(bad) else -1
     if snapshot is not None:
         model.load_state_dict(snapshot)
-    restored = (f"the weights were restored to the end of epoch {epoch}" if epoch > 0 and snapshot is not None
+    restored = (f"the weights were restored to the end of epoch {best_epoch + 1}, its lowest training loss"
+                if best_epoch >= 0 and snapshot is not None
                 else "the weights are those of the start of training" if snapshot is not None else "the weights were not restored")
     raise DivergenceError(
         f"Training diverged: the loss became {'NaN' if math.isnan(epoch_loss) else 'infinite'} at epoch {epoch + 1}, "
@@ -82,7 +103,8 @@ def _result_logs(loss_sum: torch.Tensor, count: float, metrics: list, prefix: st
 
 def fit_loop(model: Model, train: TensorData | LoaderData, *, epochs: int, batch_size: int, shuffle: bool,
              validation: TensorData | LoaderData | None, callbacks: list, verbose: Any, initial_epoch: int,
-             generator: torch.Generator, validation_batch_size: int, restore_on_divergence: bool) -> History:
+             generator: torch.Generator, validation_batch_size: int, restore_on_divergence: bool,
+             divergence_factor: float | None = None) -> History:
     history = History()
     from matnn.core.callbacks.ambient import make_ambient_callbacks
 
@@ -108,6 +130,7 @@ def fit_loop(model: Model, train: TensorData | LoaderData, *, epochs: int, batch
             validation = par.validation
         _epochs(model, train, validation, cbs, par, epochs=epochs, start=start, batch_size=batch_size, shuffle=shuffle,
                 generator=generator, validation_batch_size=validation_batch_size, snapshot=snapshot,
+                divergence_factor=divergence_factor,
                 want_batch_logs=want_batch_logs, in_memory=isinstance(train, TensorData), device=train.device)
     except RuntimeError as exc:
         if not parallel or isinstance(exc, MatnnError) or not _is_communication_error(exc):
@@ -123,10 +146,11 @@ def fit_loop(model: Model, train: TensorData | LoaderData, *, epochs: int, batch
 def _epochs(model: Model, train: TensorData | LoaderData, validation: TensorData | LoaderData | None, cbs: CallbackList,
             par: _Parallel | None, *, epochs: int, start: int, batch_size: int, shuffle: bool, generator: torch.Generator,
             validation_batch_size: int, snapshot: dict[str, torch.Tensor] | None, want_batch_logs: bool,
-            in_memory: bool, device: torch.device) -> None:
+            in_memory: bool, device: torch.device, divergence_factor: float | None = None) -> None:
     optimizer = model.optimizer
     metrics = model._metric_objects
     net = par.net if par is not None else model
+    trend = _LossTrend(divergence_factor)
     for epoch in range(start, epochs):
         cbs.on_epoch_begin(epoch)
         model.train()
@@ -167,13 +191,23 @@ def _epochs(model: Model, train: TensorData | LoaderData, validation: TensorData
         if par is not None:
             loss_sum, count = par.reduce(loss_sum, count, metrics)
         logs = _result_logs(loss_sum, count, metrics)
-        _check_divergence(model, losses or [loss_sum], logs["loss"], epoch, snapshot)
+        _check_divergence(model, losses or [loss_sum], logs["loss"], epoch, snapshot, trend.best_epoch)
+        if trend.diverged(logs["loss"], epoch):
+            if snapshot is not None:
+                model.load_state_dict(snapshot)
+            raise DivergenceError(
+                f"Training diverged: the loss grew to {logs['loss']:.3g} at epoch {epoch + 1}, over {divergence_factor:g}× "
+                f"its lowest value ({trend.best:.3g}, epoch {trend.best_epoch + 1}) and its first epoch's; "
+                + ("the weights of that best epoch were restored. " if snapshot is not None else "")
+                + "Try a smaller learning rate or gradient clipping (clipnorm=1.0).",
+                epoch=epoch,
+            )
         if validation is not None:
             val_logs = evaluate_loop(model, validation, batch_size=validation_batch_size, prefix="val_",
                                      all_reduce=par is not None and par.shard_validation)
             logs.update(val_logs)
         logs["lr"] = float(optimizer.learning_rate)
-        if snapshot is not None:
+        if snapshot is not None and trend.best_epoch == epoch:  # keep the weights of the lowest training loss
             snapshot = _snapshot(model, snapshot)
         cbs.on_epoch_end(epoch, logs)
         if par is not None:
