@@ -37,6 +37,38 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 
+_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+def one_line(exc: BaseException, limit: int = 300) -> str:
+    """``Type: message`` of ``exc`` on one line: the last non-empty line of multi-line library messages
+    (HDF5 prints a whole back trace), cut to ``limit`` characters."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    text = lines[-1] if lines else ""
+    text = text if len(text) <= limit else text[: limit - 3] + "..."
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def is_hdf5(path: Path) -> bool:
+    """True when ``path`` carries the HDF5 signature (at offset 0, or after a user block of 512, 1024, ... bytes)."""
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        offset = 0
+        while offset + 8 <= size:
+            fh.seek(offset)
+            if fh.read(8) == _HDF5_SIGNATURE:
+                return True
+            offset = 512 if offset == 0 else offset * 2
+    return False
+
+
+def _check_file(path: Path, what: str) -> None:
+    if path.is_dir():
+        raise DataError(f"{what} {path} is a folder, not a file.")
+    if not path.is_file():
+        raise DataError(f"{what} not found: {path}")
+
+
 def _norm(name: str) -> str:
     return "".join(ch for ch in str(name).lower() if ch.isalnum())
 
@@ -238,12 +270,14 @@ def load_cycler_csv(
     lives: dict[str, float] = {}
     for path in paths:
         path = Path(path)
-        if not path.is_file():
-            raise DataError(f"Cycler CSV file not found: {path}")
+        _check_file(path, "Cycler CSV file")
+        with open(path, "rb") as fh:
+            if b"\x00" in fh.read(8192):
+                raise DataError(f"{path} is a binary file, not a CSV text table.")
         try:
             df = pd.read_csv(path)
         except Exception as exc:
-            raise DataError(f"Could not read {path} as CSV ({exc}).") from None
+            raise DataError(f"Could not read {path} as CSV ({one_line(exc)}).") from None
         if df.empty:
             raise DataError(f"{path} has no data rows.")
         cols = _columns_from_frame(df, str(path))
@@ -289,12 +323,13 @@ def load_battdat_hdf5(
     require("tables", "battery")
     battdat_data = require("battdat.data", "battery")
     path = Path(path)
-    if not path.is_file():
-        raise DataError(f"battdat HDF5 file not found: {path}")
+    _check_file(path, "battdat HDF5 file")
+    if not is_hdf5(path):
+        raise DataError(f"Could not read {path} as a battdat HDF5 file: it is not an HDF5 file (no HDF5 signature).")
     try:
         cells = list(battdat_data.BatteryDataset.all_cells_from_hdf(path, subsets=["raw_data"]))
     except Exception as exc:
-        raise DataError(f"Could not read {path} as a battdat HDF5 file with a 'raw_data' table ({type(exc).__name__}: {exc}).") from None
+        raise DataError(f"Could not read {path} as a battdat HDF5 file with a 'raw_data' table ({one_line(exc)}).") from None
     if not cells:
         raise DataError(f"{path} holds no battdat cells.")
     tables = []
