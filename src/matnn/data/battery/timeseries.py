@@ -20,6 +20,7 @@ import numpy as np
 
 from matnn.core.exceptions import DataError, require
 from matnn.data.battery.dataset import DEFAULT_VOLTAGE_GRID, NOMINAL_CAPACITY_AH, BatteryDataset
+from matnn.utils.messages import one_line
 
 __all__ = ["discharge_qv", "timeseries_to_dataset", "load_cycler_csv", "load_battdat_hdf5", "COLUMN_ALIASES"]
 
@@ -38,15 +39,6 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
 
 
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
-
-
-def one_line(exc: BaseException, limit: int = 300) -> str:
-    """``Type: message`` of ``exc`` on one line: the last non-empty line of multi-line library messages
-    (HDF5 prints a whole back trace), cut to ``limit`` characters."""
-    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
-    text = lines[-1] if lines else ""
-    text = text if len(text) <= limit else text[: limit - 3] + "..."
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def is_hdf5(path: Path) -> bool:

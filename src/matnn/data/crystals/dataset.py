@@ -22,14 +22,17 @@ from typing import Any
 import numpy as np
 import torch
 
-from matnn.core.exceptions import DataError, unknown_name
+from matnn.core.exceptions import ConfigError, DataError, unknown_name
 from matnn.data.crystals.batch import collate_graphs
 from matnn.data.crystals.graph import CrystalGraph, GraphSpec, build_graph
-from matnn.data.crystals.structures import Crystal, iter_jsonl, read_structures
+from matnn.data.crystals.structures import Crystal, iter_jsonl, read_structures, text_lines
 
 __all__ = ["GraphStore", "CrystalGraphDataset", "load_graphs", "build_store", "cache_path_for", "count_records", "graph_loader", "default_cache_dir", "CACHE_VERSION"]
 
 CACHE_VERSION = 1
+#: Bytes per edge while graphs are built and packed: the CrystalGraph's int64 indices, images and float64
+#: distance (48) plus the packed copy (int32 × 2, int8 × 3, float32: 15), rounded up.
+GRAPH_BYTES_PER_EDGE = 64
 
 
 def default_cache_dir() -> Path:
@@ -161,12 +164,7 @@ def _file_key(path: Path, spec: GraphSpec) -> str:
 
 def count_records(path: str | os.PathLike) -> int:
     """Number of non-empty lines of a ``.jsonl[.gz]`` file (for progress totals)."""
-    import gzip
-
-    path = Path(path)
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as fh:
-        return sum(1 for line in fh if line.strip())
+    return sum(1 for _, line in text_lines(Path(path)) if line.strip())
 
 
 def cache_path_for(path: str | os.PathLike, spec: GraphSpec, cache_dir: str | os.PathLike | None = None) -> Path:
@@ -181,8 +179,29 @@ def build_store(crystals: Iterable[Crystal], spec: GraphSpec, *, total: int | No
 
     from matnn.utils.progress import progress
 
+    from matnn.data.crystals.neighbors import estimate_candidates
+    from matnn.utils.memory import format_bytes, memory_budget_bytes
+
+    try:
+        budget = memory_budget_bytes()
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     t0 = time.perf_counter()
-    graphs = [build_graph(c, spec) for c in progress(crystals, total=total, desc="building graphs", enabled=verbose)]
+    graphs, need = [], 0.0
+    for k, c in enumerate(progress(crystals, total=total, desc="building graphs", enabled=verbose)):
+        # Edges kept per atom: the cap, or every candidate within the cutoff; refuse before the store outgrows memory.
+        per_atom = estimate_candidates(c.n_atoms, c.volume, spec.cutoff)
+        if spec.max_neighbors is not None:
+            per_atom = min(per_atom, float(spec.max_neighbors))
+        need += c.n_atoms * per_atom * GRAPH_BYTES_PER_EDGE
+        if need > budget:
+            raise ConfigError(
+                f"The graphs would not fit in memory: after {k + 1} structure(s) the estimated edges (cutoff "
+                f"{spec.cutoff:g} Å, max_neighbors {spec.max_neighbors}) take about {format_bytes(need)} "
+                f"({GRAPH_BYTES_PER_EDGE} bytes per edge), more than the budget of {format_bytes(budget)} "
+                "(MATNN_MEMORY_FRACTION of the available memory). Use a smaller cutoff or --max-neighbors, or fewer structures."
+            )
+        graphs.append(build_graph(c, spec))
     store = GraphStore.from_graphs(graphs, spec)
     store.build_seconds = time.perf_counter() - t0
     return store
