@@ -107,6 +107,31 @@ class GraphStore:
             stress=np.stack([g.stress for g in graphs]) if have_stress else None,
         )
 
+    #: Names of the columns of :meth:`descriptors`.
+    DESCRIPTOR_NAMES = ("n_atoms", "volume_per_atom_A3", "mean_Z", "max_Z", "edges_per_atom", "min_edge_A", "mean_edge_A")
+
+    def descriptors(self) -> np.ndarray:
+        """Cheap per-structure descriptors for the extrapolation check, shape (n_graphs, 7).
+
+        Columns (:attr:`DESCRIPTOR_NAMES`): atoms, cell volume per atom (Å³), mean and largest atomic
+        number, edges per atom, shortest and mean edge length (Å; NaN for a graph without edges).
+        """
+        n_at = self.n_atoms.astype(np.float64)
+        n_ed = self.n_edges
+        g_atom = np.repeat(np.arange(len(self)), self.n_atoms)
+        z = self.numbers.astype(np.float64)
+        mean_z = np.bincount(g_atom, weights=z, minlength=len(self)) / np.maximum(n_at, 1)
+        max_z = np.zeros(len(self))
+        np.maximum.at(max_z, g_atom, z)
+        vol = np.abs(np.linalg.det(self.cells)) / np.maximum(n_at, 1)
+        g_edge = np.repeat(np.arange(len(self)), n_ed)
+        dist = self.distances.astype(np.float64)
+        min_d = np.full(len(self), np.inf)
+        np.minimum.at(min_d, g_edge, dist)
+        min_d[n_ed == 0] = np.nan
+        mean_d = np.bincount(g_edge, weights=dist, minlength=len(self)) / np.where(n_ed > 0, n_ed, np.nan)
+        return np.column_stack([n_at, vol, mean_z, max_z, n_ed / np.maximum(n_at, 1), min_d, mean_d])
+
     def graph(self, k: int) -> CrystalGraph:
         """Graph ``k`` as a :class:`CrystalGraph` (views into the packed arrays, no copies)."""
         a0, a1 = self.atom_ptr[k], self.atom_ptr[k + 1]

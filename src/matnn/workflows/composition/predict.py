@@ -19,6 +19,19 @@ from matnn.models.composition.estimators import load_estimator
 __all__ = ["predict_composition"]
 
 
+def _extrapolation(model_dir: Path, est: Any, table: CompositionTable) -> dict[str, Any]:
+    """``n_beyond_training`` etc. against ``model_dir/training_range.json`` (None when the run has no record)."""
+    from matnn.data.extrapolation import TRAINING_RANGE_FILE, TrainingRange
+
+    rng = TrainingRange.load(model_dir / TRAINING_RANGE_FILE)
+    if rng is None or est.features == "columns":
+        return {"n_beyond_training": None, "note_extrapolation": f"no {TRAINING_RANGE_FILE} in the model folder"}
+    X = table.features(est.features)
+    if X.shape[1] != len(rng.names):
+        return {"n_beyond_training": None, "note_extrapolation": f"{TRAINING_RANGE_FILE} covers other features"}
+    return rng.report(X, table.formulas, what="formula")
+
+
 def predict_composition(
     model_dir: str | os.PathLike,
     data: str | os.PathLike,
@@ -63,6 +76,7 @@ def predict_composition(
         metrics["data_n_invalid_dropped"] = len(invalid)
     pred = est.predict(table)
     metrics["n_rows"] = len(table)
+    metrics.update(_extrapolation(d, est, table))
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     with atomic_write(out_dir / "predictions.csv", "w", encoding="utf-8") as fh:
