@@ -22,7 +22,10 @@ def _write(tmp_path, name="cells.npz", **arrays):
 
 def test_all_nan_test_file_is_refused_naming_file_key_and_index(tmp_path):
     path = _write(tmp_path, qdlin=np.full((3, 200, 99), np.nan, np.float32), cycle_life=np.full(3, np.nan))
-    with pytest.raises(DataError, match=r"cells\.npz: key 'qdlin' of cell 'cells_000' \(row 0\) has 99 of 99 cycles.*index \(0, 0, 0\): nan"):
+    with pytest.raises(
+        DataError,
+        match=r"cells\.npz: key 'qdlin' of cell 'cells_000' \(row 0\) has 99 of 99 cycles.*index \(0, 0, 0\): nan",
+    ):
         load_npz(path)
 
 
@@ -51,7 +54,9 @@ def test_huge_cycle_life_is_refused(tmp_path):
 
 def test_capacity_times_1e30_is_refused(tmp_path):
     q = synthetic_curves(6).qdlin * 1e30
-    with pytest.raises(DataError, match=r"key 'qdlin' has .* beyond ±1000 Ah after glitch repair, first at index \(0, \d+, 0\)"):
+    with pytest.raises(
+        DataError, match=r"key 'qdlin' has .* beyond ±1000 Ah after glitch repair, first at index \(0, \d+, 0\)"
+    ):
         load_npz(_write(tmp_path, qdlin=q))
 
 

@@ -75,18 +75,55 @@ def test_predict_flags_formulas_far_outside_the_training_data(tmp_path, capsys):
 
     rng = np.random.default_rng(0)
     els = ELEMNET_ELEMENTS[:20]  # light elements only
-    formulas = sorted({f"{els[a]}{els[b]}{i}" for a, b, i in zip(rng.integers(0, 20, 150), rng.integers(0, 20, 150),
-                                                                  rng.integers(1, 4, 150), strict=True) if a != b})
+    formulas = sorted(
+        {
+            f"{els[a]}{els[b]}{i}"
+            for a, b, i in zip(rng.integers(0, 20, 150), rng.integers(0, 20, 150), rng.integers(1, 4, 150), strict=True)
+            if a != b
+        }
+    )
     frame = pd.DataFrame({"formula": formulas, "target": rng.normal(size=len(formulas))})
     frame.to_csv(tmp_path / "train.csv", index=False)
     run = tmp_path / "run"
-    assert main(["composition", "train", "--train", str(tmp_path / "train.csv"), "--test", str(tmp_path / "train.csv"),
-                 "--model", "rf-magpie", "--n-estimators", "5", "--out", str(run), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "composition",
+                "train",
+                "--train",
+                str(tmp_path / "train.csv"),
+                "--test",
+                str(tmp_path / "train.csv"),
+                "--model",
+                "rf-magpie",
+                "--n-estimators",
+                "5",
+                "--out",
+                str(run),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert (run / "model" / "training_range.json").is_file()
     pd.DataFrame({"formula": [formulas[0], "Pu2O3", "UO2"]}).to_csv(tmp_path / "new.csv", index=False)
     capsys.readouterr()
-    assert main(["composition", "predict", "--model-dir", str(run), "--data", str(tmp_path / "new.csv"),
-                 "--out", str(tmp_path / "p"), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "composition",
+                "predict",
+                "--model-dir",
+                str(run),
+                "--data",
+                str(tmp_path / "new.csv"),
+                "--out",
+                str(tmp_path / "p"),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     m = json.loads((tmp_path / "p" / "metrics.json").read_text())
     assert m["n_beyond_training"] == 2 and set(m["beyond_training_ids"]) == {"Pu2O3", "UO2"}
     assert "2 of 3 formula(s) lie beyond the training data" in capsys.readouterr().err

@@ -14,8 +14,13 @@ from matnn.data.crystals import Crystal, build_graph, read_structures
 from matnn.data.crystals.dataset import build_store, count_records, load_graphs
 from matnn.data.crystals.graph import GraphSpec
 
-NACL = {"id": "nacl", "lattice": [[0, 2.82, 2.82], [2.82, 0, 2.82], [2.82, 2.82, 0]], "species": ["Na", "Cl"],
-        "frac_coords": [[0, 0, 0], [0.5, 0.5, 0.5]], "targets": {"formation_energy_per_atom": -2.1}}
+NACL = {
+    "id": "nacl",
+    "lattice": [[0, 2.82, 2.82], [2.82, 0, 2.82], [2.82, 2.82, 0]],
+    "species": ["Na", "Cl"],
+    "frac_coords": [[0, 0, 0], [0.5, 0.5, 0.5]],
+    "targets": {"formation_energy_per_atom": -2.1},
+}
 
 
 def _jsonl(path, records, gz=False):
@@ -27,15 +32,20 @@ def _jsonl(path, records, gz=False):
 def test_text_target_is_refused_with_id_and_line(tmp_path):
     bad = {**NACL, "id": "mp-7", "targets": {"formation_energy_per_atom": "abc"}}
     path = _jsonl(tmp_path / "s.jsonl", [NACL, bad])
-    with pytest.raises(DataError, match=r"s\.jsonl, line 2: target 'formation_energy_per_atom' of structure 'mp-7' is 'abc'"):
+    with pytest.raises(
+        DataError, match=r"s\.jsonl, line 2: target 'formation_energy_per_atom' of structure 'mp-7' is 'abc'"
+    ):
         read_structures(path)
 
 
-@pytest.mark.parametrize("frac, match", [
-    ([[0, 0, 0], [0.01, 0, 0]], r"atoms 0 and 1 are 0\.0\d+ Å apart"),
-    ([[0.3, 0.3, 0.3], [0.3, 0.3, 0.3]], r"atoms 0 and 1 are 0 Å apart"),
-    ([[0, 0, 0], [0.999, 0.0, 0.0]], r"atoms 0 and 1 are 0\.0\d+ Å apart"),  # across the periodic boundary
-])
+@pytest.mark.parametrize(
+    "frac, match",
+    [
+        ([[0, 0, 0], [0.01, 0, 0]], r"atoms 0 and 1 are 0\.0\d+ Å apart"),
+        ([[0.3, 0.3, 0.3], [0.3, 0.3, 0.3]], r"atoms 0 and 1 are 0 Å apart"),
+        ([[0, 0, 0], [0.999, 0.0, 0.0]], r"atoms 0 and 1 are 0\.0\d+ Å apart"),  # across the periodic boundary
+    ],
+)
 def test_atoms_on_the_same_site_are_refused(tmp_path, frac, match):
     path = _jsonl(tmp_path / "s.jsonl", [{**NACL, "frac_coords": frac}])
     with pytest.raises(DataError, match=r"line 1: " + match):
@@ -96,7 +106,9 @@ def test_store_memory_guard_uses_the_budget(monkeypatch):
 
 def test_cli_graphs_with_huge_cutoff_is_one_line(tmp_path, capsys):
     path = _jsonl(tmp_path / "s.jsonl", [NACL])
-    code = main(["crystals", "graphs", "--data", str(path), "--cutoff", "1000000", "--out", str(tmp_path / "o"), "--quiet"])
+    code = main(
+        ["crystals", "graphs", "--data", str(path), "--cutoff", "1000000", "--out", str(tmp_path / "o"), "--quiet"]
+    )
     err = capsys.readouterr().err.strip()
     assert code == 2 and "\n" not in err and "neighbours per atom" in err and "budget" in err
 

@@ -103,12 +103,19 @@ class TrainingRange:
         def arr(a: np.ndarray) -> list:
             return [float(v) if np.isfinite(v) else None for v in a]
 
-        return {"names": self.names, "mean": arr(self.mean), "std": arr(self.std), "low": arr(self.low),
-                "high": arr(self.high), "n_train": self.n_train}
+        return {
+            "names": self.names,
+            "mean": arr(self.mean),
+            "std": arr(self.std),
+            "low": arr(self.low),
+            "high": arr(self.high),
+            "n_train": self.n_train,
+        }
 
     @classmethod
     def from_dict(cls, d: dict) -> TrainingRange:
         try:
+
             def arr(key: str) -> np.ndarray:
                 return np.array([np.nan if v is None else float(v) for v in d[key]], dtype=np.float64)
 
@@ -158,5 +165,9 @@ class TrainingRange:
                 file=sys.stderr,
             )
         # JSON has no inf: an infinite z (non-finite input, or off a feature constant in training) is written as null.
-        return {"n_beyond_training": n, "max_feature_z": top if np.isfinite(top) else None,
-                "beyond_training_ids": flagged[:20], "extrapolation_z": z_max}
+        return {
+            "n_beyond_training": n,
+            "max_feature_z": top if np.isfinite(top) else None,
+            "beyond_training_ids": flagged[:20],
+            "extrapolation_z": z_max,
+        }
