@@ -49,7 +49,15 @@ def random_rotation():
 @pytest.fixture
 def structure_file(tmp_path, rng):
     """30 small random crystals with a learnable target ``zbar`` (mean atomic number / 10 + noise), as .jsonl.gz."""
-    crystals = [random_crystal(rng, n_atoms=int(rng.integers(2, 5))) for _ in range(30)]
+    from matnn.core.exceptions import DataError
+
+    crystals = []
+    while len(crystals) < 30:  # the readers refuse atoms closer than 0.5 Å: draw again
+        c = random_crystal(rng, n_atoms=int(rng.integers(2, 5)))
+        try:
+            crystals.append(c.validate())
+        except DataError:
+            continue
     for c in crystals:
         c.targets = {"zbar": float(c.numbers.mean() / 10 + rng.normal(0, 0.01))}
     return write_jsonl(tmp_path / "s.jsonl.gz", crystals)

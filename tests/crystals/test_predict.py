@@ -185,3 +185,14 @@ def test_missing_run_wrong_file_or_a_potential_are_one_line_errors(
         )
         err = capsys.readouterr().err
         assert code == 2 and words in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_predict_flags_structures_beyond_the_training_data(trained_run, tmp_path, capsys):
+    run_dir, _ = trained_run
+    assert (run_dir / "training_range.json").is_file()
+    huge = Crystal([8, 14], [[0, 0, 0], [10.0, 10.0, 10.0]], 20.0 * np.eye(3), id="sparse", targets={"zbar": 1.0})
+    path = write_jsonl(tmp_path / "far.jsonl", [huge])
+    capsys.readouterr()
+    res = predict_property(run_dir, path, cache_dir=False, verbose=False)
+    assert res.metrics["n_beyond_training"] == 1 and res.metrics["beyond_training_ids"] == ["sparse"]
+    assert "1 of 1 structure(s) lie beyond the training data" in capsys.readouterr().err

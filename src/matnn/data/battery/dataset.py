@@ -21,9 +21,16 @@ __all__ = [
     "DEFAULT_VOLTAGE_GRID",
     "DEFAULT_CYCLES",
     "NOMINAL_CAPACITY_AH",
+    "MAX_CAPACITY_AH",
+    "MAX_CYCLE_LIFE",
     "default_voltage_grid",
     "resample_voltage",
 ]
+
+#: Largest plausible discharge capacity of one cell in Ah (a large-format cell holds ~1e2 Ah); beyond it, a unit error.
+MAX_CAPACITY_AH = 1e3
+#: Largest plausible cycle life (cycles to 80 % capacity); known cycle lives lie in (0, MAX_CYCLE_LIFE].
+MAX_CYCLE_LIFE = 1e6
 
 #: Nominal capacity of the A123 APR18650M1A cells of Severson et al. (Ah); 80 % of it is end of life.
 NOMINAL_CAPACITY_AH = 1.1
@@ -87,6 +94,9 @@ class BatteryDataset:
     source: str = ""
 
     def __post_init__(self) -> None:
+        for name in ("qdlin", "cycle_life", "voltage"):
+            if np.iscomplexobj(getattr(self, name)):  # float64 conversion would drop the imaginary part silently
+                raise DataError(f"BatteryDataset.{name} is complex; it must hold real numbers" + (f" (source: {self.source})." if self.source else "."))
         self.qdlin = np.asarray(self.qdlin, dtype=np.float64)
         self.cycle_life = np.asarray(self.cycle_life, dtype=np.float64).reshape(-1)
         self.voltage = np.asarray(self.voltage, dtype=np.float64).reshape(-1)
@@ -129,6 +139,22 @@ class BatteryDataset:
                 f"BatteryDataset.qdlin has non-finite values, first at cell {self.cell_ids[bad[0]]!r}, "
                 f"voltage {self.voltage[bad[1]]:.3f} V, cycle {self.cycles[bad[2]]}{where}; "
                 "load files with the matnn loaders, which repair or reject glitches."
+            )
+        big = np.abs(self.qdlin) > MAX_CAPACITY_AH
+        if big.any():
+            c, v, k = (int(i) for i in np.argwhere(big)[0])
+            raise DataError(
+                f"BatteryDataset.qdlin has {int(big.sum())} value(s) beyond ±{MAX_CAPACITY_AH:g} Ah, first at cell "
+                f"{self.cell_ids[c]!r} (index ({c}, {v}, {k})): {float(self.qdlin[c, v, k])!r}{where}; Q is the discharge "
+                "capacity of one cell in Ah."
+            )
+        life = self.cycle_life
+        bad_life = np.isinf(life) | (np.isfinite(life) & ~((life > 0) & (life <= MAX_CYCLE_LIFE)))
+        if bad_life.any():
+            i = int(np.flatnonzero(bad_life)[0])
+            raise DataError(
+                f"BatteryDataset.cycle_life of cell {self.cell_ids[i]!r} (index {i}) is {float(life[i])!r}; a cycle life lies "
+                f"in (0, {MAX_CYCLE_LIFE:g}] cycles (NaN marks an unknown one){where}."
             )
 
     # ------------------------------------------------------------------ basic views

@@ -20,6 +20,7 @@ import numpy as np
 
 from matnn.core.exceptions import DataError, require
 from matnn.data.battery.dataset import DEFAULT_VOLTAGE_GRID, NOMINAL_CAPACITY_AH, BatteryDataset
+from matnn.utils.messages import one_line
 
 __all__ = ["discharge_qv", "timeseries_to_dataset", "load_cycler_csv", "load_battdat_hdf5", "COLUMN_ALIASES"]
 
@@ -35,6 +36,29 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "cell": ("cell", "cellid", "barcode", "cellname", "battery"),
     "cycle_life": ("cyclelife", "life"),
 }
+
+
+_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+def is_hdf5(path: Path) -> bool:
+    """True when ``path`` carries the HDF5 signature (at offset 0, or after a user block of 512, 1024, ... bytes)."""
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        offset = 0
+        while offset + 8 <= size:
+            fh.seek(offset)
+            if fh.read(8) == _HDF5_SIGNATURE:
+                return True
+            offset = 512 if offset == 0 else offset * 2
+    return False
+
+
+def _check_file(path: Path, what: str) -> None:
+    if path.is_dir():
+        raise DataError(f"{what} {path} is a folder, not a file.")
+    if not path.is_file():
+        raise DataError(f"{what} not found: {path}")
 
 
 def _norm(name: str) -> str:
@@ -238,12 +262,14 @@ def load_cycler_csv(
     lives: dict[str, float] = {}
     for path in paths:
         path = Path(path)
-        if not path.is_file():
-            raise DataError(f"Cycler CSV file not found: {path}")
+        _check_file(path, "Cycler CSV file")
+        with open(path, "rb") as fh:
+            if b"\x00" in fh.read(8192):
+                raise DataError(f"{path} is a binary file, not a CSV text table.")
         try:
             df = pd.read_csv(path)
         except Exception as exc:
-            raise DataError(f"Could not read {path} as CSV ({exc}).") from None
+            raise DataError(f"Could not read {path} as CSV ({one_line(exc)}).") from None
         if df.empty:
             raise DataError(f"{path} has no data rows.")
         cols = _columns_from_frame(df, str(path))
@@ -292,8 +318,9 @@ def load_battdat_hdf5(
     pytables = require("tables", "battery")
     battdat_data = require("battdat.data", "battery")
     path = Path(path)
-    if not path.is_file():
-        raise DataError(f"battdat HDF5 file not found: {path}")
+    _check_file(path, "battdat HDF5 file")
+    if not is_hdf5(path):
+        raise DataError(f"Could not read {path} as a battdat HDF5 file: it is not an HDF5 file (no HDF5 signature).")
     reader = battdat_data.BatteryDataset
     try:
         _, prefixes, _ = reader.inspect_hdf(path)
@@ -307,7 +334,7 @@ def load_battdat_hdf5(
                     (path.stem if at_root else prefix, reader.from_hdf(fh, prefix=None if at_root else prefix, tables=["raw_data"]))
                 )
     except Exception as exc:
-        raise DataError(f"Could not read {path} as a battdat HDF5 file with a 'raw_data' table ({type(exc).__name__}: {exc}).") from None
+        raise DataError(f"Could not read {path} as a battdat HDF5 file with a 'raw_data' table ({one_line(exc)}).") from None
     if not cells:
         raise DataError(f"{path} holds no battdat cells.")
     tables = []

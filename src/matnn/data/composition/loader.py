@@ -33,11 +33,87 @@ from matnn.core.exceptions import DataError, require
 from matnn.data.composition.featurizers import featurize
 from matnn.data.composition.parsing import ParsedFormulas, parse_formulas
 
-__all__ = ["CompositionTable", "load_formula_csv", "load_tabular_csv", "DUPLICATE_POLICIES", "ELEMNET_MAX_ABS_TARGET"]
+__all__ = [
+    "CompositionTable",
+    "load_formula_csv",
+    "load_tabular_csv",
+    "read_csv_header",
+    "read_csv_frame",
+    "DUPLICATE_POLICIES",
+    "ELEMNET_MAX_ABS_TARGET",
+    "MAX_ABS_VALUE",
+]
 
 DUPLICATE_POLICIES = ("mean", "first", "keep", "error")
 #: ElemNet's outlier filter for formation enthalpies: keep |y| <= 5 eV/atom.
 ELEMNET_MAX_ABS_TARGET = 5.0
+#: Largest magnitude accepted for a target or numeric feature: beyond it, squares overflow float32 training
+#: (1e15² = 1e30 < 3.4e38) and the value is almost surely a unit or parsing error.
+MAX_ABS_VALUE = 1e15
+
+
+def _check_text_file(path: Path) -> None:
+    """Refuse folders, missing, empty and binary files before pandas sees them (its messages are misleading there)."""
+    if path.is_dir():
+        raise DataError(f"{path} is a folder, not a CSV file.")
+    if not path.is_file():
+        raise DataError(f"{path}: no such file.")
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(65536)
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read ({exc.strerror or exc}).") from None
+    if not head.strip():
+        raise DataError(f"{path} is empty; expected a CSV table with a header line (e.g. 'formula,target').")
+    if b"\x00" in head:
+        raise DataError(f"{path} is a binary file, not a CSV text table.")
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not just a multi-byte character cut at the read boundary
+            raise DataError(f"{path} is not UTF-8 text (byte {exc.start}: {head[exc.start:exc.start + 1]!r}); "
+                            "expected a CSV text table.") from None
+
+
+def read_csv_header(path: str | os.PathLike) -> list[str]:
+    """Column names of a CSV file's header (line 1), refusing duplicated names.
+
+    Raises
+    ------
+    DataError
+        Folder, missing, empty, binary or non-UTF-8 file, or a column name that occurs twice.
+    """
+    import csv
+
+    path = Path(path)
+    _check_text_file(path)
+    with open(path, encoding="utf-8", errors="replace", newline="") as fh:
+        try:
+            header = next(csv.reader(fh), [])
+        except csv.Error as exc:
+            raise DataError(f"{path}: line 1 is not a CSV header ({exc}).") from None
+    names = [h.strip() for h in header]
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if name in seen:
+            raise DataError(f"{path}: line 1 names column {name!r} twice (columns {seen[name] + 1} and {i + 1}); "
+                            "each column needs its own name.")
+        seen[name] = i
+    if not any(names):
+        raise DataError(f"{path}: line 1 holds no column names.")
+    return names
+
+
+def read_csv_frame(path: str | os.PathLike, **kwargs: Any):
+    """``pandas.read_csv(path, **kwargs)`` after the checks of :func:`read_csv_header`; errors are one-line DataErrors."""
+    pd = require("pandas", "composition")
+    path = Path(path)
+    read_csv_header(path)
+    try:
+        return pd.read_csv(path, **kwargs)
+    except Exception as exc:  # bad quoting, ragged rows, encoding
+        lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+        raise DataError(f"{path}: cannot read as CSV ({type(exc).__name__}: {lines[-1] if lines else ''}).") from None
 
 
 @dataclass
@@ -94,6 +170,8 @@ def _line(i: int) -> int:
 
 def _show(value: object) -> str:
     """A cell for an error message: blank cells (read as NaN) appear as ''."""
+    if isinstance(value, np.generic):
+        value = value.item()
     if isinstance(value, float) and value != value:
         return "''"
     return repr(value)
@@ -149,12 +227,9 @@ def load_formula_csv(
         raise DataError(f"duplicates must be one of {', '.join(DUPLICATE_POLICIES)}. Got {duplicates!r} instead.")
     if max_abs_target is not None and not max_abs_target > 0:
         raise DataError(f"max_abs_target must be a positive number or None. Got {max_abs_target!r} instead.")
-    if not path.is_file():
+    if not path.exists():
         raise DataError(f"{path}: no such file (expected a CSV with columns {formula_column!r}, {target_column!r}).")
-    try:
-        df = pd.read_csv(path, dtype={formula_column: str}, keep_default_na=False, na_values=[""])
-    except Exception as exc:  # empty file, binary junk, bad quoting
-        raise DataError(f"{path}: cannot read as CSV ({exc}).") from None
+    df = read_csv_frame(path, dtype={formula_column: str}, keep_default_na=False, na_values=[""])
     missing = [c for c in (formula_column, target_column) if c not in df.columns]
     if missing:
         raise DataError(
@@ -170,6 +245,8 @@ def load_formula_csv(
     bad_target = ~np.isfinite(y_raw)
     for i in np.flatnonzero(bad_target):
         problems.append((int(i), target_column, df[target_column].iloc[i], "target is missing, not a number or infinite"))
+    for i in np.flatnonzero(np.isfinite(y_raw) & (np.abs(y_raw) > MAX_ABS_VALUE)):
+        problems.append((int(i), target_column, df[target_column].iloc[i], f"target magnitude beyond {MAX_ABS_VALUE:g}"))
     parsed_all, invalid = parse_formulas(formulas, allowed=allowed_elements, on_error="collect")
     for bad in invalid:
         problems.append((bad.row, formula_column, bad.formula, bad.reason))
@@ -262,9 +339,7 @@ def load_tabular_csv(
     """
     pd = require("pandas", "composition")
     path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: no such file.")
-    df = pd.read_csv(path)
+    df = read_csv_frame(path)
     cols = [c for c in df.columns if c != target_column] if feature_columns is None else list(feature_columns)
     missing = [c for c in [*cols, target_column] if c not in df.columns]
     if missing:
@@ -274,12 +349,13 @@ def load_tabular_csv(
     out = {}
     for c in [*cols, target_column]:
         values = pd.to_numeric(df[c], errors="coerce").to_numpy(dtype=np.float64)
-        bad = np.flatnonzero(~np.isfinite(values))
+        bad = np.flatnonzero(~(np.abs(values) <= MAX_ABS_VALUE))
         if len(bad):
             i = int(bad[0])
             raise DataError(
-                f"{path}: column {c!r} has {len(bad)} missing or non-numeric value(s), first at line {_line(i)} "
-                f"({df[c].iloc[i]!r}). Every feature and target must be a finite number."
+                f"{path}: column {c!r} has {len(bad)} missing or non-numeric value(s), first at line "
+                f"{_line(i)} ({_show(df[c].iloc[i])}). Every feature and target must be a finite number of magnitude "
+                f"at most {MAX_ABS_VALUE:g}."
             )
         out[c] = values
     X = np.column_stack([out[c] for c in cols])

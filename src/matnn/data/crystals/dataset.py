@@ -22,14 +22,17 @@ from typing import Any
 import numpy as np
 import torch
 
-from matnn.core.exceptions import DataError, unknown_name
+from matnn.core.exceptions import ConfigError, DataError, unknown_name
 from matnn.data.crystals.batch import collate_graphs
 from matnn.data.crystals.graph import CrystalGraph, GraphSpec, build_graph
-from matnn.data.crystals.structures import Crystal, iter_jsonl, read_structures
+from matnn.data.crystals.structures import Crystal, iter_jsonl, read_structures, text_lines
 
 __all__ = ["GraphStore", "CrystalGraphDataset", "load_graphs", "build_store", "cache_path_for", "count_records", "graph_loader", "default_cache_dir", "CACHE_VERSION"]
 
 CACHE_VERSION = 1
+#: Bytes per edge while graphs are built and packed: the CrystalGraph's int64 indices, images and float64
+#: distance (48) plus the packed copy (int32 × 2, int8 × 3, float32: 15), rounded up.
+GRAPH_BYTES_PER_EDGE = 64
 
 
 def default_cache_dir() -> Path:
@@ -104,6 +107,31 @@ class GraphStore:
             stress=np.stack([g.stress for g in graphs]) if have_stress else None,
         )
 
+    #: Names of the columns of :meth:`descriptors`.
+    DESCRIPTOR_NAMES = ("n_atoms", "volume_per_atom_A3", "mean_Z", "max_Z", "edges_per_atom", "min_edge_A", "mean_edge_A")
+
+    def descriptors(self) -> np.ndarray:
+        """Cheap per-structure descriptors for the extrapolation check, shape (n_graphs, 7).
+
+        Columns (:attr:`DESCRIPTOR_NAMES`): atoms, cell volume per atom (Å³), mean and largest atomic
+        number, edges per atom, shortest and mean edge length (Å; NaN for a graph without edges).
+        """
+        n_at = self.n_atoms.astype(np.float64)
+        n_ed = self.n_edges
+        g_atom = np.repeat(np.arange(len(self)), self.n_atoms)
+        z = self.numbers.astype(np.float64)
+        mean_z = np.bincount(g_atom, weights=z, minlength=len(self)) / np.maximum(n_at, 1)
+        max_z = np.zeros(len(self))
+        np.maximum.at(max_z, g_atom, z)
+        vol = np.abs(np.linalg.det(self.cells)) / np.maximum(n_at, 1)
+        g_edge = np.repeat(np.arange(len(self)), n_ed)
+        dist = self.distances.astype(np.float64)
+        min_d = np.full(len(self), np.inf)
+        np.minimum.at(min_d, g_edge, dist)
+        min_d[n_ed == 0] = np.nan
+        mean_d = np.bincount(g_edge, weights=dist, minlength=len(self)) / np.where(n_ed > 0, n_ed, np.nan)
+        return np.column_stack([n_at, vol, mean_z, max_z, n_ed / np.maximum(n_at, 1), min_d, mean_d])
+
     def graph(self, k: int) -> CrystalGraph:
         """Graph ``k`` as a :class:`CrystalGraph` (views into the packed arrays, no copies)."""
         a0, a1 = self.atom_ptr[k], self.atom_ptr[k + 1]
@@ -161,12 +189,7 @@ def _file_key(path: Path, spec: GraphSpec) -> str:
 
 def count_records(path: str | os.PathLike) -> int:
     """Number of non-empty lines of a ``.jsonl[.gz]`` file (for progress totals)."""
-    import gzip
-
-    path = Path(path)
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as fh:
-        return sum(1 for line in fh if line.strip())
+    return sum(1 for _, line in text_lines(Path(path)) if line.strip())
 
 
 def cache_path_for(path: str | os.PathLike, spec: GraphSpec, cache_dir: str | os.PathLike | None = None) -> Path:
@@ -181,8 +204,29 @@ def build_store(crystals: Iterable[Crystal], spec: GraphSpec, *, total: int | No
 
     from matnn.utils.progress import progress
 
+    from matnn.data.crystals.neighbors import estimate_candidates
+    from matnn.utils.memory import format_bytes, memory_budget_bytes
+
+    try:
+        budget = memory_budget_bytes()
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     t0 = time.perf_counter()
-    graphs = [build_graph(c, spec) for c in progress(crystals, total=total, desc="building graphs", enabled=verbose)]
+    graphs, need = [], 0.0
+    for k, c in enumerate(progress(crystals, total=total, desc="building graphs", enabled=verbose)):
+        # Edges kept per atom: the cap, or every candidate within the cutoff; refuse before the store outgrows memory.
+        per_atom = estimate_candidates(c.n_atoms, c.volume, spec.cutoff)
+        if spec.max_neighbors is not None:
+            per_atom = min(per_atom, float(spec.max_neighbors))
+        need += c.n_atoms * per_atom * GRAPH_BYTES_PER_EDGE
+        if need > budget:
+            raise ConfigError(
+                f"The graphs would not fit in memory: after {k + 1} structure(s) the estimated edges (cutoff "
+                f"{spec.cutoff:g} Å, max_neighbors {spec.max_neighbors}) take about {format_bytes(need)} "
+                f"({GRAPH_BYTES_PER_EDGE} bytes per edge), more than the budget of {format_bytes(budget)} "
+                "(MATNN_MEMORY_FRACTION of the available memory). Use a smaller cutoff or --max-neighbors, or fewer structures."
+            )
+        graphs.append(build_graph(c, spec))
     store = GraphStore.from_graphs(graphs, spec)
     store.build_seconds = time.perf_counter() - t0
     return store

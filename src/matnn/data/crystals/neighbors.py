@@ -21,7 +21,8 @@ import numpy as np
 
 from matnn.core.exceptions import ConfigError, require, unknown_name
 
-__all__ = ["neighbor_list", "brute_force_neighbor_list", "keep_nearest", "BACKENDS"]
+__all__ = ["neighbor_list", "brute_force_neighbor_list", "keep_nearest", "estimate_candidates", "check_search_memory",
+           "BACKENDS", "SEARCH_BYTES_PER_PAIR"]
 
 BACKENDS = ("pymatgen", "ase", "numpy")
 
@@ -34,6 +35,50 @@ def _check_cutoff(cutoff: float) -> float:
     if not (value > 0 and np.isfinite(value)):
         raise ConfigError(f"The 'cutoff' parameter must be a float in (0, inf) Å. Got {cutoff!r} instead.")
     return value
+
+
+#: Bytes a neighbour search holds per candidate pair within the cutoff: centre and neighbour indices, image
+#: (3 × int64), distance, plus the temporaries of masking and sorting (about twice the result arrays).
+SEARCH_BYTES_PER_PAIR = 112
+
+
+def estimate_candidates(n_atoms: int, volume: float, cutoff: float) -> float:
+    """Expected neighbours per atom within ``cutoff``: number density × sphere volume (+1 for a lone atom's images).
+
+    Parameters
+    ----------
+    n_atoms : int
+    volume : float
+        Cell volume in Å³.
+    cutoff : float
+        Radius in Å.
+    """
+    return n_atoms / max(volume, 1e-12) * (4.0 / 3.0) * np.pi * cutoff**3 + 1.0
+
+
+def check_search_memory(n_atoms: int, volume: float, cutoff: float, where: str = "structure") -> float:
+    """Refuse (ConfigError) a neighbour search whose candidate pairs would take more than the memory budget.
+
+    The estimate is ``n_atoms × estimate_candidates × SEARCH_BYTES_PER_PAIR``; the budget is
+    ``MATNN_MEMORY_FRACTION`` (default 0.5) of the available memory. Returns the estimate in bytes.
+    """
+    from matnn.utils.memory import available_memory_bytes, format_bytes, memory_budget_bytes
+
+    try:
+        budget = memory_budget_bytes()
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    per_atom = estimate_candidates(n_atoms, volume, cutoff)
+    need = n_atoms * per_atom * SEARCH_BYTES_PER_PAIR
+    if not need <= budget:
+        raise ConfigError(
+            f"A neighbour search with cutoff {cutoff:g} Å on {where} ({n_atoms} atoms in {volume:.4g} Å³) would hold "
+            f"about {per_atom:.3g} neighbours per atom, {format_bytes(need)} "
+            f"({SEARCH_BYTES_PER_PAIR} bytes per pair), more than the budget of {format_bytes(budget)} "
+            f"(MATNN_MEMORY_FRACTION of {format_bytes(available_memory_bytes())} available). Use a smaller cutoff "
+            "(8 Å is typical)."
+        )
+    return need
 
 
 def _canonical_order(i: np.ndarray, j: np.ndarray, s: np.ndarray, d: np.ndarray):
@@ -78,6 +123,7 @@ def neighbor_list(
     cutoff = _check_cutoff(cutoff)
     positions = np.ascontiguousarray(positions, dtype=np.float64)
     cell = np.ascontiguousarray(cell, dtype=np.float64)
+    check_search_memory(len(positions), abs(float(np.linalg.det(cell))), cutoff, "a structure")
     if backend == "pymatgen":
         find_points_in_spheres = require("pymatgen.optimization.neighbors", "crystals").find_points_in_spheres
 

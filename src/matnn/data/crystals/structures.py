@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from matnn.core.exceptions import DataError, require
+from matnn.utils.messages import one_line
 
 __all__ = [
     "Crystal",
@@ -49,6 +50,35 @@ __all__ = [
 
 # Largest atomic number matnn's element tables cover (H .. Fm).
 MAX_Z = 100
+#: Two atoms closer than this (Å) sit on the same site: a duplicated atom or a unit error (the shortest real
+#: bond, H–H, is 0.74 Å).
+MIN_DISTANCE = 0.5
+
+
+def _min_pair_distance(positions: np.ndarray, cell: np.ndarray) -> tuple[float, int, int]:
+    """Smallest periodic distance between two atoms, or between an atom and its own image (``i == j``).
+
+    Pairs use the minimum image in fractional space (exact for orthogonal cells; for skewed cells it
+    can only overestimate, so nothing is refused wrongly). Returns ``(distance Å, i, j)``.
+    """
+    # An atom and its own images: the shortest of the 13 lattice vectors n·cell with n in {-1, 0, 1}³.
+    shifts = np.array([(a, b, c) for a in (0, 1) for b in (-1, 0, 1) for c in (-1, 0, 1) if (a, b, c) > (0, 0, 0)])
+    best = (float(np.linalg.norm(shifts @ cell, axis=1).min()), 0, 0)
+    n = len(positions)
+    if n < 2:
+        return best
+    frac = np.linalg.solve(cell.T, positions.T).T
+    chunk = max(1, 4_000_000 // (3 * n))  # bound the temporary to ~100 MB for very large cells
+    for a in range(0, n - 1, chunk):
+        df = frac[a:a + chunk, None, :] - frac[None, :, :]
+        df -= np.round(df)
+        d = np.linalg.norm(df @ cell, axis=2)
+        rows = np.arange(a, min(a + chunk, n))
+        d[np.arange(len(rows))[:, None] >= (np.arange(n)[None, :] - a)] = np.inf  # keep j > i only
+        k = int(np.argmin(d))
+        if d.flat[k] < best[0]:
+            best = (float(d.flat[k]), int(rows[k // n]), int(k % n))
+    return best
 
 
 @dataclass
@@ -124,6 +154,12 @@ class Crystal:
         vol = np.linalg.det(self.cell)
         if not abs(vol) > 1e-6:
             raise DataError(f"{where}: the lattice is singular (volume {vol:.3g} Å³); rows must be three independent vectors in Å.")
+        dmin, i, j = _min_pair_distance(self.positions, self.cell)
+        if dmin < MIN_DISTANCE:
+            what = (f"atom {i} is {dmin:.3g} Å from its own periodic image (a lattice vector is too short)" if i == j
+                    else f"atoms {i} and {j} are {dmin:.3g} Å apart")
+            raise DataError(f"{where}: {what}; atoms closer than {MIN_DISTANCE} Å sit on the same site "
+                            "(a duplicated atom, or coordinates in the wrong unit).")
         if self.forces is not None and self.forces.shape != (n, 3):
             raise DataError(f"{where}: 'forces' must have shape ({n}, 3); got {self.forces.shape}.")
         for key, val in self.targets.items():
@@ -204,11 +240,17 @@ def _record_to_crystal(rec: Mapping[str, Any], where: str) -> Crystal:
     else:
         raise DataError(f"{where}: needs 'frac_coords' or 'cart_coords'.")
     targets = {}
-    for k, v in (rec.get("targets") or {}).items():
+    raw_targets = rec.get("targets") or {}
+    if not isinstance(raw_targets, Mapping):
+        raise DataError(f"{where}: field 'targets' must map names to numbers; got {type(raw_targets).__name__}.")
+    for k, v in raw_targets.items():
         if v is None:
             targets[k] = float("nan")  # missing label: kept as NaN, filtered by the dataset per target
         elif isinstance(v, (int, float)) and not isinstance(v, bool):
             targets[k] = float(v)
+        else:  # a string or list would otherwise vanish and the structure be dropped without a word
+            ident = f" of structure {rec.get('id')!r}" if rec.get("id") is not None else ""
+            raise DataError(f"{where}: target {k!r}{ident} is {v!r}; targets must be numbers (or null when missing).")
     crystal = Crystal(
         numbers, pos, cell, id=None if rec.get("id") is None else str(rec.get("id")), targets=targets,
         energy=None if rec.get("energy") is None else float(rec["energy"]),
@@ -219,26 +261,67 @@ def _record_to_crystal(rec: Mapping[str, Any], where: str) -> Crystal:
 
 
 def _open_text(path: Path):
+    if path.is_dir():
+        raise DataError(f"{path} is a folder, not a structure file.")
+    if not path.is_file():
+        raise DataError(f"Structure file {path} does not exist.")
     if path.suffix == ".gz":
+        with open(path, "rb") as fh:
+            if fh.read(2) != b"\x1f\x8b":
+                raise DataError(f"{path} is not gzip-compressed (its name ends in .gz); rename or compress it.")
         return gzip.open(path, "rt", encoding="utf-8")
     return open(path, encoding="utf-8")
 
 
+def text_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """``(line number, line)`` of a text file (gzip when the name ends in .gz); read errors become one-line
+    DataErrors naming the file and line (truncated or corrupt gzip, binary or non-UTF-8 bytes)."""
+    import zlib
+
+    lineno = 0
+    try:
+        with _open_text(path) as fh:
+            for lineno, line in enumerate(fh, start=1):
+                yield lineno, line
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise DataError(f"{path}: the gzip data is truncated or corrupt after line {lineno} ({type(exc).__name__}: {exc}).") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}, line {lineno + 1}: not UTF-8 text (byte {exc.start}: {exc.object[exc.start:exc.start + 1]!r}); "
+                        "is it a binary file?") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read ({type(exc).__name__}: {exc}).") from None
+
+
 def iter_jsonl(path: str | os.PathLike) -> Iterator[Crystal]:
-    """Yield :class:`Crystal` records from a ``.jsonl`` or ``.jsonl.gz`` file (see module docstring)."""
+    """Yield :class:`Crystal` records from a ``.jsonl`` or ``.jsonl.gz`` file (see module docstring).
+
+    Raises
+    ------
+    DataError
+        Unreadable or corrupt file, a malformed record (file, line, id and field named), or a file with
+        no records at all.
+    """
     path = Path(path)
-    with _open_text(path) as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            where = f"{path}, line {lineno}"
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{where}: not valid JSON ({exc.msg}).") from None
-            if not isinstance(rec, dict):
-                raise DataError(f"{where}: each line must be a JSON object; got {type(rec).__name__}.")
-            yield _record_to_crystal(rec, where)
+    n = 0
+    for lineno, line in text_lines(path):
+        if not line.strip():
+            continue
+        where = f"{path}, line {lineno}"
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{where}: not valid JSON ({exc.msg}).") from None
+        except RecursionError:
+            raise DataError(f"{where}: JSON nested too deeply.") from None
+        if not isinstance(rec, dict):
+            raise DataError(f"{where}: each line must be a JSON object; got {type(rec).__name__}.")
+        n += 1
+        yield _record_to_crystal(rec, where)
+    if n == 0:
+        raise DataError(
+            f"{path} holds no records (the file is empty or blank); expected one JSON object per line with "
+            "'lattice' (3x3, Å), 'species' and 'frac_coords' or 'cart_coords'."
+        )
 
 
 def write_jsonl(path: str | os.PathLike, crystals: Iterable[Crystal]) -> Path:
@@ -333,11 +416,13 @@ def read_structures(path: str | os.PathLike) -> list[Crystal]:
     elif name.endswith(".jsonl") or name.endswith(".jsonl.gz"):
         crystals = list(iter_jsonl(path))
     elif name.endswith(".json") or name.endswith(".json.gz"):
-        with _open_text(path) as fh:
-            try:
-                data = json.load(fh)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{path}: not valid JSON ({exc.msg}).") from None
+        text = "".join(line for _, line in text_lines(path))
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno}).") from None
+        except RecursionError:
+            raise DataError(f"{path}: JSON nested too deeply.") from None
         items = data if isinstance(data, list) else [data]
         crystals = []
         for k, item in enumerate(items):
@@ -347,7 +432,7 @@ def read_structures(path: str | os.PathLike) -> list[Crystal]:
                 try:
                     s = core.Structure.from_dict(item)
                 except Exception as exc:  # pymatgen raises many types on bad dicts
-                    raise DataError(f"{where}: not a valid pymatgen Structure dict ({exc}).") from None
+                    raise DataError(f"{where}: not a valid pymatgen Structure dict ({one_line(exc)}).") from None
                 crystals.append(from_pymatgen(s, id=item.get("id")))
             elif isinstance(item, dict):
                 crystals.append(_record_to_crystal(item, where))
@@ -358,7 +443,7 @@ def read_structures(path: str | os.PathLike) -> list[Crystal]:
         try:
             frames = aseio.read(str(path), index=":")
         except Exception as exc:
-            raise DataError(f"{path}: ASE could not read it ({exc}).") from None
+            raise DataError(f"{path}: ASE could not read it ({one_line(exc)}).") from None
         crystals = [from_ase(a, id=f"{path.name}:{k}") for k, a in enumerate(frames)]
     else:
         core = require("pymatgen.core", "crystals")
@@ -366,7 +451,7 @@ def read_structures(path: str | os.PathLike) -> list[Crystal]:
             s = core.Structure.from_file(str(path))
         except Exception as exc:
             raise DataError(
-                f"{path}: pymatgen could not read it as CIF/POSCAR ({exc}). Supported: .jsonl[.gz], .json, CIF, "
+                f"{path}: pymatgen could not read it as CIF/POSCAR ({one_line(exc)}). Supported: .jsonl[.gz], .json, CIF, "
                 "POSCAR/CONTCAR, .extxyz/.xyz/.traj."
             ) from None
         crystals = [from_pymatgen(s, id=path.stem)]

@@ -9,7 +9,7 @@ from typing import Any
 
 from matnn.core.exceptions import DataError, require
 from matnn.data.composition.featurizers import feature_labels, featurize, required_elements
-from matnn.data.composition.loader import load_formula_csv
+from matnn.data.composition.loader import load_formula_csv, read_csv_frame, read_csv_header
 from matnn.data.composition.parsing import parse_formulas
 
 __all__ = ["featurize_csv"]
@@ -35,9 +35,7 @@ def featurize_csv(
 
     t0 = time.perf_counter()
     path = Path(data)
-    if not path.is_file():
-        raise DataError(f"{path}: no such file.")
-    head = pd.read_csv(path, nrows=0).columns
+    head = read_csv_header(path)
     allowed = required_elements(features)
     if target_column in head:
         table = load_formula_csv(
@@ -48,7 +46,7 @@ def featurize_csv(
     else:
         if formula_column not in head:
             raise DataError(f"{path}: no column {formula_column!r}; found {', '.join(map(repr, map(str, head)))}.")
-        raw = pd.read_csv(path, dtype={formula_column: str})[formula_column].tolist()
+        raw = read_csv_frame(path, dtype={formula_column: str})[formula_column].tolist()
         parsed, invalid = parse_formulas(raw, allowed=allowed, on_error="collect" if drop_invalid else "raise", row_label=lambda i: f"{path} line {i + 2}")
         formulas, y, X, report = parsed.formulas, None, featurize(parsed, features), {"n_invalid_dropped": len(invalid)}
     frame = pd.DataFrame(X, columns=feature_labels(features))

@@ -181,7 +181,31 @@ def train_composition_model(
 
     if out_dir is not None:
         _write_outputs(out_dir, est, test_data, y_te, pred, metrics, target_label, save_model)
+        if save_model and (out_dir / "model").is_dir():
+            _save_training_range(out_dir / "model", est, x_tr)
     return metrics
+
+
+def _feature_matrix(data: Any, features: str | None) -> np.ndarray:
+    """Inputs as the estimator sees them, shape (n_rows, n_features)."""
+    if isinstance(data, CompositionTable):
+        return data.features(features or "magpie")
+    return np.asarray(data, dtype=np.float64)
+
+
+def _save_training_range(model_dir: Path, est: Any, x_tr: Any) -> None:
+    """``model/training_range.json``: per-feature training statistics, for the extrapolation check of 'predict'."""
+    from matnn.data.extrapolation import TRAINING_RANGE_FILE, TrainingRange
+
+    features = getattr(getattr(est, "best_", est), "features", None)
+    if features == "columns" or not isinstance(x_tr, CompositionTable):
+        names = None
+    else:
+        from matnn.data.composition.featurizers import feature_labels
+
+        names = feature_labels(features)
+    X = _feature_matrix(x_tr, features)
+    TrainingRange.fit(X, names if names is not None and len(names) == X.shape[1] else None).save(model_dir / TRAINING_RANGE_FILE)
 
 
 def write_predictions(path: Path, data: Any, y: np.ndarray, pred: np.ndarray, extra: dict[str, np.ndarray] | None = None) -> None:

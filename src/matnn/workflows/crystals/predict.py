@@ -169,6 +169,13 @@ def predict_property(
         "graph_max_neighbors": spec.max_neighbors,
         "device": str(dev),
     }
+    from matnn.data.extrapolation import TRAINING_RANGE_FILE, TrainingRange
+
+    training_range = TrainingRange.load(Path(info["run"]) / TRAINING_RANGE_FILE)
+    if training_range is None:
+        metrics.update(n_beyond_training=None, note_extrapolation=f"no {TRAINING_RANGE_FILE} in the run folder")
+    else:
+        metrics.update(training_range.report(store.descriptors(), ids, what="structure"))
     if y_true is not None:
         known = np.isfinite(y_true)
         metrics["n_scored"] = int(known.sum())

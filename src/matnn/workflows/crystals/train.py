@@ -279,6 +279,14 @@ def _write_outputs(out_dir: Path, net: Any, metrics: dict[str, Any], hist: dict[
     write_metrics(out_dir, metrics)
 
 
+def _save_training_range(out_dir: Path, store: Any, indices: np.ndarray) -> None:
+    """``training_range.json``: descriptor statistics of the training structures, for 'predict'."""
+    from matnn.data.extrapolation import TRAINING_RANGE_FILE, TrainingRange
+
+    X = store.descriptors()[np.asarray(indices, dtype=np.int64)]
+    TrainingRange.fit(X, store.DESCRIPTOR_NAMES).save(out_dir / TRAINING_RANGE_FILE)
+
+
 def train_property_model(
     data: str | os.PathLike,
     *,
@@ -442,5 +450,6 @@ def train_property_model(
     })
     if out_dir is not None:
         _write_outputs(out_dir, net, metrics, hist, test_set, y_test, y_pred, name=spec.name, target=target)
+        _save_training_range(out_dir, store, train_set.indices)
     return PropertyRun(metrics=metrics, model=net, history=hist,
                        test_ids=[str(i) for i in test_set.store.ids[test_set.indices]], y_test=y_test, y_pred=y_pred)
