@@ -35,7 +35,7 @@ _piece = st.tuples(st.sampled_from(ELEMENTS + ["Xx", "q", "(", ")", " ", "2", "F
 FORMULAS = st.one_of(st.lists(_piece, min_size=0, max_size=6).map("".join), st.text(max_size=20))
 
 
-@FAST(3000)
+@FAST(3900)
 @given(FORMULAS)
 def test_formula_parser_returns_finite_amounts_or_a_matnn_error(formula):
     from matnn.data.composition.parsing import MAX_AMOUNT, parse_formula
@@ -68,7 +68,7 @@ _yaml_doc = st.dictionaries(st.sampled_from(["command", "out", "seed", "epochs",
                                       st.lists(_yaml_scalar, max_size=3)), max_size=6)
 
 
-@FAST(1500)
+@FAST(600)
 @given(st.one_of(st.binary(max_size=80), _yaml_doc.map(lambda d: __import__("yaml").safe_dump(d).encode())))
 def test_experiment_files_validate_or_raise_a_matnn_error(tmp_path_factory, blob):
     from matnn.cli.experiment import load_experiment
