@@ -27,11 +27,7 @@ def hardware() -> str:
                 break
     except OSError:
         pass
-    cores = (
-        len(os.sched_getaffinity(0))
-        if hasattr(os, "sched_getaffinity")
-        else os.cpu_count()
-    )
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     text = f"{cpu}, {cores} usable core(s)"
     try:
         import torch
@@ -53,9 +49,7 @@ def meta(command: str | None = None) -> dict[str, str]:
     }
 
 
-def write_result(
-    path: str | Path, result: dict[str, Any], command: str | None = None
-) -> Path:
+def write_result(path: str | Path, result: dict[str, Any], command: str | None = None) -> Path:
     """Write ``result`` plus a ``_meta`` block to ``path`` (folders created), and return the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

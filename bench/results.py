@@ -39,9 +39,7 @@ class Bench:
     header: list[str] = field(default_factory=list)
     rows: list[list[str]] = field(default_factory=list)
     notes: str = ""
-    also: dict[str, str] = field(
-        default_factory=dict
-    )  # alias -> other raw file of this benchmark
+    also: dict[str, str] = field(default_factory=dict)  # alias -> other raw file of this benchmark
 
 
 def _lookup(data: Any, path: str, where: str) -> Any:
@@ -208,10 +206,7 @@ AREAS: list[tuple[str, str, list[Bench]]] = [
                     ],
                     [
                         "`matnn battery demo` total wall, one core",
-                        (
-                            "**{@one.demo_wall_s:.1f} s** (simulation "
-                            "{@one.demo_metrics.simulation_wall_s:.1f} s)"
-                        ),
+                        ("**{@one.demo_wall_s:.1f} s** (simulation {@one.demo_metrics.simulation_wall_s:.1f} s)"),
                         "≤ 600 s on 2 cores",
                     ],
                 ]
@@ -1018,9 +1013,7 @@ def render() -> str:
 
 def referenced_files() -> set[str]:
     """Every raw file RESULTS.md is built from (relative to bench/out)."""
-    return {
-        s for _, _, benches in AREAS for b in benches for s in [b.src, *b.also.values()]
-    }
+    return {s for _, _, benches in AREAS for b in benches for s in [b.src, *b.also.values()]}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -30,9 +30,7 @@ class Step:
     full: list[str] = field(default_factory=list)
     quick: list[str] = field(default_factory=list)
     pin: str = "0"  # bench/heavy.sh core, or "--both"
-    out_flag: str | None = (
-        "--out"  # None: the path is the script's first positional argument
-    )
+    out_flag: str | None = "--out"  # None: the path is the script's first positional argument
 
 
 STEPS: dict[str, list[Step]] = {
@@ -81,9 +79,7 @@ STEPS: dict[str, list[Step]] = {
             ["--models", "cgcnn,megnet"],
             ["--models", "cgcnn", "--batches", "2"],
         ),
-        Step(
-            "rf-magpie", "bench/crystals/composition_baseline.py", [], ["--trees", "5"]
-        ),
+        Step("rf-magpie", "bench/crystals/composition_baseline.py", [], ["--trees", "5"]),
         Step(
             "potential-schnet-e120",
             "bench/crystals/potential.py",
@@ -114,9 +110,7 @@ STEPS: dict[str, list[Step]] = {
 
 def command(step: Step, area: str, quick: bool, pin: bool) -> list[str]:
     """The command line of one step (through bench/heavy.sh when ``pin``)."""
-    out = Path(
-        "bench", "out", "quick/" + area if quick else area, f"{step.name}.json"
-    )  # relative to ROOT
+    out = Path("bench", "out", "quick/" + area if quick else area, f"{step.name}.json")  # relative to ROOT
     argv = [sys.executable, step.script, *(step.quick if quick else step.full)]
     argv += [step.out_flag, str(out)] if step.out_flag else [str(out)]
     return ["bench/heavy.sh", step.pin, *argv] if pin else argv
@@ -130,12 +124,8 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="small options; results go to bench/out/quick/AREA/",
     )
-    ap.add_argument(
-        "--only", nargs="+", default=None, help="run only these steps (raw-file names)"
-    )
-    ap.add_argument(
-        "--no-pin", action="store_true", help="do not go through bench/heavy.sh"
-    )
+    ap.add_argument("--only", nargs="+", default=None, help="run only these steps (raw-file names)")
+    ap.add_argument("--no-pin", action="store_true", help="do not go through bench/heavy.sh")
     args = ap.parse_args(argv)
     failed = []
     for step in STEPS[args.area]:

@@ -14,9 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _results_module():
-    spec = importlib.util.spec_from_file_location(
-        "bench_results", ROOT / "bench" / "results.py"
-    )
+    spec = importlib.util.spec_from_file_location("bench_results", ROOT / "bench" / "results.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
@@ -27,17 +25,13 @@ def test_results_md_matches_raw_files() -> None:
     results = _results_module()
     expected = results.render()
     actual = (ROOT / "bench" / "RESULTS.md").read_text(encoding="utf-8")
-    assert actual == expected, (
-        "bench/RESULTS.md drifted from bench/out: run `python bench/results.py`"
-    )
+    assert actual == expected, "bench/RESULTS.md drifted from bench/out: run `python bench/results.py`"
 
 
 def test_every_raw_file_has_date_hardware_command() -> None:
     results = _results_module()
     for rel in sorted(results.referenced_files()):
-        meta = json.loads((ROOT / "bench" / "out" / rel).read_text(encoding="utf-8"))[
-            "_meta"
-        ]
+        meta = json.loads((ROOT / "bench" / "out" / rel).read_text(encoding="utf-8"))["_meta"]
         assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", meta["date"]), rel
         assert meta["hardware"] and meta["command"], rel
 
@@ -60,9 +54,7 @@ def test_every_table_number_comes_from_a_raw_file(tmp_path, monkeypatch) -> None
 
 def test_missing_key_is_reported(tmp_path, monkeypatch) -> None:
     results = _results_module()
-    (tmp_path / "x.json").write_text(
-        json.dumps({"_meta": {"date": "2026-01-01", "hardware": "h", "command": "c"}})
-    )
+    (tmp_path / "x.json").write_text(json.dumps({"_meta": {"date": "2026-01-01", "hardware": "h", "command": "c"}}))
     monkeypatch.setattr(results, "OUT", tmp_path)
     with pytest.raises(KeyError, match="mae"):
         results.render_bench(results.Bench("t", "x.json", "r", ["a"], [["{mae}"]]))

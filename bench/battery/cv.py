@@ -59,7 +59,11 @@ def main() -> None:
             continue
         t = time.time()
         scores = [cv_rmse(lambda: ClassicalModel(name, seed=s), ds, seed=s) for s in range(args.seeds)]
-        results[name] = {"cv_rmse": float(np.mean(scores)), "cv_rmse_std": float(np.std(scores)), "wall_s": time.time() - t}
+        results[name] = {
+            "cv_rmse": float(np.mean(scores)),
+            "cv_rmse_std": float(np.std(scores)),
+            "wall_s": time.time() - t,
+        }
         print(name, results[name], flush=True)
     for vname, (net, changes) in VARIANTS.items():
         if only and vname not in only:
@@ -67,7 +71,11 @@ def main() -> None:
         t = time.time()
         cfg = replace(default_config(net), **changes)
         scores = [cv_rmse(lambda: NeuralModel(net, seed=s, config=cfg), ds, seed=s) for s in range(args.seeds)]
-        results[vname] = {"cv_rmse": float(np.mean(scores)), "cv_rmse_std": float(np.std(scores)), "wall_s": time.time() - t}
+        results[vname] = {
+            "cv_rmse": float(np.mean(scores)),
+            "cv_rmse_std": float(np.std(scores)),
+            "wall_s": time.time() - t,
+        }
         print(vname, results[vname], flush=True)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(results, indent=2))

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -18,8 +18,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/: benchmeta
 
-import matnn  # noqa: E402
 from benchmeta import write_result  # noqa: E402
+
+import matnn  # noqa: E402
 from matnn.config import get_num_workers  # noqa: E402
 from matnn.data.battery.synthetic import FleetConfig, simulate_fleet  # noqa: E402
 

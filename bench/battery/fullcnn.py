@@ -36,9 +36,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/: benchmeta
 
-import matnn  # noqa: E402
 from benchmeta import write_result  # noqa: E402
 from severson import ANOMALOUS_TEST1_CELL  # noqa: E402
+
+import matnn  # noqa: E402
 from matnn.callbacks import Callback  # noqa: E402
 from matnn.data.battery import load_npz  # noqa: E402
 from matnn.models.battery.networks import NeuralModel, default_config, network_inputs  # noqa: E402
@@ -66,9 +67,18 @@ def plain_lenet(n_voltages: int, n_cycles: int):
 
     n_flat = 16 * (((n_voltages - 2) // 2 - 2) // 2) * (((n_cycles - 2) // 2 - 2) // 2)
     return torch.nn.Sequential(
-        torch.nn.Conv2d(1, 6, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Conv2d(6, 16, 3), torch.nn.ReLU(),
-        torch.nn.MaxPool2d(2), torch.nn.Flatten(), torch.nn.Linear(n_flat, 120), torch.nn.ReLU(), torch.nn.Linear(120, 84),
-        torch.nn.ReLU(), torch.nn.Linear(84, 1),
+        torch.nn.Conv2d(1, 6, 3),
+        torch.nn.ReLU(),
+        torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(6, 16, 3),
+        torch.nn.ReLU(),
+        torch.nn.MaxPool2d(2),
+        torch.nn.Flatten(),
+        torch.nn.Linear(n_flat, 120),
+        torch.nn.ReLU(),
+        torch.nn.Linear(120, 84),
+        torch.nn.ReLU(),
+        torch.nn.Linear(84, 1),
     )
 
 
@@ -77,6 +87,7 @@ def step_timing(train, device: str, steps: int) -> dict:
     import torch
 
     device = str(matnn.config.resolve_device(device))
+
     def fit_seconds(n: int) -> float:
         t = time.perf_counter()
         NeuralModel("fullcnn", seed=0, config=replace(default_config("fullcnn"), epochs=n)).fit(train, device=device)
@@ -101,7 +112,13 @@ def step_timing(train, device: str, steps: int) -> dict:
         opt.step()
     float(loss.detach())  # waits for the device
     t_torch = (time.perf_counter() - t) / steps
-    return {"s_per_step_matnn": t_matnn, "s_per_step_torch": t_torch, "ratio_matnn_over_torch": t_matnn / t_torch, "steps": steps, "device": device}
+    return {
+        "s_per_step_matnn": t_matnn,
+        "s_per_step_torch": t_torch,
+        "ratio_matnn_over_torch": t_matnn / t_torch,
+        "steps": steps,
+        "device": device,
+    }
 
 
 def main() -> None:
@@ -112,11 +129,19 @@ def main() -> None:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--device", default="auto")
     ap.add_argument("--timing-steps", type=int, default=100)
-    ap.add_argument("--stage", choices=("all", "cv", "test"), default="all",
-                    help="cv: only the cross-validation; test: only the test1 seeds (with --out of a finished CV, "
-                         "or the published step count alone)")
-    ap.add_argument("--seed-list", default=None, help="comma-separated test seeds in the order to run (default 0..seeds-1)")
-    ap.add_argument("--merge", nargs="+", default=None, metavar="JSON", help="join these result files into --out and summarise")
+    ap.add_argument(
+        "--stage",
+        choices=("all", "cv", "test"),
+        default="all",
+        help="cv: only the cross-validation; test: only the test1 seeds (with --out of a finished CV, "
+        "or the published step count alone)",
+    )
+    ap.add_argument(
+        "--seed-list", default=None, help="comma-separated test seeds in the order to run (default 0..seeds-1)"
+    )
+    ap.add_argument(
+        "--merge", nargs="+", default=None, metavar="JSON", help="join these result files into --out and summarise"
+    )
     ap.add_argument("--smoke", action="store_true", help="1/1000 of every step count (checks the script runs)")
     args = ap.parse_args()
     global CHECKPOINTS
@@ -152,10 +177,14 @@ def main() -> None:
             fit_idx = np.setdiff1d(np.arange(train.n_cells), val)
             snap = Snapshots(network_inputs("fullcnn", train.subset(val)), CHECKPOINTS)
             NeuralModel("fullcnn", seed=k, config=replace(published, epochs=max(CHECKPOINTS))).fit(
-                train.subset(fit_idx), device=args.device, callbacks=[snap])
+                train.subset(fit_idx), device=args.device, callbacks=[snap]
+            )
             life = train.cycle_life[val]
-            res["cv"][str(k)] = {"val": val.tolist(), "sq_err": {str(n): ((10 ** snap.pred[n] - life) ** 2).tolist() for n in CHECKPOINTS},
-                                  "wall_s": time.time() - t}
+            res["cv"][str(k)] = {
+                "val": val.tolist(),
+                "sq_err": {str(n): ((10 ** snap.pred[n] - life) ** 2).tolist() for n in CHECKPOINTS},
+                "wall_s": time.time() - t,
+            }
             print("cv fold", k, {n: round(rmse(life, 10 ** snap.pred[n]), 1) for n in CHECKPOINTS}, flush=True)
             save()
         summarise(res, test, args.folds)
@@ -170,14 +199,21 @@ def main() -> None:
             continue
         t = time.time()
         snap_test, snap_train = Snapshots(x_test, CHECKPOINTS), Snapshots(x_train, CHECKPOINTS)
-        NeuralModel("fullcnn", seed=s, config=published).fit(train, device=args.device, callbacks=[snap_test, snap_train])
+        NeuralModel("fullcnn", seed=s, config=published).fit(
+            train, device=args.device, callbacks=[snap_test, snap_train]
+        )
         for n in CHECKPOINTS:
             entry = res["test1"].setdefault(f"fullcnn_{n}", {"pred": {}, "train_rmse": {}, "wall_s": {}})
             entry["pred"][str(s)] = (10 ** snap_test.pred[n]).tolist()
             entry["train_rmse"][str(s)] = rmse(train.cycle_life, 10 ** snap_train.pred[n])
             entry["wall_s"][str(s)] = (time.time() - t) * n / max(CHECKPOINTS)
-        print("seed", s, "test1 RMSE by steps",
-              {n: round(rmse(test.cycle_life, 10 ** snap_test.pred[n]), 1) for n in CHECKPOINTS}, flush=True)
+        print(
+            "seed",
+            s,
+            "test1 RMSE by steps",
+            {n: round(rmse(test.cycle_life, 10 ** snap_test.pred[n]), 1) for n in CHECKPOINTS},
+            flush=True,
+        )
         summarise(res, test, args.folds)
         save()
 
@@ -199,7 +235,10 @@ def merge(parts: list[dict]) -> dict:
 def summarise(res: dict, test, folds: int) -> None:
     """CV RMSE by step count and the selected count (if all folds are in); test1 statistics per step count."""
     if len(res["cv"]) == folds:
-        cv = {n: float(np.sqrt(np.mean(np.concatenate([f["sq_err"][str(n)] for f in res["cv"].values()])))) for n in CHECKPOINTS}
+        cv = {
+            n: float(np.sqrt(np.mean(np.concatenate([f["sq_err"][str(n)] for f in res["cv"].values()]))))
+            for n in CHECKPOINTS
+        }
         res["cv_rmse_by_steps"] = {str(n): v for n, v in cv.items()}
         res["selected_steps"] = int(min(cv, key=cv.get))
         print("cv rmse by steps", res["cv_rmse_by_steps"], "selected", res["selected_steps"], flush=True)
@@ -214,13 +253,19 @@ def summarise(res: dict, test, folds: int) -> None:
         P = np.array([entry["pred"][k] for k in sorted(entry["pred"], key=int)])
         per = [rmse(test.cycle_life, p) for p in P]
         per42 = [rmse(test.cycle_life[keep], p[keep]) for p in P]
-        entry.update({
-            "rmse": float(np.mean(per)), "rmse_std": float(np.std(per)), "rmse_per_seed": [round(r, 1) for r in per],
-            "mape": float(np.mean([mape(test.cycle_life, p) for p in P])),
-            "rmse_excl_anomalous": float(np.mean(per42)), "rmse_excl_anomalous_std": float(np.std(per42)),
-            "rmse_train": float(np.mean(list(entry["train_rmse"].values()))), "n_seeds": int(len(P)),
-            "seeds": sorted(int(k) for k in entry["pred"]),
-        })
+        entry.update(
+            {
+                "rmse": float(np.mean(per)),
+                "rmse_std": float(np.std(per)),
+                "rmse_per_seed": [round(r, 1) for r in per],
+                "mape": float(np.mean([mape(test.cycle_life, p) for p in P])),
+                "rmse_excl_anomalous": float(np.mean(per42)),
+                "rmse_excl_anomalous_std": float(np.std(per42)),
+                "rmse_train": float(np.mean(list(entry["train_rmse"].values()))),
+                "n_seeds": int(len(P)),
+                "seeds": sorted(int(k) for k in entry["pred"]),
+            }
+        )
 
 
 if __name__ == "__main__":

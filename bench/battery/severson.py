@@ -27,9 +27,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/: benchmeta
 
-import matnn  # noqa: E402
 from benchmeta import write_result  # noqa: E402
 from cv import VARIANTS, cv_rmse  # noqa: E402
+
+import matnn  # noqa: E402
 from matnn.data.battery import load_npz  # noqa: E402
 from matnn.models.battery import BATTERY_MODELS  # noqa: E402
 from matnn.models.battery.classical import ClassicalModel  # noqa: E402
@@ -66,7 +67,11 @@ def main() -> None:
             continue
         t = time.time()
         scores = [cv_rmse(lambda: make(s), train, seed=s) for s in range(args.cv_repeats)]
-        res["cv"][name] = {"cv_rmse": float(np.mean(scores)), "cv_rmse_std": float(np.std(scores)), "wall_s": time.time() - t}
+        res["cv"][name] = {
+            "cv_rmse": float(np.mean(scores)),
+            "cv_rmse_std": float(np.std(scores)),
+            "wall_s": time.time() - t,
+        }
         print("cv", name, res["cv"][name], flush=True)
         save()
     dq = {k: v["cv_rmse"] for k, v in res["cv"].items() if k.startswith("dqnet")}

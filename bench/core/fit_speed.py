@@ -74,11 +74,17 @@ def w2_data(rng):
 
 
 def w2_matnn():
-    return matnn.Sequential([
-        Conv1D(16, 7, activation="relu", input_shape=(1000, 1)), MaxPooling1D(4),
-        Conv1D(32, 5, activation="relu"), MaxPooling1D(4),
-        Conv1D(64, 3, activation="relu"), GlobalAveragePooling1D(), Dense(1),
-    ])
+    return matnn.Sequential(
+        [
+            Conv1D(16, 7, activation="relu", input_shape=(1000, 1)),
+            MaxPooling1D(4),
+            Conv1D(32, 5, activation="relu"),
+            MaxPooling1D(4),
+            Conv1D(64, 3, activation="relu"),
+            GlobalAveragePooling1D(),
+            Dense(1),
+        ]
+    )
 
 
 class _W2Torch(nn.Module):
@@ -104,11 +110,17 @@ def w3_data(rng):
 
 
 def w3_matnn():
-    return matnn.Sequential([
-        Conv2D(6, 3, padding="same", activation="relu", input_shape=(8, 8, 1)), MaxPooling2D(2),
-        Conv2D(16, 3, activation="relu"), Flatten(),
-        Dense(120, activation="relu"), Dense(84, activation="relu"), Dense(10, activation="softmax"),
-    ])
+    return matnn.Sequential(
+        [
+            Conv2D(6, 3, padding="same", activation="relu", input_shape=(8, 8, 1)),
+            MaxPooling2D(2),
+            Conv2D(16, 3, activation="relu"),
+            Flatten(),
+            Dense(120, activation="relu"),
+            Dense(84, activation="relu"),
+            Dense(10, activation="softmax"),
+        ]
+    )
 
 
 class _W3Torch(nn.Module):
@@ -158,8 +170,9 @@ def run_matnn(model, x, y, loss, epochs, batch, device):
 def run_dataloader(model, x, y, loss, epochs, batch, device):
     model.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.from_numpy(x), torch.from_numpy(y)),
-                                         batch_size=batch, shuffle=True)
+    loader = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(torch.from_numpy(x), torch.from_numpy(y)), batch_size=batch, shuffle=True
+    )
     t0 = time.perf_counter()
     for _ in range(epochs):
         model.train()
@@ -187,7 +200,7 @@ def run_slicing(model, x, y, loss, epochs, batch, device):
         total = 0.0
         perm = torch.randperm(n, device=device)
         for i in range(0, n, batch):
-            idx = perm[i:i + batch]
+            idx = perm[i : i + batch]
             xb, yb = xt[idx], yt[idx]
             opt.zero_grad()
             out = loss(model(xb), yb)
@@ -222,8 +235,13 @@ def bench(name: str, epochs: int, repeats: int, device: torch.device, seed: int)
         times["slicing"].append(run_slicing(t_sl, x_torch, y, lf, epochs, 32, device))
     n = len(x) * epochs
     sps = {k: n / statistics.median(v) for k, v in times.items()}
-    return {"workload": name, "samples": len(x), **{f"{k}_samples_per_s": v for k, v in sps.items()},
-            "ratio_vs_dataloader": sps["matnn"] / sps["dataloader"], "ratio_vs_slicing": sps["matnn"] / sps["slicing"]}
+    return {
+        "workload": name,
+        "samples": len(x),
+        **{f"{k}_samples_per_s": v for k, v in sps.items()},
+        "ratio_vs_dataloader": sps["matnn"] / sps["dataloader"],
+        "ratio_vs_slicing": sps["matnn"] / sps["slicing"],
+    }
 
 
 def main() -> None:
@@ -244,8 +262,11 @@ def main() -> None:
     for name in args.workloads:
         r = bench(name, args.epochs, args.repeats, device, args.seed)
         results[name] = r
-        print(f"{name:8} {r['matnn_samples_per_s']:10.0f} {r['dataloader_samples_per_s']:13.0f} {r['slicing_samples_per_s']:10.0f} "
-              f"{r['ratio_vs_dataloader']:6.2f}x {r['ratio_vs_slicing']:9.2f}x", flush=True)
+        print(
+            f"{name:8} {r['matnn_samples_per_s']:10.0f} {r['dataloader_samples_per_s']:13.0f} {r['slicing_samples_per_s']:10.0f} "
+            f"{r['ratio_vs_dataloader']:6.2f}x {r['ratio_vs_slicing']:9.2f}x",
+            flush=True,
+        )
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/: benchmeta
     from benchmeta import write_result
 

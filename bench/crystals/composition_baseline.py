@@ -42,9 +42,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("bench/out/crystals/rf-magpie.json"))
     args = parser.parse_args()
 
-    import matnn
     from sklearn.ensemble import RandomForestRegressor
 
+    import matnn
     from matnn.data.composition import magpie_features
     from matnn.data.crystals.structures import iter_jsonl
     from matnn.data.splits import holdout_split
@@ -66,9 +66,19 @@ def main() -> None:
     fit_s = time.perf_counter() - t0
     pred = rf.predict(np.nan_to_num(X[test]))
     res = regression_metrics(y[test], pred)
-    res.update({"model": "rf-magpie", "trees": args.trees, "n_train": int(ok[train].sum()), "n_features": int(X.shape[1]),
-                "n_rows_without_features": int((~ok).sum()), "featurize_s": feat_s, "fit_s": fit_s,
-                "mean_predictor_mae": float(np.abs(y[test] - y[train].mean()).mean()), "hardware": hardware()})
+    res.update(
+        {
+            "model": "rf-magpie",
+            "trees": args.trees,
+            "n_train": int(ok[train].sum()),
+            "n_features": int(X.shape[1]),
+            "n_rows_without_features": int((~ok).sum()),
+            "featurize_s": feat_s,
+            "fit_s": fit_s,
+            "mean_predictor_mae": float(np.abs(y[test] - y[train].mean()).mean()),
+            "hardware": hardware(),
+        }
+    )
     print(json.dumps(res, indent=2))
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/: benchmeta
     from benchmeta import write_result

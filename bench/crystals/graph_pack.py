@@ -25,8 +25,14 @@ from pathlib import Path
 import numpy as np
 
 
-def _distances(numbers_ptr: np.ndarray, positions: np.ndarray, cells: np.ndarray, edge_ptr: np.ndarray,
-               edge_index: np.ndarray, shifts: np.ndarray) -> np.ndarray:
+def _distances(
+    numbers_ptr: np.ndarray,
+    positions: np.ndarray,
+    cells: np.ndarray,
+    edge_ptr: np.ndarray,
+    edge_index: np.ndarray,
+    shifts: np.ndarray,
+) -> np.ndarray:
     """Edge lengths (Å, float32) from local edge indices and lattice shifts."""
     n_graphs = cells.shape[0]
     graph_of_edge = np.repeat(np.arange(n_graphs), np.diff(edge_ptr))
@@ -44,16 +50,32 @@ def pack(cache: Path, out: Path) -> None:
     store = GraphStore.load(cache)
     if store.edge_index.size and int(store.edge_index.max()) > 255:
         raise SystemExit("a graph has more than 256 atoms: local indices do not fit in a byte")
-    recomputed = _distances(store.atom_ptr, store.positions, store.cells, store.edge_ptr, store.edge_index, store.shifts)
+    recomputed = _distances(
+        store.atom_ptr, store.positions, store.cells, store.edge_ptr, store.edge_index, store.shifts
+    )
     diff = np.abs(recomputed.astype(np.float64) - store.distances.astype(np.float64))
-    print(f"recomputed distances: max |difference| {diff.max():.3g} Å over {diff.size:,} edges "
-          f"({int((diff > 0).sum()):,} differ in the last float32 bit)")
-    meta = {"target_names": store.target_names, "cutoff": store.spec.cutoff, "max_neighbors": store.spec.max_neighbors,
-            "backend": store.spec.backend, "cache_name": cache.name}
-    arrays = {k: getattr(store, k) for k in ("numbers", "positions", "cells", "atom_ptr", "edge_ptr", "shifts",
-                                             "targets", "ids", "energy")}
-    np.savez_compressed(out, meta=np.array(json.dumps(meta)), edge_index=store.edge_index.astype(np.uint8),
-                        cgcnn_table=atom_feature_table("cgcnn"), **arrays)
+    print(
+        f"recomputed distances: max |difference| {diff.max():.3g} Å over {diff.size:,} edges "
+        f"({int((diff > 0).sum()):,} differ in the last float32 bit)"
+    )
+    meta = {
+        "target_names": store.target_names,
+        "cutoff": store.spec.cutoff,
+        "max_neighbors": store.spec.max_neighbors,
+        "backend": store.spec.backend,
+        "cache_name": cache.name,
+    }
+    arrays = {
+        k: getattr(store, k)
+        for k in ("numbers", "positions", "cells", "atom_ptr", "edge_ptr", "shifts", "targets", "ids", "energy")
+    }
+    np.savez_compressed(
+        out,
+        meta=np.array(json.dumps(meta)),
+        edge_index=store.edge_index.astype(np.uint8),
+        cgcnn_table=atom_feature_table("cgcnn"),
+        **arrays,
+    )
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB) from {cache} ({cache.stat().st_size / 1e6:.1f} MB)")
 
 
@@ -66,8 +88,14 @@ def unpack(pack_path: Path, data: Path) -> Path:
         arrays = {k: z[k] for k in z.files if k not in ("meta", "cgcnn_table")}
     spec = GraphSpec(cutoff=meta["cutoff"], max_neighbors=meta["max_neighbors"], backend=meta["backend"])
     arrays["edge_index"] = arrays["edge_index"].astype(np.int32)
-    arrays["distances"] = _distances(arrays["atom_ptr"], arrays["positions"], arrays["cells"], arrays["edge_ptr"],
-                                     arrays["edge_index"], arrays["shifts"])
+    arrays["distances"] = _distances(
+        arrays["atom_ptr"],
+        arrays["positions"],
+        arrays["cells"],
+        arrays["edge_ptr"],
+        arrays["edge_index"],
+        arrays["shifts"],
+    )
     target = cache_path_for(data, spec)
     if target.name != meta["cache_name"]:
         raise SystemExit(f"{data} is not the file the pack was made from ({target.name} != {meta['cache_name']})")

@@ -53,8 +53,15 @@ def main() -> None:
     t0 = time.perf_counter()
     store = build_store(iter_jsonl(args.data), spec, total=count_records(args.data), verbose=False)
     dt = time.perf_counter() - t0
-    res.update({"n_graphs": len(store), "build_s": dt, "build_graphs_per_s": len(store) / dt,
-                "mean_atoms": float(store.n_atoms.mean()), "mean_edges_per_atom": float(store.n_edges.sum() / store.n_atoms.sum())})
+    res.update(
+        {
+            "n_graphs": len(store),
+            "build_s": dt,
+            "build_graphs_per_s": len(store) / dt,
+            "mean_atoms": float(store.n_atoms.mean()),
+            "mean_edges_per_atom": float(store.n_edges.sum() / store.n_atoms.sum()),
+        }
+    )
 
     crystals = list(itertools.islice(iter_jsonl(args.data), 300))
     for backend in ("pymatgen", "ase", "numpy"):
@@ -73,8 +80,9 @@ def main() -> None:
         res["cache_load_s"] = time.perf_counter() - t0
 
     ds = CrystalGraphDataset(store, "formation_energy_per_atom")
-    loader = torch.utils.data.DataLoader(ds, batch_size=64, shuffle=True, collate_fn=collate_graphs,
-                                         generator=torch.Generator().manual_seed(0))
+    loader = torch.utils.data.DataLoader(
+        ds, batch_size=64, shuffle=True, collate_fn=collate_graphs, generator=torch.Generator().manual_seed(0)
+    )
     t0, n = time.perf_counter(), 0
     batches = []
     for x, y in loader:

@@ -29,9 +29,13 @@ DATA = ROOT.parent / "shared" / "datasets" / "structures" / "mp_formation_train.
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DATA)
-    parser.add_argument("--out", type=Path, default=Path("bench/out/crystals/jit-compile.json"), help="JSON file for the results")
+    parser.add_argument(
+        "--out", type=Path, default=Path("bench/out/crystals/jit-compile.json"), help="JSON file for the results"
+    )
     parser.add_argument("--batches", type=int, default=40, help="batches of 64 per epoch")
-    parser.add_argument("--models", default="cgcnn", help="comma-separated property models of CRYSTAL_MODELS (cgcnn, megnet)")
+    parser.add_argument(
+        "--models", default="cgcnn", help="comma-separated property models of CRYSTAL_MODELS (cgcnn, megnet)"
+    )
     args = parser.parse_args()
 
     import torch
@@ -39,8 +43,8 @@ def main() -> None:
     import matnn
     from matnn.data.crystals.batch import collate_graphs
     from matnn.data.crystals.dataset import CrystalGraphDataset, load_graphs
-    from matnn.workflows.crystals._common import hardware
     from matnn.models.crystals.registry import crystal_model
+    from matnn.workflows.crystals._common import hardware
     from matnn.workflows.crystals.train import build_property_model
 
     res: dict[str, object] = {"hardware": hardware("cpu"), "torch": torch.__version__, "batches": args.batches}
@@ -67,7 +71,9 @@ def main() -> None:
             curves[key] = first.history["loss"] + later.history["loss"]
         res[f"{name}_speedup"] = res[f"{name}_eager_ms_per_step"] / res[f"{name}_jit_ms_per_step"]
         res[f"{name}_compile_overhead_s"] = res[f"{name}_jit_first_epoch_s"] - res[f"{name}_eager_first_epoch_s"]
-        res[f"{name}_max_rel_loss_diff"] = float(np.max(np.abs(np.subtract(curves["jit"], curves["eager"])) / np.abs(curves["eager"])))
+        res[f"{name}_max_rel_loss_diff"] = float(
+            np.max(np.abs(np.subtract(curves["jit"], curves["eager"])) / np.abs(curves["eager"]))
+        )
     print(json.dumps(res, indent=1))
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/: benchmeta
     from benchmeta import write_result

@@ -20,8 +20,19 @@ from pathlib import Path
 
 import numpy as np
 
-KEYS = ("energy_mae_mev_atom", "force_mae_mev_A", "val_energy_mae_mev_atom", "val_force_mae_mev_A", "md_drift_mev_atom_ps", "md_drift_emt_mev_atom_ps",
-        "md_fluct_mev_atom", "md_emt_force_mae_mev_A", "train_time_s", "epoch_time_s", "md_wall_s")
+KEYS = (
+    "energy_mae_mev_atom",
+    "force_mae_mev_A",
+    "val_energy_mae_mev_atom",
+    "val_force_mae_mev_A",
+    "md_drift_mev_atom_ps",
+    "md_drift_emt_mev_atom_ps",
+    "md_fluct_mev_atom",
+    "md_emt_force_mae_mev_A",
+    "train_time_s",
+    "epoch_time_s",
+    "md_wall_s",
+)
 
 
 def main() -> None:
@@ -30,7 +41,9 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--epochs", type=int, default=120)
     parser.add_argument("--model", choices=("schnet", "mace"), default="schnet")
-    parser.add_argument("--out", type=Path, default=None, help="JSON summary (default bench/out/crystals/potential-MODEL-eEPOCHS.json)")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="JSON summary (default bench/out/crystals/potential-MODEL-eEPOCHS.json)"
+    )
     parser.add_argument("--work", type=Path, default=Path("/tmp/matnn_bench_potential"), help="folder for the runs")
     args = parser.parse_args()
 
@@ -40,12 +53,19 @@ def main() -> None:
     matnn.set_num_threads(1)
     runs = []
     for seed in args.seeds:
-        run = train_potential(args.system, model=args.model, epochs=args.epochs, seed=seed, out=args.work / f"seed{seed}",
-                              verbose=False)
+        run = train_potential(
+            args.system, model=args.model, epochs=args.epochs, seed=seed, out=args.work / f"seed{seed}", verbose=False
+        )
         runs.append(run.metrics)
         print(json.dumps({k: run.metrics[k] for k in KEYS if k in run.metrics}), flush=True)
-    summary = {"system": args.system, "model": args.model, "epochs": args.epochs, "seeds": args.seeds,
-               "hardware": runs[0]["hardware"], "n_params": runs[0]["n_params"]}
+    summary = {
+        "system": args.system,
+        "model": args.model,
+        "epochs": args.epochs,
+        "seeds": args.seeds,
+        "hardware": runs[0]["hardware"],
+        "n_params": runs[0]["n_params"],
+    }
     for k in KEYS:
         vals = np.array([r[k] for r in runs if k in r], dtype=float)
         summary[f"{k}_mean"] = float(vals.mean())

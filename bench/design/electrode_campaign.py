@@ -103,11 +103,7 @@ def main() -> None:
             c = Campaign(d, ex, seed=args.seed, show_progress=False)
             c.fill_tortuosity([electrode_from_recipe(r).porosity for r in scale])
             # warm-up: one design per worker pays the PyBaMM import and model build outside the timing
-            warm = (
-                sobol_recipes(2 * workers, seed=args.seed + 3)[:workers]
-                if workers > 1
-                else recipes[:1]
-            )
+            warm = sobol_recipes(2 * workers, seed=args.seed + 3)[:workers] if workers > 1 else recipes[:1]
             c.fill_tortuosity([electrode_from_recipe(r).porosity for r in warm])
             t_w = time.perf_counter()
             c.evaluate(warm)
@@ -124,24 +120,16 @@ def main() -> None:
             f"{workers} worker(s): {result[f'workers{workers}_designs_per_min']:.1f} designs/min "
             f"(start-up {t_up:.1f} s, load {_load():.1f})"
         )
-    result["speedup_2_workers"] = (
-        result["workers2_designs_per_min"] / result["workers1_designs_per_min"]
-    )
+    result["speedup_2_workers"] = result["workers2_designs_per_min"] / result["workers1_designs_per_min"]
     result["scaling_designs"] = len(scale)
 
     # 3. The full loop at --n designs on 2 workers.
     if args.n:
-        run = (
-            Path("runs/design") / f"electrode_n{args.n}"
-        )  # git-ignored: holds the per-recipe cache
+        run = Path("runs/design") / f"electrode_n{args.n}"  # git-ignored: holds the per-recipe cache
         t0 = time.perf_counter()
-        m = design_electrode(
-            run, n=args.n, seed=args.seed, workers=2, show_progress=False
-        )
+        m = design_electrode(run, n=args.n, seed=args.seed, workers=2, show_progress=False)
         result["loop_seconds"] = time.perf_counter() - t0
-        keep = (
-            args.out / f"electrode_n{args.n}"
-        )  # report, figures, metrics and front beside the JSON
+        keep = args.out / f"electrode_n{args.n}"  # report, figures, metrics and front beside the JSON
         keep.mkdir(parents=True, exist_ok=True)
         for name in (
             "report.md",
@@ -156,9 +144,7 @@ def main() -> None:
         result.update({f"loop_{k}": v for k, v in m.items()})
         h_s, h_d = m["hypervolume_surrogate_route"], m["hypervolume_direct_dfn"]
         result["hypervolume_ratio"] = h_s / h_d if h_d else None
-        result["dfn_calls_ratio"] = (
-            m["dfn_calls_surrogate_route"] / m["dfn_calls_direct"]
-        )
+        result["dfn_calls_ratio"] = m["dfn_calls_surrogate_route"] / m["dfn_calls_direct"]
         print(
             f"loop n={args.n}: R2 energy {m['surrogate_r2_energy']:.3f}, power {m['surrogate_r2_power']:.3f}; "
             f"HV ratio {result['hypervolume_ratio']}; DFN-calls ratio {result['dfn_calls_ratio']:.2f}"
@@ -166,19 +152,13 @@ def main() -> None:
     result["load_average_end"] = _load()
     args.out.mkdir(parents=True, exist_ok=True)
     target = args.out / "electrode_campaign.json"
-    if (
-        not args.n and target.exists()
-    ):  # a timing-only rerun keeps the loop results of the last full run
+    if not args.n and target.exists():  # a timing-only rerun keeps the loop results of the last full run
         previous = json.loads(target.read_text())
         kept = {
-            k: v
-            for k, v in previous.items()
-            if k.startswith("loop_") or k in ("hypervolume_ratio", "dfn_calls_ratio")
+            k: v for k, v in previous.items() if k.startswith("loop_") or k in ("hypervolume_ratio", "dfn_calls_ratio")
         }
         result.update(kept, loop_from_earlier_run=bool(kept))
-    (args.out / "electrode_campaign.json").write_text(
-        json.dumps(result, indent=2, default=float) + "\n"
-    )
+    (args.out / "electrode_campaign.json").write_text(json.dumps(result, indent=2, default=float) + "\n")
     shutil.rmtree(work, ignore_errors=True)
     print(f"-> {args.out / 'electrode_campaign.json'}")
 

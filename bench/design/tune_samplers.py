@@ -27,7 +27,7 @@ import optuna
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "src"))
 
-from matnn.design.tune.samplers import make_sampler
+from matnn.design.tune.samplers import make_sampler  # noqa: E402 (after the sys.path line)
 
 OUT = ROOT / "bench" / "out" / "design"
 
@@ -55,9 +55,7 @@ def branin(trial: optuna.Trial) -> float:
     x = trial.suggest_float("x1", -5.0, 10.0)
     y = trial.suggest_float("x2", 0.0, 15.0)
     return (
-        (y - 5.1 / (4 * math.pi**2) * x**2 + 5 / math.pi * x - 6) ** 2
-        + 10 * (1 - 1 / (8 * math.pi)) * math.cos(x)
-        + 10
+        (y - 5.1 / (4 * math.pi**2) * x**2 + 5 / math.pi * x - 6) ** 2 + 10 * (1 - 1 / (8 * math.pi)) * math.cos(x) + 10
     )
 
 
@@ -71,11 +69,7 @@ def noisy(trial: optuna.Trial) -> float:
     lr = trial.suggest_float("lr", 1e-5, 1e-1, log=True)
     width = trial.suggest_int("width", 8, 256, log=True)
     act = trial.suggest_categorical("act", ["relu", "tanh", "gelu"])
-    clean = (
-        (math.log10(lr) + 3) ** 2
-        + (math.log2(width) - 6) ** 2 / 4
-        + {"relu": 0.3, "tanh": 0.6, "gelu": 0.0}[act]
-    )
+    clean = (math.log10(lr) + 3) ** 2 + (math.log2(width) - 6) ** 2 / 4 + {"relu": 0.3, "tanh": 0.6, "gelu": 0.0}[act]
     trial.set_user_attr("clean", clean)
     rng = np.random.default_rng(trial.number * 7919 + 17)
     return clean + 0.1 * float(rng.normal())
@@ -167,9 +161,7 @@ def bench_workers(url: str, n_trials: int, trial_s: float) -> dict:
             f"{n_workers} worker(s): {n_trials} trials of {trial_s} s in {wall:.1f} s = {3600 * n_trials / wall:.0f} trials/hour",
             flush=True,
         )
-    out["speedup"] = (
-        out["workers_2"]["trials_per_hour"] / out["workers_1"]["trials_per_hour"]
-    )
+    out["speedup"] = out["workers_2"]["trials_per_hour"] / out["workers_1"]["trials_per_hour"]
     return out
 
 
@@ -198,9 +190,7 @@ def main() -> None:
             "cpu_count": os.cpu_count(),
             "note": "timings on a shared machine are noisy",
         }
-        (OUT / "tune_samplers.json").write_text(
-            json.dumps({"settings": meta, "results": res}, indent=1)
-        )
+        (OUT / "tune_samplers.json").write_text(json.dumps({"settings": meta, "results": res}, indent=1))
         print(f"wrote {OUT / 'tune_samplers.json'}")
     if args.postgres:
         res = bench_workers(args.postgres, args.worker_trials, args.trial_seconds)

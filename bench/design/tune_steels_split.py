@@ -40,11 +40,7 @@ def main() -> None:
     ap.add_argument(
         "--data",
         type=Path,
-        default=root.parent
-        / "shared"
-        / "datasets"
-        / "composition"
-        / "matbench_steels_yield.csv",
+        default=root.parent / "shared" / "datasets" / "composition" / "matbench_steels_yield.csv",
     )
     ap.add_argument("--out", type=Path, default=Path("steels"))
     ap.add_argument("--seed", type=int, default=0)
@@ -66,9 +62,7 @@ def main() -> None:
             w.writerow(header)
             w.writerows(r for i, r in enumerate(body) if keep(i))
     (args.out / "steels.yaml").write_text(EXPERIMENT, encoding="utf-8")
-    print(
-        f"wrote {args.out}/train.csv ({len(body) - n_test} rows), test.csv ({n_test} rows), steels.yaml"
-    )
+    print(f"wrote {args.out}/train.csv ({len(body) - n_test} rows), test.csv ({n_test} rows), steels.yaml")
 
 
 if __name__ == "__main__":

@@ -71,14 +71,16 @@ def main() -> None:
             solve_diffusion(im)
             t_ours += time.perf_counter() - t0
         rel = np.abs(np.array(out["tau_banded"][: len(sub)]) - np.array(tf_taus)) / np.array(tf_taus)
-        out.update({
-            "n_taufactor": len(sub),
-            "ms_per_image_taufactor": 1e3 * t_tf / len(sub),
-            "ms_per_image_ours_same_images": 1e3 * t_ours / len(sub),
-            "speedup_vs_taufactor": t_tf / t_ours,
-            "tau_rel_diff_vs_taufactor_max": float(rel.max()),
-            "tau_rel_diff_vs_taufactor_median": float(np.median(rel)),
-        })
+        out.update(
+            {
+                "n_taufactor": len(sub),
+                "ms_per_image_taufactor": 1e3 * t_tf / len(sub),
+                "ms_per_image_ours_same_images": 1e3 * t_ours / len(sub),
+                "speedup_vs_taufactor": t_tf / t_ours,
+                "tau_rel_diff_vs_taufactor_max": float(rel.max()),
+                "tau_rel_diff_vs_taufactor_median": float(np.median(rel)),
+            }
+        )
     out.pop("tau_banded")
     out.pop("tau_sparse")
     print(json.dumps(out, indent=2))

@@ -31,7 +31,11 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "bench" / "out" / "scale"
-DATA_CRYSTALS = Path(os.environ.get("MATNN_SHARED_DATASETS", ROOT.parent / "shared" / "datasets")) / "structures" / "mp_formation_train.jsonl.gz"
+DATA_CRYSTALS = (
+    Path(os.environ.get("MATNN_SHARED_DATASETS", ROOT.parent / "shared" / "datasets"))
+    / "structures"
+    / "mp_formation_train.jsonl.gz"
+)
 WIDTHS = [1024] * 4 + [512] * 3 + [256] * 3 + [128] * 3 + [64] * 2 + [32]
 
 
@@ -52,8 +56,11 @@ def build(optimizer: str):
 
     matnn.set_seed(0)
     model = matnn.Sequential([*[Dense(u, activation="relu") for u in WIDTHS], Dense(1)])
-    opt = (matnn.optimizers.Adam(learning_rate=1e-4) if optimizer == "adam"
-           else matnn.optimizers.SGD(learning_rate=1e-2, momentum=0.9))
+    opt = (
+        matnn.optimizers.Adam(learning_rate=1e-4)
+        if optimizer == "adam"
+        else matnn.optimizers.SGD(learning_rate=1e-2, momentum=0.9)
+    )
     model.compile(optimizer=opt, loss="mae" if optimizer == "adam" else "mse")
     return model
 
@@ -80,11 +87,17 @@ def cgcnn_run(n: int, batch: int, epochs: int, optimizer: str) -> tuple:
     matnn.set_seed(0)
     model = CGCNN(n_targets=1, atom_dim=32, n_conv=2, hidden_dim=64)
     model.adapt(y)
-    opt = (matnn.optimizers.Adam(learning_rate=1e-3) if optimizer == "adam"
-           else matnn.optimizers.SGD(learning_rate=1e-2, momentum=0.9))
+    opt = (
+        matnn.optimizers.Adam(learning_rate=1e-3)
+        if optimizer == "adam"
+        else matnn.optimizers.SGD(learning_rate=1e-2, momentum=0.9)
+    )
     model.compile(optimizer=opt, loss="mse")
-    return model, {"x": subset, "batch_size": batch, "epochs": epochs, "shuffle": False, "collate_fn": collate_graphs}, \
-        lambda m: m.predict(subset, batch_size=64, collate_fn=collate_graphs)
+    return (
+        model,
+        {"x": subset, "batch_size": batch, "epochs": epochs, "shuffle": False, "collate_fn": collate_graphs},
+        lambda m: m.predict(subset, batch_size=64, collate_fn=collate_graphs),
+    )
 
 
 def mlp_run(n: int, batch: int, epochs: int, optimizer: str) -> tuple:
@@ -104,10 +117,15 @@ def run(n: int, batch: int, epochs: int, optimizer: str, model_name: str = "mlp"
     model.fit(**kwargs, verbose=0, device="cpu", callbacks=[timer])
     wall = time.perf_counter() - t0
     later = timer.times[1:] or timer.times
-    return {"rank": distributed.rank(), "world": distributed.world_size(), "wall_s": wall,
-            "samples_per_s": n / float(np.mean(later)), "epoch_s": list(timer.times),
-            "loss": float(model.history.history["loss"][-1]),
-            "weights": [w.astype(np.float64) for w in model.get_weights()] + [np.asarray(predict(model), np.float64)]}
+    return {
+        "rank": distributed.rank(),
+        "world": distributed.world_size(),
+        "wall_s": wall,
+        "samples_per_s": n / float(np.mean(later)),
+        "epoch_s": list(timer.times),
+        "loss": float(model.history.history["loss"][-1]),
+        "weights": [w.astype(np.float64) for w in model.get_weights()] + [np.asarray(predict(model), np.float64)],
+    }
 
 
 def main() -> int:
@@ -115,9 +133,13 @@ def main() -> int:
     ap.add_argument("--samples", type=int, default=4096)
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--epochs", type=int, default=3)
-    ap.add_argument("--optimizer", choices=("adam", "sgd"), default="sgd",
-                    help="sgd: SGD+momentum, MSE (rounding differences stay rounding); adam: Adam 1e-4, MAE (ElemNet's "
-                         "recipe; Adam turns rounding noise on near-zero gradients into steps of size lr)")
+    ap.add_argument(
+        "--optimizer",
+        choices=("adam", "sgd"),
+        default="sgd",
+        help="sgd: SGD+momentum, MSE (rounding differences stay rounding); adam: Adam 1e-4, MAE (ElemNet's "
+        "recipe; Adam turns rounding noise on near-zero gradients into steps of size lr)",
+    )
     ap.add_argument("--model", choices=("mlp", "cgcnn"), default="mlp")
     ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -132,10 +154,30 @@ def main() -> int:
     tmp = tempfile.mkdtemp()
     target = os.path.join(tmp, "two.npz")
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"), MATNN_NUM_THREADS="1", OMP_NUM_THREADS="1")
-    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2", __file__,
-                    "--samples", str(a.samples), "--batch", str(a.batch), "--epochs", str(a.epochs), "--optimizer", a.optimizer,
-                    "--model", a.model, "--worker", target],
-                   env=env, check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc-per-node=2",
+            __file__,
+            "--samples",
+            str(a.samples),
+            "--batch",
+            str(a.batch),
+            "--epochs",
+            str(a.epochs),
+            "--optimizer",
+            a.optimizer,
+            "--model",
+            a.model,
+            "--worker",
+            target,
+        ],
+        env=env,
+        check=True,
+    )
     two = json.loads(Path(target + ".json").read_text())
     with np.load(target) as z:
         w2 = [z[k] for k in z.files]
@@ -144,25 +186,41 @@ def main() -> int:
     pred_diff = float(np.max(np.abs(one["weights"][-1] - w2[-1])))
     # ||Δw|| / ||w|| of each tensor (batch-norm running variances are far larger than weights; tensors that
     # are still ~0, such as biases that started at zero, are left out)
-    rel = max(float(np.linalg.norm(p - q) / np.linalg.norm(p))
-              for p, q in zip(one["weights"][:-1], w2[:-1], strict=True) if np.linalg.norm(p) > 1e-3)
+    rel = max(
+        float(np.linalg.norm(p - q) / np.linalg.norm(p))
+        for p, q in zip(one["weights"][:-1], w2[:-1], strict=True)
+        if np.linalg.norm(p) > 1e-3
+    )
     result = {
-        "model": ("W1 MLP (ElemNet-shaped, 17 dense layers, 86 inputs)" if a.model == "mlp" else
-                  "CGCNN (atom_dim 32, 2 convolutions, graph batch norm), Materials Project structures, unshuffled DataLoader"),
+        "model": (
+            "W1 MLP (ElemNet-shaped, 17 dense layers, 86 inputs)"
+            if a.model == "mlp"
+            else "CGCNN (atom_dim 32, 2 convolutions, graph batch norm), Materials Project structures, unshuffled DataLoader"
+        ),
         "n_params": int(sum(w.size for w in one["weights"][:-1])),
-        "n_samples": a.samples, "global_batch": a.batch, "epochs": a.epochs,
-        "optimizer": ("SGD 1e-2 momentum 0.9, MSE loss" if a.optimizer == "sgd" else
-                      "Adam 1e-4, MAE loss" if a.model == "mlp" else "Adam 1e-3, MSE loss"),
+        "n_samples": a.samples,
+        "global_batch": a.batch,
+        "epochs": a.epochs,
+        "optimizer": (
+            "SGD 1e-2 momentum 0.9, MSE loss"
+            if a.optimizer == "sgd"
+            else "Adam 1e-4, MAE loss"
+            if a.model == "mlp"
+            else "Adam 1e-3, MSE loss"
+        ),
         "max_abs_weight_diff_1_vs_2_procs": max(diffs),
         "max_abs_weight": scale,
         "max_rel_l2_weight_diff_per_tensor": rel,
         "max_abs_prediction_diff": pred_diff,
-        "final_loss_1_proc": one["loss"], "final_loss_2_procs": two["loss"],
+        "final_loss_1_proc": one["loss"],
+        "final_loss_2_procs": two["loss"],
         "samples_per_s_1_proc": one["samples_per_s"],
         "samples_per_s_2_procs": two["samples_per_s"],
         "speedup_2_vs_1": two["samples_per_s"] / one["samples_per_s"],
-        "epoch_s_1_proc": one["epoch_s"], "epoch_s_2_procs": two["epoch_s"],
-        "threads_per_process": 1, "device": "cpu (gloo)",
+        "epoch_s_1_proc": one["epoch_s"],
+        "epoch_s_2_procs": two["epoch_s"],
+        "threads_per_process": 1,
+        "device": "cpu (gloo)",
         "note": "measured on a 2-core machine shared with other jobs: timings are noisy and the speed-up is depressed",
     }
     OUT.mkdir(parents=True, exist_ok=True)

@@ -26,9 +26,26 @@ DATA = Path(os.environ.get("MATNN_SHARED_DATASETS", ROOT.parent / "shared" / "da
 
 def run(seeds: int, model: str, workers: int, out: Path) -> float:
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"), MATNN_NUM_THREADS="1")
-    cmd = [sys.executable, "-m", "matnn", "battery", "train", "--train", str(DATA / "train.npz"), "--test",
-           str(DATA / "test1.npz"), "--model", model, "--seeds", str(seeds), "--workers", str(workers),
-           "--out", str(out), "--quiet"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "matnn",
+        "battery",
+        "train",
+        "--train",
+        str(DATA / "train.npz"),
+        "--test",
+        str(DATA / "test1.npz"),
+        "--model",
+        model,
+        "--seeds",
+        str(seeds),
+        "--workers",
+        str(workers),
+        "--out",
+        str(out),
+        "--quiet",
+    ]
     t0 = time.perf_counter()
     subprocess.run(cmd, env=env, check=True, stderr=subprocess.DEVNULL)
     return time.perf_counter() - t0
@@ -69,7 +86,7 @@ def main() -> int:
         "rmse_identical": m[1]["rmse"] == m[2]["rmse"],
         "rmse_cycles": m[1]["rmse"],
         "note": "wall time of the whole command (data loading, cluster start); 2-core machine shared with other "
-                "jobs: timings are noisy and the speed-up is depressed",
+        "jobs: timings are noisy and the speed-up is depressed",
     }
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / f"battery_seeds_{a.model}.json").write_text(json.dumps(result, indent=2))

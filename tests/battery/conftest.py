@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from matnn.data.battery import BatteryDataset, DEFAULT_VOLTAGE_GRID
+from matnn.data.battery import DEFAULT_VOLTAGE_GRID, BatteryDataset
 
 
 def synthetic_curves(n_cells: int = 24, seed: int = 0) -> BatteryDataset:
@@ -18,7 +18,7 @@ def synthetic_curves(n_cells: int = 24, seed: int = 0) -> BatteryDataset:
     shape = np.sin(np.pi * np.clip((3.35 - v) / 1.3, 0, 1))  # fade concentrated mid-curve
     q = base[None, :, None] - rates[:, None, None] * (cycles[None, None, :] - 2) * shape[None, :, None]
     q = q + 2e-5 * rng.standard_normal(q.shape)
-    life = 0.2 / rates ** 0.6 * 10 ** (0.02 * rng.standard_normal(n_cells))
+    life = 0.2 / rates**0.6 * 10 ** (0.02 * rng.standard_normal(n_cells))
     return BatteryDataset(q, life, v, cycles, source="synthetic test curves")
 
 

@@ -15,8 +15,23 @@ from matnn.data.battery import resample_voltage, save_npz
 def test_train_writes_metrics_predictions_and_figures(tmp_path, curves, capsys):
     save_npz(curves.subset(np.r_[0:16]), tmp_path / "train.npz")
     save_npz(curves.subset(np.r_[16:24]), tmp_path / "test.npz")
-    rc = main(["battery", "train", "--train", str(tmp_path / "train.npz"), "--test", str(tmp_path / "test.npz"),
-               "--model", "pcr", "--seeds", "2", "--out", str(tmp_path / "run"), "--quiet"])
+    rc = main(
+        [
+            "battery",
+            "train",
+            "--train",
+            str(tmp_path / "train.npz"),
+            "--test",
+            str(tmp_path / "test.npz"),
+            "--model",
+            "pcr",
+            "--seeds",
+            "2",
+            "--out",
+            str(tmp_path / "run"),
+            "--quiet",
+        ]
+    )
     assert rc == 0
     m = json.loads((tmp_path / "run" / "metrics.json").read_text())
     for key in ("rmse", "rmse_std", "mape", "n_test", "model"):
@@ -38,8 +53,23 @@ def test_train_warns_about_test_cells_beyond_the_training_range(tmp_path, curves
     fast.cell_ids[:] = ["fast-fader"]
     save_npz(train, tmp_path / "train.npz")
     save_npz(type(test).concatenate([test, fast]), tmp_path / "test.npz")
-    rc = main(["battery", "train", "--train", str(tmp_path / "train.npz"), "--test", str(tmp_path / "test.npz"),
-               "--model", "variance", "--seeds", "1", "--out", str(tmp_path / "run"), "--quiet"])
+    rc = main(
+        [
+            "battery",
+            "train",
+            "--train",
+            str(tmp_path / "train.npz"),
+            "--test",
+            str(tmp_path / "test.npz"),
+            "--model",
+            "variance",
+            "--seeds",
+            "1",
+            "--out",
+            str(tmp_path / "run"),
+            "--quiet",
+        ]
+    )
     assert rc == 0
     m = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert m["cells_beyond_training"] == ["fast-fader"] and m["n_test_beyond_training"] == 1
@@ -58,8 +88,20 @@ def test_missing_key_is_one_line_exit_2(tmp_path, capsys):
 def test_mismatched_voltage_grid_is_one_line_exit_2(tmp_path, curves, capsys):
     save_npz(curves, tmp_path / "train.npz")
     save_npz(resample_voltage(curves, np.linspace(3.6, 2.0, 120)), tmp_path / "test.npz")
-    rc = main(["battery", "train", "--train", str(tmp_path / "train.npz"), "--test", str(tmp_path / "test.npz"),
-               "--model", "variance", "--out", str(tmp_path / "o")])
+    rc = main(
+        [
+            "battery",
+            "train",
+            "--train",
+            str(tmp_path / "train.npz"),
+            "--test",
+            str(tmp_path / "test.npz"),
+            "--model",
+            "variance",
+            "--out",
+            str(tmp_path / "o"),
+        ]
+    )
     err = capsys.readouterr().err
     assert rc == 2 and err.count("\n") == 1
     assert "different voltage grid: 120 points" in err and "test.npz" in err
@@ -103,8 +145,21 @@ def test_unknown_model_is_one_line_with_the_close_match(tmp_path, capsys):
 
 def test_model_name_is_case_insensitive(tmp_path, curves):
     save_npz(curves.subset(np.r_[0:16]), tmp_path / "train.npz")
-    rc = main(["battery", "train", "--train", str(tmp_path / "train.npz"), "--model", "Variance", "--seeds", "1",
-               "--out", str(tmp_path / "run"), "--quiet"])
+    rc = main(
+        [
+            "battery",
+            "train",
+            "--train",
+            str(tmp_path / "train.npz"),
+            "--model",
+            "Variance",
+            "--seeds",
+            "1",
+            "--out",
+            str(tmp_path / "run"),
+            "--quiet",
+        ]
+    )
     assert rc == 0 and json.loads((tmp_path / "run" / "metrics.json").read_text())["model"] == "variance"
 
 
@@ -112,8 +167,25 @@ def test_simulate_writes_metrics_json(tmp_path):
     """A one-cell fleet stopped at cycle 101: DIR/metrics.json with flat keys beside DIR/fleet_summary.json."""
     pytest.importorskip("pybamm")
     out = tmp_path / "sim"
-    rc = main(["battery", "simulate", "--cells", "1", "--max-cycles", "101", "--workers", "1", "--seed", "2",
-               "--cache", str(tmp_path / "cache"), "--out", str(out), "--quiet"])
+    rc = main(
+        [
+            "battery",
+            "simulate",
+            "--cells",
+            "1",
+            "--max-cycles",
+            "101",
+            "--workers",
+            "1",
+            "--seed",
+            "2",
+            "--cache",
+            str(tmp_path / "cache"),
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
     assert rc == 0
     m = json.loads((out / "metrics.json").read_text())
     assert json.loads((out / "fleet_summary.json").read_text()) == m
@@ -134,7 +206,9 @@ def test_battdat_default_file_through_info_convert_and_train(tmp_path, curves, c
     for k in range(1, 102):  # a linear 4C discharge per cycle, V = 3.2 − 1.2 Q, fading 1 mAh per cycle
         q = np.linspace(0, 1.0 - 1e-3 * k, 60)
         t = t0 + q / 4.0 * 3600
-        rows.append(pd.DataFrame({"cycle_number": k, "test_time": t, "voltage": 3.2 - 1.2 * q / q[-1], "current": -4.0}))
+        rows.append(
+            pd.DataFrame({"cycle_number": k, "test_time": t, "voltage": 3.2 - 1.2 * q / q[-1], "current": -4.0})
+        )
         t0 = t[-1] + 60
     data = battdat.BatteryDataset.make_cell_dataset(metadata=BatteryMetadata(name="one"), raw_data=pd.concat(rows))
     h5 = tmp_path / "cell9.h5"
@@ -146,8 +220,23 @@ def test_battdat_default_file_through_info_convert_and_train(tmp_path, curves, c
 
     assert load_npz(tmp_path / "c.npz").cell_ids == ["cell9"]
     save_npz(curves.subset(np.r_[0:16]), tmp_path / "train.npz")
-    rc = main(["battery", "train", "--train", str(tmp_path / "train.npz"), "--test", str(h5), "--model", "variance",
-               "--seeds", "1", "--out", str(tmp_path / "run"), "--quiet"])
+    rc = main(
+        [
+            "battery",
+            "train",
+            "--train",
+            str(tmp_path / "train.npz"),
+            "--test",
+            str(h5),
+            "--model",
+            "variance",
+            "--seeds",
+            "1",
+            "--out",
+            str(tmp_path / "run"),
+            "--quiet",
+        ]
+    )
     assert rc == 0
     assert (tmp_path / "run" / "predictions.csv").read_text().splitlines()[1].startswith("cell9,")
 
@@ -166,7 +255,12 @@ def test_convert_csv_to_npz(tmp_path, capsys):
         q = np.linspace(0, 1.0, 60)
         rows.append(pd.DataFrame({"cycle": k, "voltage": 3.2 - 1.2 * q, "current": -4.0, "discharge_capacity": q}))
     pd.concat(rows).to_csv(tmp_path / "cell7.csv", index=False)
-    assert main(["battery", "convert", "--input", str(tmp_path / "cell7.csv"), "--out", str(tmp_path / "c.npz"), "--quiet"]) == 0
+    assert (
+        main(
+            ["battery", "convert", "--input", str(tmp_path / "cell7.csv"), "--out", str(tmp_path / "c.npz"), "--quiet"]
+        )
+        == 0
+    )
     from matnn.data.battery import load_npz
 
     ds = load_npz(tmp_path / "c.npz")

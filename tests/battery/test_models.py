@@ -10,7 +10,13 @@ from matnn.core.exceptions import NotFittedError, UnknownNameError
 from matnn.data.battery import load_npz
 from matnn.models.battery import BATTERY_MODELS
 from matnn.models.battery.classical import ClassicalModel
-from matnn.models.battery.networks import NeuralConfig, NeuralModel, default_config, inverse_frequency_weights, network_inputs
+from matnn.models.battery.networks import (
+    NeuralConfig,
+    NeuralModel,
+    default_config,
+    inverse_frequency_weights,
+    network_inputs,
+)
 from matnn.workflows.battery.train import rmse
 
 
@@ -89,8 +95,9 @@ def test_dqnet_member_saves_and_loads(tmp_path, curves):
 
 def test_residual_dqnet_starts_from_its_base(curves):
     """A zero-initialised correction: with a vanishing learning rate the network is its base model."""
-    cfg = NeuralConfig(epochs=2, patience=1, ensemble=2, residual=True, learning_rate=1e-12,
-                       base_candidates=("variance", "pcr"))
+    cfg = NeuralConfig(
+        epochs=2, patience=1, ensemble=2, residual=True, learning_rate=1e-12, base_candidates=("variance", "pcr")
+    )
     m = NeuralModel("dqnet", seed=0, config=cfg).fit(curves)
     assert m.base_name_ in ("variance", "pcr")
     base = ClassicalModel(m.base_name_, seed=0).fit(curves).predict_log(curves)
@@ -141,6 +148,7 @@ def test_fullcnn_trains_full_batch_without_validation_and_checks_cycles(curves):
     from dataclasses import replace
 
     from matnn.core.exceptions import ConfigError, DataError
+
     cfg = replace(default_config("fullcnn"), epochs=80, learning_rate=1e-3)
     m = NeuralModel("fullcnn", seed=0, config=cfg).fit(curves)
     h = m.histories_[0]
@@ -150,7 +158,9 @@ def test_fullcnn_trains_full_batch_without_validation_and_checks_cycles(curves):
     assert p.shape == (curves.n_cells,) and np.all(np.isfinite(p))
     from matnn.data.battery import BatteryDataset
 
-    fewer = BatteryDataset(curves.qdlin[:, :, :-1], curves.cycle_life, curves.voltage, curves.cycles[:-1])  # no cycle 100
+    fewer = BatteryDataset(
+        curves.qdlin[:, :, :-1], curves.cycle_life, curves.voltage, curves.cycles[:-1]
+    )  # no cycle 100
     with pytest.raises(DataError, match="Cycle 100"):
         m.predict(fewer)
     with pytest.raises(ConfigError, match="early_stopping"):

@@ -30,7 +30,9 @@ def test_registered_recipes_are_the_published_and_cv_chosen_ones():
     """The numbers behind the recorded benchmarks (bench/RESULTS.md); changing one changes the results."""
     from matnn.models.battery.networks import NeuralConfig, default_config
 
-    assert default_config("cnn") == NeuralConfig(epochs=600, batch_size=8, learning_rate=1e-3, patience=60, val_fraction=0.2, ensemble=1)
+    assert default_config("cnn") == NeuralConfig(
+        epochs=600, batch_size=8, learning_rate=1e-3, patience=60, val_fraction=0.2, ensemble=1
+    )
     assert default_config("dqnet") == NeuralConfig(
         epochs=600, batch_size=8, learning_rate=1e-3, weight_decay=1e-2, patience=60, ensemble=5, residual=True
     )
@@ -74,7 +76,10 @@ def test_battery_models_and_data_import_downward_only(package):
     banned = ("matnn.workflows", "matnn.cli") + (("matnn.models",) if package.startswith("data") else ())
     for path in (SRC / package).glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
-                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else ([node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            )
             for name in names:
                 assert not name.startswith(banned), f"{path.name} imports {name}"

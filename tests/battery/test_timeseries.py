@@ -69,8 +69,15 @@ def test_single_cycle_known_answer():
 def test_csv_to_dataset_known_answer_and_life(tmp_path):
     df = _cell_frame(n_cycles=260, fade_per_cycle=1e-3)
     # cycler-style column names, mixed case
-    df = df.rename(columns={"cycle": "Cycle_Index", "time": "Test_Time(s)", "voltage": "Voltage(V)",
-                            "current": "Current(A)", "discharge_capacity": "Discharge_Capacity(Ah)"})
+    df = df.rename(
+        columns={
+            "cycle": "Cycle_Index",
+            "time": "Test_Time(s)",
+            "voltage": "Voltage(V)",
+            "current": "Current(A)",
+            "discharge_capacity": "Discharge_Capacity(Ah)",
+        }
+    )
     path = tmp_path / "cellA.csv"
     df.to_csv(path, index=False)
     ds = load_cycler_csv(path, nominal_capacity_ah=1.0)
@@ -105,7 +112,9 @@ def test_csv_several_cells_and_errors(tmp_path):
     bad["voltage"] = bad["voltage"].astype(object)
     bad.loc[7, "voltage"] = "n/a"
     bad.to_csv(tmp_path / "badrow.csv", index=False)
-    with pytest.raises(DataError, match=r"badrow\.csv: column 'voltage' \(voltage\) has a non-numeric or missing value at data row 8"):
+    with pytest.raises(
+        DataError, match=r"badrow\.csv: column 'voltage' \(voltage\) has a non-numeric or missing value at data row 8"
+    ):
         load_cycler_csv(tmp_path / "badrow.csv")
 
 
@@ -134,7 +143,11 @@ def test_battdat_default_layout_loads(tmp_path):
     battdat = pytest.importorskip("battdat.data")
     from battdat.schemas import BatteryMetadata
 
-    raw = _cell_frame(13, 1e-3).rename(columns={"cycle": "cycle_number", "time": "test_time"}).drop(columns=["discharge_capacity"])
+    raw = (
+        _cell_frame(13, 1e-3)
+        .rename(columns={"cycle": "cycle_number", "time": "test_time"})
+        .drop(columns=["discharge_capacity"])
+    )
     data = battdat.BatteryDataset.make_cell_dataset(metadata=BatteryMetadata(name="root cell"), raw_data=raw)
     path = tmp_path / "single.h5"
     data.to_hdf(path)  # battdat's default call
@@ -148,7 +161,11 @@ def test_battdat_cells_come_in_name_order(tmp_path):
     battdat = pytest.importorskip("battdat.data")
     from battdat.schemas import BatteryMetadata
 
-    raw = _cell_frame(13, 1e-3).rename(columns={"cycle": "cycle_number", "time": "test_time"}).drop(columns=["discharge_capacity"])
+    raw = (
+        _cell_frame(13, 1e-3)
+        .rename(columns={"cycle": "cycle_number", "time": "test_time"})
+        .drop(columns=["discharge_capacity"])
+    )
     data = battdat.BatteryDataset.make_cell_dataset(metadata=BatteryMetadata(name="cells"), raw_data=raw)
     path = tmp_path / "many.h5"
     for i, name in enumerate(["cell_c", "cell_a", "cell_b"]):

@@ -54,11 +54,29 @@ def oqmd_small(shared_datasets, tmp_path_factory):
 
 def test_cli_train_dense_beats_the_mean_by_a_wide_margin(oqmd_small, tmp_path):
     out = tmp_path / "dense"
-    code = main([
-        "composition", "train", "--train", str(oqmd_small / "train.csv"), "--test", str(oqmd_small / "test.csv"),
-        "--model", "dense", "--hidden", "64,32", "--epochs", "150", "--patience", "20", "--max-abs-target", "5",
-        "--out", str(out), "--quiet",
-    ])
+    code = main(
+        [
+            "composition",
+            "train",
+            "--train",
+            str(oqmd_small / "train.csv"),
+            "--test",
+            str(oqmd_small / "test.csv"),
+            "--model",
+            "dense",
+            "--hidden",
+            "64,32",
+            "--epochs",
+            "150",
+            "--patience",
+            "20",
+            "--max-abs-target",
+            "5",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
     assert code == 0
     m = json.loads((out / "metrics.json").read_text())
     for key in ("mae", "rmse", "r2", "n_train", "n_test", "model"):
@@ -73,7 +91,10 @@ def test_cli_train_dense_beats_the_mean_by_a_wide_margin(oqmd_small, tmp_path):
 
 def test_elemnet_end_to_end_learns_something(oqmd_small, tmp_path):
     m = train_composition_model(
-        oqmd_small / "train.csv", oqmd_small / "test.csv", model="elemnet", out=tmp_path / "e",
+        oqmd_small / "train.csv",
+        oqmd_small / "test.csv",
+        model="elemnet",
+        out=tmp_path / "e",
         settings=ModelSettings(architecture="256x2D-64x1-1", epochs=60, batch_size=32, learning_rate=1e-3, patience=10),
         max_abs_target=5.0,
     )
@@ -86,11 +107,15 @@ def test_elemnet_end_to_end_learns_something(oqmd_small, tmp_path):
 def test_cv_rf_beats_mean_and_resumes(oqmd_small, tmp_path):
     settings = ModelSettings(n_estimators=60)
     out = tmp_path / "cv"
-    m = cross_validate_composition(oqmd_small / "train.csv", model="rf-magpie", folds=5, out=out, settings=settings, max_abs_target=5.0)
+    m = cross_validate_composition(
+        oqmd_small / "train.csv", model="rf-magpie", folds=5, out=out, settings=settings, max_abs_target=5.0
+    )
     assert m["mae"] < 0.6 * m["baseline_mean_mae"] and m["mae_std"] > 0 and m["n_rows"] == 600
     assert sorted(p.name for p in (out / "folds").glob("fold_*.json")) == [f"fold_{k}.json" for k in range(5)]
     # Same command again: every fold is read back, identical numbers.
-    again = cross_validate_composition(oqmd_small / "train.csv", model="rf-magpie", folds=5, out=out, settings=settings, max_abs_target=5.0)
+    again = cross_validate_composition(
+        oqmd_small / "train.csv", model="rf-magpie", folds=5, out=out, settings=settings, max_abs_target=5.0
+    )
     assert again["mae"] == m["mae"] and again["fold_3_mae"] == m["fold_3_mae"]
     preds = pd.read_csv(out / "predictions.csv")
     assert len(preds) == 600 and set(preds.fold) == set(range(5))
@@ -99,7 +124,20 @@ def test_cv_rf_beats_mean_and_resumes(oqmd_small, tmp_path):
 def test_cli_errors_are_one_line(tmp_path, capsys):
     bad = tmp_path / "bad.csv"
     bad.write_text("formula,target\nFe2O3,1\nHeO,2\n")
-    code = main(["composition", "train", "--train", str(bad), "--test", str(bad), "--model", "elemnet", "--out", str(tmp_path / "o")])
+    code = main(
+        [
+            "composition",
+            "train",
+            "--train",
+            str(bad),
+            "--test",
+            str(bad),
+            "--model",
+            "elemnet",
+            "--out",
+            str(tmp_path / "o"),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "line 3, column 'formula', value 'HeO'" in err and "'He'" in err and "Traceback" not in err
 
@@ -110,18 +148,61 @@ def test_train_save_predict_round_trip_on_synthetic_table(tmp_path):
 
     rng = np.random.default_rng(0)
     els = ELEMNET_ELEMENTS[:40]
-    formulas = [f"{els[a]}{i}{els[b]}{j}" for a, b, i, j in zip(rng.integers(0, 40, 260), rng.integers(0, 40, 260), rng.integers(1, 4, 260), rng.integers(1, 4, 260), strict=True) if a != b]
+    formulas = [
+        f"{els[a]}{i}{els[b]}{j}"
+        for a, b, i, j in zip(
+            rng.integers(0, 40, 260),
+            rng.integers(0, 40, 260),
+            rng.integers(1, 4, 260),
+            rng.integers(1, 4, 260),
+            strict=True,
+        )
+        if a != b
+    ]
     chi = MagpieFeaturizer(properties=["Electronegativity"], stats=["mean"]).featurize(formulas)[:, 0]
     frame = pd.DataFrame({"formula": formulas, "target": chi})
     frame.iloc[:180].to_csv(tmp_path / "train.csv", index=False)
     frame.iloc[180:].to_csv(tmp_path / "test.csv", index=False)
     frame.iloc[180:][["formula"]].to_csv(tmp_path / "new.csv", index=False)
     run = tmp_path / "run"
-    assert main(["composition", "train", "--train", str(tmp_path / "train.csv"), "--test", str(tmp_path / "test.csv"),
-                 "--model", "rf-magpie", "--n-estimators", "40", "--out", str(run), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "composition",
+                "train",
+                "--train",
+                str(tmp_path / "train.csv"),
+                "--test",
+                str(tmp_path / "test.csv"),
+                "--model",
+                "rf-magpie",
+                "--n-estimators",
+                "40",
+                "--out",
+                str(run),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     m = json.loads((run / "metrics.json").read_text())
     assert m["mae"] < 0.3 * m["baseline_mean_mae"]  # the mean electronegativity is itself a Magpie feature
-    assert main(["composition", "predict", "--model-dir", str(run), "--data", str(tmp_path / "new.csv"), "--out", str(tmp_path / "p"), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "composition",
+                "predict",
+                "--model-dir",
+                str(run),
+                "--data",
+                str(tmp_path / "new.csv"),
+                "--out",
+                str(tmp_path / "p"),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     first = pd.read_csv(run / "predictions.csv")
     again = pd.read_csv(tmp_path / "p" / "predictions.csv")
     np.testing.assert_allclose(again.prediction, first.prediction, rtol=1e-9)
@@ -132,8 +213,9 @@ def test_depth_study_picks_depth_on_validation_and_resumes(oqmd_small, tmp_path)
 
     settings = ModelSettings(epochs=3, batch_size=64, learning_rate=1e-3, patience=5, n_estimators=20)
     out = tmp_path / "depth"
-    m = depth_study(oqmd_small / "train.csv", oqmd_small / "test.csv", out=out, depths=(1, 3), settings=settings,
-                    max_abs_target=5.0)
+    m = depth_study(
+        oqmd_small / "train.csv", oqmd_small / "test.csv", out=out, depths=(1, 3), settings=settings, max_abs_target=5.0
+    )
     table = pd.read_csv(out / "depth_study.csv")
     assert list(table.depth) == [1, 3] and list(table.architecture) == ["1", "1024x2D-1"]
     # The chosen depth is the one with the lowest validation MAE (the test set chooses nothing).
@@ -142,8 +224,9 @@ def test_depth_study_picks_depth_on_validation_and_resumes(oqmd_small, tmp_path)
     assert m["best_depth"] == best.depth and m["best_depth_test_mae"] == pytest.approx(best.test_mae, rel=1e-5)
     assert m["mae_depth_3"] == pytest.approx(table.test_mae[1], rel=1e-5) and m["rf_magpie_mae"] > 0
     assert (out / "depth_study.png").stat().st_size > 0
-    again = depth_study(oqmd_small / "train.csv", oqmd_small / "test.csv", out=out, depths=(1, 3), settings=settings,
-                        max_abs_target=5.0)
+    again = depth_study(
+        oqmd_small / "train.csv", oqmd_small / "test.csv", out=out, depths=(1, 3), settings=settings, max_abs_target=5.0
+    )
     assert again["mae_depth_1"] == m["mae_depth_1"] and again["best_depth"] == m["best_depth"]
 
 

@@ -27,9 +27,25 @@ pd = pytest.importorskip("pandas")
 # numerically close amounts), parentheses, fractional and tiny amounts, repeated elements,
 # elements whose Magpie entries are imputed (Z > 100).
 TRICKY = [
-    "Fe", "O2", "NaCl", "Fe2O3", "Ag(W3Br7)2", "FeOFe", "Li0.5Co0.5O", "Mg1.00001Al1O3",
+    "Fe",
+    "O2",
+    "NaCl",
+    "Fe2O3",
+    "Ag(W3Br7)2",
+    "FeOFe",
+    "Li0.5Co0.5O",
+    "Mg1.00001Al1O3",
     "Fe0.620C0.000953Mn0.000521Si0.00102Cr0.000110Ni0.192Mo0.0176V0.000112Nb0.0000616Co0.146Al0.00318Ti0.0185",
-    "He", "Og2Fe", "Lr", "UO2", "(NH4)2SO4", "Ca5(PO4)3F", "Ba0.5Sr0.5Co0.8Fe0.2O3", "H2O", "C60", "K0.3MoO3",
+    "He",
+    "Og2Fe",
+    "Lr",
+    "UO2",
+    "(NH4)2SO4",
+    "Ca5(PO4)3F",
+    "Ba0.5Sr0.5Co0.8Fe0.2O3",
+    "H2O",
+    "C60",
+    "K0.3MoO3",
 ]
 
 

@@ -190,7 +190,9 @@ def test_init_from_continues_from_saved_weights_and_scaling(tmp_path):
     rng = np.random.default_rng(3)
     X = rng.normal(size=(400, 4))
     y = 10.0 + X @ np.array([1.0, -1.0, 0.5, 2.0])
-    first = make_estimator("dense", ModelSettings(features="columns", hidden="32", dropout=0.0, epochs=60)).fit(X[:200], y[:200], seed=0)
+    first = make_estimator("dense", ModelSettings(features="columns", hidden="32", dropout=0.0, epochs=60)).fit(
+        X[:200], y[:200], seed=0
+    )
     first.save(tmp_path / "first")
     # Other rows (other scaling statistics), a learning rate too small to move anything: the
     # warm-started network must predict what the saved one did, which a fresh one does not.

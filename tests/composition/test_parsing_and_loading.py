@@ -63,7 +63,9 @@ def test_parse_formula_rejects_elements_outside_the_allowed_set():
 
 
 def test_parse_formulas_collects_invalid_rows_and_keeps_order():
-    parsed, invalid = parse_formulas(["Fe2O3", "Qq", "NaCl", "HeO", "Fe2O3"], allowed=ELEMNET_ELEMENTS, on_error="collect")
+    parsed, invalid = parse_formulas(
+        ["Fe2O3", "Qq", "NaCl", "HeO", "Fe2O3"], allowed=ELEMNET_ELEMENTS, on_error="collect"
+    )
     assert parsed.formulas == ["Fe2O3", "NaCl", "Fe2O3"]
     assert [(b.row, b.element) for b in invalid] == [(1, "Qq"), (3, "He")]
     assert parsed.z.shape == parsed.amounts.shape == (3, 2)
@@ -121,9 +123,17 @@ def test_loader_drops_counts_filters_and_merges(bad_csv):
     assert r["duplicate_target_mad"] == pytest.approx(np.mean(np.abs(np.array([-1.5, -1.7, -1.6]) + 1.6)))
 
 
-@pytest.mark.parametrize(("policy", "formulas", "ys"), [("first", ["Fe2O3", "Ag(W3Br7)2"], [-1.5, 0.1]), ("keep", ["Fe2O3", "Fe4O6", "Ag(W3Br7)2", "Fe2O3"], [-1.5, -1.7, 0.1, -1.6])])
+@pytest.mark.parametrize(
+    ("policy", "formulas", "ys"),
+    [
+        ("first", ["Fe2O3", "Ag(W3Br7)2"], [-1.5, 0.1]),
+        ("keep", ["Fe2O3", "Fe4O6", "Ag(W3Br7)2", "Fe2O3"], [-1.5, -1.7, 0.1, -1.6]),
+    ],
+)
 def test_loader_duplicate_policies(bad_csv, policy, formulas, ys):
-    t = load_formula_csv(bad_csv, drop_invalid=True, max_abs_target=5.0, duplicates=policy, allowed_elements=ELEMNET_ELEMENTS)
+    t = load_formula_csv(
+        bad_csv, drop_invalid=True, max_abs_target=5.0, duplicates=policy, allowed_elements=ELEMNET_ELEMENTS
+    )
     assert t.formulas == formulas
     np.testing.assert_allclose(t.y, ys)
 
@@ -158,5 +168,7 @@ def test_tabular_loader(tmp_path):
     X, y, cols = load_tabular_csv(p, target_column="y")
     assert cols == ["a", "b"] and X.shape == (2, 2) and list(y) == [3, 6]
     p.write_text("a,b,y\n1,x,3\n4,5,6\n")
-    with pytest.raises(DataError, match="column 'b' has 1 missing or non-numeric value\\(s\\), first at line 2 \\('x'\\)"):
+    with pytest.raises(
+        DataError, match="column 'b' has 1 missing or non-numeric value\\(s\\), first at line 2 \\('x'\\)"
+    ):
         load_tabular_csv(p, target_column="y")

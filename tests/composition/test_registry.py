@@ -22,13 +22,9 @@ from matnn.models.composition import (
 SAVED = Path(__file__).parent / "data" / "saved_models"
 
 
-def _action_parser(
-    parser: argparse.ArgumentParser, *path: str
-) -> argparse.ArgumentParser:
+def _action_parser(parser: argparse.ArgumentParser, *path: str) -> argparse.ArgumentParser:
     for name in path:
-        sub = next(
-            a for a in parser._actions if isinstance(a, argparse._SubParsersAction)
-        )
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
         parser = sub.choices[name]
     return parser
 
@@ -75,9 +71,7 @@ def test_registry_lists_every_model_with_summary_source_and_recipe():
     )
     # A setting overrides the recipe; None falls back to it.
     assert make_estimator("dense", ModelSettings(epochs=7)).epochs == 7
-    assert make_estimator("dense").epochs == COMPOSITION_MODELS.default(
-        "dense", "epochs"
-    )
+    assert make_estimator("dense").epochs == COMPOSITION_MODELS.default("dense", "epochs")
 
 
 def test_cli_model_choices_are_the_registry_names():
@@ -86,10 +80,7 @@ def test_cli_model_choices_are_the_registry_names():
         model = _option(_action_parser(parser, "composition", action), "--model")
         assert tuple(model.choices) == COMPOSITION_MODELS.names()
     train = _action_parser(parser, "composition", "train")
-    assert (
-        "elemnet 1000" in _option(train, "--epochs").help
-        and "hgb 0.05" in _option(train, "--learning-rate").help
-    )
+    assert "elemnet 1000" in _option(train, "--epochs").help and "hgb 0.05" in _option(train, "--learning-rate").help
 
 
 def test_cli_unknown_model_is_one_line_with_a_close_match(tmp_path, capsys):
@@ -109,11 +100,7 @@ def test_cli_unknown_model_is_one_line_with_a_close_match(tmp_path, capsys):
         main(argv)
     err = capsys.readouterr().err.strip()
     assert info.value.code == 2
-    assert (
-        len(err.splitlines()) == 1
-        and "Did you mean 'rf-magpie'" in err
-        and "Traceback" not in err
-    )
+    assert len(err.splitlines()) == 1 and "Did you mean 'rf-magpie'" in err and "Traceback" not in err
 
 
 def test_candidates_and_settings_are_checked_where_they_enter():
@@ -121,9 +108,7 @@ def test_candidates_and_settings_are_checked_where_they_enter():
         make_estimator("auto", ModelSettings(candidates="rf-magpie,hbg"))
     with pytest.raises(KeyError, match="Unknown candidate model 'auto'"):
         make_estimator("auto", ModelSettings(candidates="auto,dense"))
-    assert make_estimator(
-        "auto", ModelSettings(candidates="rf-median, dense")
-    ).candidates == ["rf-median", "dense"]
+    assert make_estimator("auto", ModelSettings(candidates="rf-median, dense")).candidates == ["rf-median", "dense"]
     with pytest.raises(ConfigError, match="'epochs' of ModelSettings"):
         ModelSettings(epochs=0)
     with pytest.raises(KeyError, match="Did you mean 'magpie'"):
@@ -133,9 +118,7 @@ def test_candidates_and_settings_are_checked_where_they_enter():
 def test_forest_twin_shares_trees_only_with_a_forest_of_the_same_recipe():
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(40, 3)), rng.normal(size=40)
-    forest = make_estimator(
-        "rf-magpie", ModelSettings(features="columns", n_estimators=5)
-    ).fit(X, y, seed=0)
+    forest = make_estimator("rf-magpie", ModelSettings(features="columns", n_estimators=5)).fit(X, y, seed=0)
     twin = forest.twin("rf-median")
     assert twin.model_ is forest.model_ and twin.name == "rf-median"
     with pytest.raises(ConfigError, match="not a forest"):
@@ -151,9 +134,7 @@ def test_numeric_table_predictions_name_their_rows_not_formulas(tmp_path):
     pd = pytest.importorskip("pandas")
     rng = np.random.default_rng(1)
     X = rng.normal(size=(60, 3))
-    frame = pd.DataFrame(
-        {"a": X[:, 0], "b": X[:, 1], "c": X[:, 2], "target": X @ [1.0, -1.0, 0.5]}
-    )
+    frame = pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "c": X[:, 2], "target": X @ [1.0, -1.0, 0.5]})
     frame.iloc[:45].to_csv(tmp_path / "train.csv", index=False)
     frame.iloc[45:].to_csv(tmp_path / "test.csv", index=False)
     settings = ModelSettings(features="columns", n_estimators=5)

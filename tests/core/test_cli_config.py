@@ -36,25 +36,49 @@ def toy_parser() -> argparse.ArgumentParser:
 
 
 def test_experiment_maps_to_the_equivalent_command_line():
-    argv = experiment_to_argv({"command": "toy train", "data": "d.npz", "model": "mlp", "epochs": 3, "lr": 0.1,
-                               "ensemble": True, "out": "runs/x", "seed": 4}, toy_parser())
+    argv = experiment_to_argv(
+        {
+            "command": "toy train",
+            "data": "d.npz",
+            "model": "mlp",
+            "epochs": 3,
+            "lr": 0.1,
+            "ensemble": True,
+            "out": "runs/x",
+            "seed": 4,
+        },
+        toy_parser(),
+    )
     args = toy_parser().parse_args(argv)
-    assert (args.model, args.epochs, args.lr, args.ensemble, args.seed, str(args.out)) == ("mlp", 3, 0.1, True, 4, "runs/x")
+    assert (args.model, args.epochs, args.lr, args.ensemble, args.seed, str(args.out)) == (
+        "mlp",
+        3,
+        0.1,
+        True,
+        4,
+        "runs/x",
+    )
 
 
-@pytest.mark.parametrize("spec,pattern", [
-    ({"command": "toy train", "data": "d", "out": "o", "epoch": 3}, r"unknown key 'epoch'.*Did you mean 'epochs'.*Allowed keys"),
-    ({"command": "toy train", "data": "d", "out": "o", "epochs": "ten"}, r"'epochs'.*must be an integer.*'ten'"),
-    ({"command": "toy train", "data": "d", "out": "o", "epochs": 0}, r"'epochs'.*positive integer"),
-    ({"command": "toy train", "data": "d", "out": "o", "decay": -0.1}, r"'decay'.*non-negative number"),
-    ({"command": "toy train", "data": "d", "out": "o", "decay": "lots"}, r"'decay'.*must be a number"),
-    ({"command": "toy train", "data": "d", "out": "o", "samples": 2.5}, r"'samples'.*must be an integer"),
-    ({"command": "toy train", "data": "d", "out": "o", "model": "rnn"}, r"'model'.*one of 'cnn', 'mlp'.*'rnn'"),
-    ({"command": "toy train", "data": "d", "out": "o", "ensemble": "yes"}, r"'ensemble'.*true or false"),
-    ({"command": "toy train", "out": "o"}, r"needs the key\(s\) data"),
-    ({"command": "toy trian", "data": "d", "out": "o"}, r"'command'.*Did you mean 'toy train'"),
-    (["not", "a", "mapping"], r"mapping"),
-])
+@pytest.mark.parametrize(
+    "spec,pattern",
+    [
+        (
+            {"command": "toy train", "data": "d", "out": "o", "epoch": 3},
+            r"unknown key 'epoch'.*Did you mean 'epochs'.*Allowed keys",
+        ),
+        ({"command": "toy train", "data": "d", "out": "o", "epochs": "ten"}, r"'epochs'.*must be an integer.*'ten'"),
+        ({"command": "toy train", "data": "d", "out": "o", "epochs": 0}, r"'epochs'.*positive integer"),
+        ({"command": "toy train", "data": "d", "out": "o", "decay": -0.1}, r"'decay'.*non-negative number"),
+        ({"command": "toy train", "data": "d", "out": "o", "decay": "lots"}, r"'decay'.*must be a number"),
+        ({"command": "toy train", "data": "d", "out": "o", "samples": 2.5}, r"'samples'.*must be an integer"),
+        ({"command": "toy train", "data": "d", "out": "o", "model": "rnn"}, r"'model'.*one of 'cnn', 'mlp'.*'rnn'"),
+        ({"command": "toy train", "data": "d", "out": "o", "ensemble": "yes"}, r"'ensemble'.*true or false"),
+        ({"command": "toy train", "out": "o"}, r"needs the key\(s\) data"),
+        ({"command": "toy trian", "data": "d", "out": "o"}, r"'command'.*Did you mean 'toy train'"),
+        (["not", "a", "mapping"], r"mapping"),
+    ],
+)
 def test_bad_experiments_name_the_key_and_the_allowed_values(spec, pattern):
     with pytest.raises(matnn.ConfigError, match=pattern):
         experiment_to_argv(spec, toy_parser())
@@ -132,7 +156,9 @@ def test_denormals_are_flushed_by_default_and_can_be_kept(monkeypatch):
 
 def test_device_resolution():
     assert config.resolve_device("cpu").type == "cpu"
-    assert config.resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else config.resolve_device("auto").type)
+    assert config.resolve_device("auto").type == (
+        "cuda" if torch.cuda.is_available() else config.resolve_device("auto").type
+    )
     with pytest.raises(matnn.ConfigError, match="Unknown device"):
         config.resolve_device("tpu9")
 

@@ -33,8 +33,14 @@ def _crystals(n: int = 6) -> list[Crystal]:
     for _ in range(n):
         k = int(rng.integers(2, 6))
         cell = np.diag(rng.uniform(3.6, 4.4, 3)) + rng.normal(0, 0.3, (3, 3))
-        out.append(Crystal(rng.choice([8, 14, 26, 29], k), rng.uniform(0, 1, (k, 3)) @ cell, cell,
-                           targets={"y": float(rng.normal())}))
+        out.append(
+            Crystal(
+                rng.choice([8, 14, 26, 29], k),
+                rng.uniform(0, 1, (k, 3)) @ cell,
+                cell,
+                targets={"y": float(rng.normal())},
+            )
+        )
     return out
 
 
@@ -62,9 +68,11 @@ def test_graph_networks_give_the_same_outputs_and_gradients_on_cuda(name):
     from matnn.models.crystals import CGCNN, MEGNet
 
     matnn.set_seed(0)
-    model = (CGCNN(atom_features="onehot", atom_dim=16, n_conv=2, hidden_dim=16, cutoff=5.0, max_neighbors=8, n_gaussians=20)
-             if name == "cgcnn" else
-             MEGNet(embed_dim=8, dim=16, hidden=16, n_blocks=2, cutoff=5.0, max_neighbors=8, n_gaussians=20))
+    model = (
+        CGCNN(atom_features="onehot", atom_dim=16, n_conv=2, hidden_dim=16, cutoff=5.0, max_neighbors=8, n_gaussians=20)
+        if name == "cgcnn"
+        else MEGNet(embed_dim=8, dim=16, hidden=16, n_blocks=2, cutoff=5.0, max_neighbors=8, n_gaussians=20)
+    )
     x = batch_graphs([_graph(c, 5.0, 8) for c in _crystals()])
     out, grads = {}, {}
     for device in ("cpu", "cuda"):

@@ -83,8 +83,13 @@ def test_fit_before_compile_and_unknown_names():
 def test_missing_monitored_quantity_is_explained():
     model = small()
     with pytest.raises(matnn.ConfigError, match="val_loss.*validation_split"):
-        model.fit(np.zeros((8, 3)), np.zeros(8), epochs=2, verbose=0,
-                  callbacks=[matnn.callbacks.EarlyStopping(monitor="val_loss")])
+        model.fit(
+            np.zeros((8, 3)),
+            np.zeros(8),
+            epochs=2,
+            verbose=0,
+            callbacks=[matnn.callbacks.EarlyStopping(monitor="val_loss")],
+        )
 
 
 def test_loading_a_missing_or_foreign_file(tmp_path):

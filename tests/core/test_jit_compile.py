@@ -50,6 +50,7 @@ def test_a_failing_compiler_falls_back_to_eager_with_a_warning(monkeypatch):
     def broken_compile(fn, **kwargs):
         def call(*args, **kw):
             raise RuntimeError("no compiler here")
+
         return call
 
     _, loss_eager = _train(False)

@@ -29,17 +29,19 @@ def halve(x):
 
 def test_new_layers_and_ftrl_save_and_load(tmp_path):
     matnn.set_seed(0)
-    model = matnn.Sequential([
-        Conv2D(4, 3, padding="same", groups=1, input_shape=(8, 8, 2)),
-        LeakyReLU(),
-        Dropout(0.25, noise_shape=(None, 1, 1, 4), seed=7),
-        Conv2DTranspose(3, 3, strides=2, padding="same", output_padding=1),
-        MaxPool2D(2),
-        AvgPool2D(2, padding="same"),
-        Lambda(halve),
-        GlobalAvgPool2D(),
-        Dense(2),
-    ])
+    model = matnn.Sequential(
+        [
+            Conv2D(4, 3, padding="same", groups=1, input_shape=(8, 8, 2)),
+            LeakyReLU(),
+            Dropout(0.25, noise_shape=(None, 1, 1, 4), seed=7),
+            Conv2DTranspose(3, 3, strides=2, padding="same", output_padding=1),
+            MaxPool2D(2),
+            AvgPool2D(2, padding="same"),
+            Lambda(halve),
+            GlobalAvgPool2D(),
+            Dense(2),
+        ]
+    )
     model.compile(optimizer=matnn.optimizers.Ftrl(learning_rate=0.1, l1_regularization_strength=0.001), loss="mse")
     x = np.random.default_rng(0).normal(size=(16, 8, 8, 2)).astype(np.float32)
     y = np.random.default_rng(1).normal(size=(16, 2)).astype(np.float32)

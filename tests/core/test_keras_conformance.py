@@ -23,8 +23,10 @@ import torch
 os.environ.setdefault("KERAS_BACKEND", "torch")
 keras = pytest.importorskip("keras", reason="keras 3 is needed for the conformance checks (pip install keras)")
 if keras.backend.backend() != "torch":  # pragma: no cover - another backend was chosen before this module
-    pytest.skip(f"keras runs on the {keras.backend.backend()} backend; these checks need KERAS_BACKEND=torch",
-                allow_module_level=True)
+    pytest.skip(
+        f"keras runs on the {keras.backend.backend()} backend; these checks need KERAS_BACKEND=torch",
+        allow_module_level=True,
+    )
 
 import matnn  # noqa: E402
 from matnn.core.exceptions import ConfigError  # noqa: E402
@@ -51,12 +53,21 @@ SHARED = _shared_names()
 
 def _required(fam: str, name: str, tmp_path) -> dict:
     req = {
-        "Dense": {"units": 3}, "Activation": {"activation": "relu"}, "Dropout": {"rate": 0.5},
-        "Rescaling": {"scale": 2.0}, "Reshape": {"target_shape": (4,)}, "Embedding": {"input_dim": 5, "output_dim": 3},
-        "LSTM": {"units": 3}, "GRU": {"units": 3}, "Lambda": {"function": _double}, "InputLayer": {"shape": (3,)},
+        "Dense": {"units": 3},
+        "Activation": {"activation": "relu"},
+        "Dropout": {"rate": 0.5},
+        "Rescaling": {"scale": 2.0},
+        "Reshape": {"target_shape": (4,)},
+        "Embedding": {"input_dim": 5, "output_dim": 3},
+        "LSTM": {"units": 3},
+        "GRU": {"units": 3},
+        "Lambda": {"function": _double},
+        "InputLayer": {"shape": (3,)},
         "MeanMetricWrapper": {"fn": matnn.losses.mean_squared_error},
-        "ModelCheckpoint": {"filepath": str(tmp_path / "m.matnn")}, "BackupAndRestore": {"backup_dir": str(tmp_path)},
-        "LearningRateScheduler": {"schedule": lambda epoch, lr: lr}, "CSVLogger": {"filename": str(tmp_path / "h.csv")},
+        "ModelCheckpoint": {"filepath": str(tmp_path / "m.matnn")},
+        "BackupAndRestore": {"backup_dir": str(tmp_path)},
+        "LearningRateScheduler": {"schedule": lambda epoch, lr: lr},
+        "CSVLogger": {"filename": str(tmp_path / "h.csv")},
     }
     if fam == "layers" and name.startswith("Conv"):
         return {"filters": 2, "kernel_size": 3}
@@ -80,8 +91,11 @@ def _declared(cls: type) -> set[str]:
     names: set[str] = set()
     for klass in cls.__mro__:
         if "__init__" in vars(klass) and klass is not object:
-            names |= {k for k, p in inspect.signature(klass.__init__).parameters.items()
-                      if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+            names |= {
+                k
+                for k, p in inspect.signature(klass.__init__).parameters.items()
+                if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+            }
     return names
 
 
@@ -89,8 +103,11 @@ def _declared(cls: type) -> set[str]:
 def test_constructor_takes_keras_keywords(fam, name, tmp_path):
     cls, kcls = getattr(getattr(matnn, fam), name), getattr(getattr(keras, fam), name)
     required = _required(fam, name, tmp_path)
-    kparams = {k: p for k, p in inspect.signature(kcls.__init__).parameters.items()
-               if k != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    kparams = {
+        k: p
+        for k, p in inspect.signature(kcls.__init__).parameters.items()
+        if k != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    }
     for key, p in kparams.items():
         if p.default is inspect.Parameter.empty:
             assert key in required, f"{name}: Keras's required argument {key!r} is not exercised by this test"
@@ -107,7 +124,8 @@ def test_constructor_takes_keras_keywords(fam, name, tmp_path):
     # Keras's **kwargs: layer/optimizer options (refused when unknown), except where Keras forwards them
     # to a function (MeanMetricWrapper) or into a dict (CallbackList's fit parameters).
     if name not in ("MeanMetricWrapper", "CallbackList") and any(
-            p.kind == p.VAR_KEYWORD for p in inspect.signature(kcls.__init__).parameters.values()):
+        p.kind == p.VAR_KEYWORD for p in inspect.signature(kcls.__init__).parameters.values()
+    ):
         with pytest.raises(ConfigError, match="not_a_keras_keyword"):
             cls(**required, not_a_keras_keyword=1)
 
@@ -166,7 +184,7 @@ def _to_matnn(name: str, kl, ml) -> None:
             ml.rnn.bias_hh_l0.zero_()
         elif name == "GRU":  # Keras gates z, r, h; torch r, z, n; reset_after: input and recurrent biases
             u = ml.units
-            perm = np.r_[u:2 * u, 0:u, 2 * u:3 * u]
+            perm = np.r_[u : 2 * u, 0:u, 2 * u : 3 * u]
             ml.rnn.weight_ih_l0.copy_(t(w[0][:, perm].T))
             ml.rnn.weight_hh_l0.copy_(t(w[1][:, perm].T))
             ml.rnn.bias_ih_l0.copy_(t(w[2][0, perm]))
@@ -186,18 +204,26 @@ LAYER_CASES: dict[str, list[tuple[dict, object]]] = {
     "Lambda": [({"function": _double}, (4,))],
     "BatchNormalization": [({}, (4, 4, 3)), ({"epsilon": 0.01, "momentum": 0.9}, (5,))],
     "LayerNormalization": [({}, (5,)), ({"epsilon": 1e-5}, (2, 5))],
-    "Normalization": [({"mean": [0.5, -1.0, 2.0], "variance": [4.0, 0.25, 1.0]}, (3,)),
-                      ({"mean": [0.5, -1.0, 2.0], "variance": [4.0, 0.25, 1.0], "invert": True}, (3,))],
+    "Normalization": [
+        ({"mean": [0.5, -1.0, 2.0], "variance": [4.0, 0.25, 1.0]}, (3,)),
+        ({"mean": [0.5, -1.0, 2.0], "variance": [4.0, 0.25, 1.0], "invert": True}, (3,)),
+    ],
     "Rescaling": [({"scale": 0.5, "offset": 1.0}, (3,))],
-    "Conv1D": [({"filters": 4, "kernel_size": 3, "padding": "causal", "dilation_rate": 2}, (10, 3)),
-               ({"filters": 4, "kernel_size": 2, "strides": 2, "padding": "same", "groups": 3 - 1}, (9, 2))],
-    "Conv2D": [({"filters": 4, "kernel_size": 3, "strides": 2, "padding": "same", "activation": "relu"}, (9, 8, 2)),
-               ({"filters": 4, "kernel_size": (3, 2), "groups": 2}, (6, 5, 2))],
-    "Conv2DTranspose": [({"filters": 3, "kernel_size": 3, "strides": 2, "padding": "same"}, (5, 4, 2)),
-                        ({"filters": 3, "kernel_size": 3, "strides": 2}, (5, 4, 2)),
-                        ({"filters": 2, "kernel_size": 2, "strides": 3}, (4, 3, 2)),
-                        ({"filters": 2, "kernel_size": 3, "strides": 2, "padding": "same", "output_padding": 0}, (4, 5, 1)),
-                        ({"filters": 2, "kernel_size": 4, "strides": 2, "padding": "same"}, (4, 5, 1))],
+    "Conv1D": [
+        ({"filters": 4, "kernel_size": 3, "padding": "causal", "dilation_rate": 2}, (10, 3)),
+        ({"filters": 4, "kernel_size": 2, "strides": 2, "padding": "same", "groups": 3 - 1}, (9, 2)),
+    ],
+    "Conv2D": [
+        ({"filters": 4, "kernel_size": 3, "strides": 2, "padding": "same", "activation": "relu"}, (9, 8, 2)),
+        ({"filters": 4, "kernel_size": (3, 2), "groups": 2}, (6, 5, 2)),
+    ],
+    "Conv2DTranspose": [
+        ({"filters": 3, "kernel_size": 3, "strides": 2, "padding": "same"}, (5, 4, 2)),
+        ({"filters": 3, "kernel_size": 3, "strides": 2}, (5, 4, 2)),
+        ({"filters": 2, "kernel_size": 2, "strides": 3}, (4, 3, 2)),
+        ({"filters": 2, "kernel_size": 3, "strides": 2, "padding": "same", "output_padding": 0}, (4, 5, 1)),
+        ({"filters": 2, "kernel_size": 4, "strides": 2, "padding": "same"}, (4, 5, 1)),
+    ],
     "MaxPooling1D": [({"pool_size": 2}, _X_POOL1), ({"pool_size": 3, "strides": 2, "padding": "same"}, _X_POOL1)],
     "AveragePooling1D": [({"pool_size": 2}, _X_POOL1), ({"pool_size": 3, "strides": 2, "padding": "same"}, _X_POOL1)],
     "MaxPooling2D": [({}, _X_POOL2), ({"pool_size": 3, "strides": 2, "padding": "same"}, _X_POOL2)],
@@ -221,11 +247,19 @@ LAYER_CASES: dict[str, list[tuple[dict, object]]] = {
     "Average": [({}, "pair")],
 }
 # Keras's other names of the same classes run the same cases.
-for _alias, _long in (("MaxPool1D", "MaxPooling1D"), ("MaxPool2D", "MaxPooling2D"), ("AvgPool1D", "AveragePooling1D"),
-                      ("AvgPool2D", "AveragePooling2D"), ("GlobalAvgPool1D", "GlobalAveragePooling1D"),
-                      ("GlobalAvgPool2D", "GlobalAveragePooling2D"), ("GlobalMaxPool1D", "GlobalMaxPooling1D"),
-                      ("GlobalMaxPool2D", "GlobalMaxPooling2D"), ("Convolution1D", "Conv1D"), ("Convolution2D", "Conv2D"),
-                      ("Convolution2DTranspose", "Conv2DTranspose")):
+for _alias, _long in (
+    ("MaxPool1D", "MaxPooling1D"),
+    ("MaxPool2D", "MaxPooling2D"),
+    ("AvgPool1D", "AveragePooling1D"),
+    ("AvgPool2D", "AveragePooling2D"),
+    ("GlobalAvgPool1D", "GlobalAveragePooling1D"),
+    ("GlobalAvgPool2D", "GlobalAveragePooling2D"),
+    ("GlobalMaxPool1D", "GlobalMaxPooling1D"),
+    ("GlobalMaxPool2D", "GlobalMaxPooling2D"),
+    ("Convolution1D", "Conv1D"),
+    ("Convolution2D", "Conv2D"),
+    ("Convolution2DTranspose", "Conv2DTranspose"),
+):
     LAYER_CASES[_alias] = LAYER_CASES[_long]
 
 LAYER_PARAMS = [(n, i) for n in LAYER_CASES for i in range(len(LAYER_CASES[n]))]
@@ -264,8 +298,9 @@ def test_layer_forward_agrees_with_keras(name, case):
         my = my[0] if isinstance(my, (list, tuple)) else my
     ky = _k(ky)
     assert tuple(my.shape) == ky.shape
-    assert tuple(my.shape[1:]) == tuple(mlayer.compute_output_shape(
-        [tuple(a.shape[1:]) for a in x] if isinstance(x, list) else tuple(x.shape[1:])))
+    assert tuple(my.shape[1:]) == tuple(
+        mlayer.compute_output_shape([tuple(a.shape[1:]) for a in x] if isinstance(x, list) else tuple(x.shape[1:]))
+    )
     np.testing.assert_allclose(my.numpy(), ky, **TOL)
 
 
@@ -277,8 +312,13 @@ def test_average_pooling_asymmetric_same_padding_is_tensorflows():
     got = matnn.layers.AveragePooling2D(3, strides=2, padding="same")(torch.as_tensor(x)).numpy()
     padded = np.full((2, 9, 9, 2), np.nan, np.float32)
     padded[:, 1:8, 0:8] = x  # pads: rows (1, 1), columns (0, 1)
-    want = np.stack([np.stack([np.nanmean(padded[:, 2 * i:2 * i + 3, 2 * j:2 * j + 3], axis=(1, 2))
-                               for j in range(4)], 1) for i in range(4)], 1)
+    want = np.stack(
+        [
+            np.stack([np.nanmean(padded[:, 2 * i : 2 * i + 3, 2 * j : 2 * j + 3], axis=(1, 2)) for j in range(4)], 1)
+            for i in range(4)
+        ],
+        1,
+    )
     np.testing.assert_allclose(got, want, **TOL)
 
 
@@ -316,10 +356,14 @@ LOSS_CASES: dict[str, list[tuple[dict, np.ndarray, np.ndarray]]] = {
     "MeanAbsoluteError": [({}, _Y, _P), ({"reduction": "mean_with_sample_weight"}, _Y, _P)],
     "Huber": [({"delta": 0.7}, _Y, _P)],
     "BinaryCrossentropy": [({}, _B, _PB), ({"from_logits": True, "label_smoothing": 0.1}, _B, _P)],
-    "CategoricalCrossentropy": [({}, _onehot(8, 4), _probs((8, 4))),
-                                ({"from_logits": True, "label_smoothing": 0.2}, _onehot(8, 4), _P[:, :3] * 3)],
-    "SparseCategoricalCrossentropy": [({}, RNG.integers(0, 4, 8).astype(np.float32), _probs((8, 4))),
-                                      ({"from_logits": True}, RNG.integers(0, 3, 8).astype(np.float32), _P)],
+    "CategoricalCrossentropy": [
+        ({}, _onehot(8, 4), _probs((8, 4))),
+        ({"from_logits": True, "label_smoothing": 0.2}, _onehot(8, 4), _P[:, :3] * 3),
+    ],
+    "SparseCategoricalCrossentropy": [
+        ({}, RNG.integers(0, 4, 8).astype(np.float32), _probs((8, 4))),
+        ({"from_logits": True}, RNG.integers(0, 3, 8).astype(np.float32), _P),
+    ],
     "KLDivergence": [({}, _probs((8, 5)), _probs((8, 5)))],
 }
 LOSS_CASES["CategoricalCrossentropy"][1] = ({"from_logits": True, "label_smoothing": 0.2}, _onehot(8, 3), _P * 3)
@@ -338,8 +382,11 @@ def test_loss_agrees_with_keras(name, case, weighted):
 
 
 LOSS_FUNCTIONS = {
-    "mean_squared_error": (_Y, _P, {}), "mean_absolute_error": (_Y, _P, {}), "huber": (_Y, _P, {"delta": 0.5}),
-    "binary_crossentropy": (_B, _PB, {"label_smoothing": 0.1}), "kl_divergence": (_probs((8, 5)), _probs((8, 5)), {}),
+    "mean_squared_error": (_Y, _P, {}),
+    "mean_absolute_error": (_Y, _P, {}),
+    "huber": (_Y, _P, {"delta": 0.5}),
+    "binary_crossentropy": (_B, _PB, {"label_smoothing": 0.1}),
+    "kl_divergence": (_probs((8, 5)), _probs((8, 5)), {}),
     "categorical_crossentropy": (_onehot(8, 3), _P, {"from_logits": True}),
     "sparse_categorical_crossentropy": (RNG.integers(0, 3, 8).astype(np.float32), _probs((8, 3)), {}),
 }
@@ -354,10 +401,18 @@ def test_loss_function_gives_keras_per_sample_values(name):
     np.testing.assert_allclose(got.numpy(), want, **TOL)
 
 
-ACTIVATION_CASES = [(n, {}) for n in matnn.activations.__all__
-                    if inspect.isfunction(getattr(keras.activations, n, None)) and n not in ("get", "serialize")]
-ACTIVATION_CASES += [("relu", {"negative_slope": 0.1, "max_value": 1.5, "threshold": 0.3}), ("relu", {"max_value": 6.0}),
-                     ("leaky_relu", {"negative_slope": 0.05}), ("elu", {"alpha": 0.5}), ("softmax", {"axis": 0})]
+ACTIVATION_CASES = [
+    (n, {})
+    for n in matnn.activations.__all__
+    if inspect.isfunction(getattr(keras.activations, n, None)) and n not in ("get", "serialize")
+]
+ACTIVATION_CASES += [
+    ("relu", {"negative_slope": 0.1, "max_value": 1.5, "threshold": 0.3}),
+    ("relu", {"max_value": 6.0}),
+    ("leaky_relu", {"negative_slope": 0.05}),
+    ("elu", {"alpha": 0.5}),
+    ("softmax", {"axis": 0}),
+]
 
 
 @pytest.mark.parametrize(("name", "kwargs"), ACTIVATION_CASES, ids=[f"{n}{kw or ''}" for n, kw in ACTIVATION_CASES])
@@ -477,14 +532,21 @@ NO_FORWARD = {
     ("metrics", "Metric"): "abstract base class",
     ("metrics", "MeanMetricWrapper"): "wraps a user function; exercised through every metric above",
     ("optimizers", "Optimizer"): "abstract base class",
-    **{("callbacks", n): "training hooks: behaviour tested in test_training.py / test_saving_resume.py"
-       for f, n in SHARED if f == "callbacks"},
+    **{
+        ("callbacks", n): "training hooks: behaviour tested in test_training.py / test_saving_resume.py"
+        for f, n in SHARED
+        if f == "callbacks"
+    },
 }
 
 
 def test_every_shared_name_is_checked_or_excused():
-    forward = ({("layers", n) for n in LAYER_CASES} | {("losses", n) for n in LOSS_CASES}
-               | {("metrics", n) for n in METRIC_CASES} | {("optimizers", n) for n in OPT_CASES})
+    forward = (
+        {("layers", n) for n in LAYER_CASES}
+        | {("losses", n) for n in LOSS_CASES}
+        | {("metrics", n) for n in METRIC_CASES}
+        | {("optimizers", n) for n in OPT_CASES}
+    )
     missing = [f"{f}.{n}" for f, n in SHARED if (f, n) not in forward and (f, n) not in NO_FORWARD]
     assert not missing, f"add a forward case or a NO_FORWARD reason for: {missing}"
     stale = [f"{f}.{n}" for f, n in forward if (f, n) not in SHARED]

@@ -72,7 +72,9 @@ def test_output_shape_matches_declared_and_keras(factory, in_shape, out_shape):
     assert tuple(y.shape[1:]) == out_shape
 
 
-@pytest.mark.parametrize("factory,in_shape,out_shape", [c for c in SHAPE_CASES if "Dropout" not in repr(c[0].__code__.co_names)])
+@pytest.mark.parametrize(
+    "factory,in_shape,out_shape", [c for c in SHAPE_CASES if "Dropout" not in repr(c[0].__code__.co_names)]
+)
 def test_gradients_match_finite_differences(factory, in_shape, out_shape):
     layer = factory()
     layer.build_for(in_shape)
@@ -86,6 +88,7 @@ def test_gradients_match_finite_differences(factory, in_shape, out_shape):
     def f(x, *ps):
         out = torch.func.functional_call(layer, dict(zip(names, ps, strict=True)), (x,))
         return out
+
     inputs = (x, *[p.detach().clone().requires_grad_(True) for p in params])
     assert torch.autograd.gradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-4)
 
@@ -136,7 +139,7 @@ def _numpy_conv2d_valid(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarr
     out = np.zeros((n, h - kh + 1, wd - kw + 1, cout))
     for i in range(h - kh + 1):
         for j in range(wd - kw + 1):
-            patch = x[:, i:i + kh, j:j + kw, :]
+            patch = x[:, i : i + kh, j : j + kw, :]
             out[:, i, j, :] = np.tensordot(patch, w, axes=([1, 2, 3], [0, 1, 2])) + b
     return out
 
@@ -187,15 +190,18 @@ def test_concatenate_in_functional_model():
     assert out.shape == (5,)
 
 
-@pytest.mark.parametrize("bad", [
-    lambda: Dense(0),
-    lambda: Dense(3.5),
-    lambda: Conv2D(4, 0),
-    lambda: Conv1D(4, 3, padding="full"),
-    lambda: Dropout(1.5),
-    lambda: Dense(4, activation="relux"),
-    lambda: Dense(4, kernel_initializer="glorot"),
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        lambda: Dense(0),
+        lambda: Dense(3.5),
+        lambda: Conv2D(4, 0),
+        lambda: Conv1D(4, 3, padding="full"),
+        lambda: Dropout(1.5),
+        lambda: Dense(4, activation="relux"),
+        lambda: Dense(4, kernel_initializer="glorot"),
+    ],
+)
 def test_bad_layer_arguments_raise_config_errors(bad):
     with pytest.raises(matnn.ConfigError):
         bad()

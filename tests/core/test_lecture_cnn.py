@@ -38,7 +38,7 @@ def _digits_28x28(n_train: int, n_test: int) -> tuple[np.ndarray, ...]:
     x = np.pad(x, ((0, 0), (2, 2), (2, 2)))[..., None].astype(np.float32)
     rng = np.random.default_rng(0)
     idx = rng.permutation(len(x))
-    tr, te = idx[:n_train], idx[n_train:n_train + n_test]
+    tr, te = idx[:n_train], idx[n_train : n_train + n_test]
     return x[tr], d.target[tr], x[te], d.target[te]
 
 

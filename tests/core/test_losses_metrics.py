@@ -63,8 +63,16 @@ LOSS_CASES = [
     ("mse", lambda: torch.randn(4, 3, dtype=torch.float64), lambda: torch.randn(4, 3, dtype=torch.float64)),
     ("mae", lambda: torch.randn(4, 3, dtype=torch.float64), lambda: torch.randn(4, 3, dtype=torch.float64)),
     ("huber", lambda: torch.randn(4, 3, dtype=torch.float64) * 3, lambda: torch.randn(4, 3, dtype=torch.float64)),
-    ("binary_crossentropy", lambda: torch.randint(0, 2, (4, 1)).double(), lambda: torch.rand(4, 1, dtype=torch.float64) * 0.8 + 0.1),
-    ("categorical_crossentropy", lambda: torch.nn.functional.one_hot(torch.randint(0, 3, (4,)), 3).double(), lambda: _probs(4, 3)),
+    (
+        "binary_crossentropy",
+        lambda: torch.randint(0, 2, (4, 1)).double(),
+        lambda: torch.rand(4, 1, dtype=torch.float64) * 0.8 + 0.1,
+    ),
+    (
+        "categorical_crossentropy",
+        lambda: torch.nn.functional.one_hot(torch.randint(0, 3, (4,)), 3).double(),
+        lambda: _probs(4, 3),
+    ),
     ("kl_divergence", lambda: _probs(4, 3), lambda: _probs(4, 3)),
     ("jaccard", lambda: torch.rand(4, 5, dtype=torch.float64), lambda: torch.rand(4, 5, dtype=torch.float64)),
 ]
@@ -102,7 +110,7 @@ def test_epoch_metrics_equal_sklearn_over_batches():
     ms = [metrics.get(n) for n in ("mae", "rmse", "r2", "mse")]
     for start in range(0, 100, 7):  # accumulate over uneven batches
         for m in ms:
-            m.update(torch.tensor(y[start:start + 7]), torch.tensor(p[start:start + 7]))
+            m.update(torch.tensor(y[start : start + 7]), torch.tensor(p[start : start + 7]))
     mae, rmse, r2, mse = (m.result().item() for m in ms)
     assert mae == pytest.approx(skm.mean_absolute_error(y, p), rel=1e-6)
     assert mse == pytest.approx(skm.mean_squared_error(y, p), rel=1e-6)

@@ -25,20 +25,31 @@ def test_penalty_equals_its_formula(use_conv):
     rng = np.random.default_rng(0)
     if use_conv:
         x = rng.normal(size=(8, 6, 2)).astype(np.float32)
-        layers = [Conv1D(3, 3, kernel_regularizer=L2(0.1), bias_regularizer=L1(0.5), bias_initializer="ones",
-                         input_shape=(6, 2)), Flatten(), Dense(1, kernel_regularizer=l1_l2(0.01, 0.02))]
+        layers = [
+            Conv1D(
+                3, 3, kernel_regularizer=L2(0.1), bias_regularizer=L1(0.5), bias_initializer="ones", input_shape=(6, 2)
+            ),
+            Flatten(),
+            Dense(1, kernel_regularizer=l1_l2(0.01, 0.02)),
+        ]
     else:
         x = rng.normal(size=(8, 4)).astype(np.float32)
-        layers = [Dense(3, kernel_regularizer=L2(0.1), bias_regularizer=L1(0.5), bias_initializer="ones", input_shape=(4,)),
-                  Dense(1, kernel_regularizer=l1_l2(0.01, 0.02))]
+        layers = [
+            Dense(3, kernel_regularizer=L2(0.1), bias_regularizer=L1(0.5), bias_initializer="ones", input_shape=(4,)),
+            Dense(1, kernel_regularizer=l1_l2(0.01, 0.02)),
+        ]
     y = rng.normal(size=(8, 1)).astype(np.float32)
     model = matnn.Sequential(layers)
     model.compile(optimizer="sgd", loss="mse")
     total, data_only = _loss_with_and_without(model, x, y)
     first, last = model.layers[0], model.layers[-1]
     with torch.no_grad():
-        expected = (0.1 * float((first.weight ** 2).sum()) + 0.5 * float(first.bias.abs().sum())
-                    + 0.01 * float(last.weight.abs().sum()) + 0.02 * float((last.weight ** 2).sum()))
+        expected = (
+            0.1 * float((first.weight**2).sum())
+            + 0.5 * float(first.bias.abs().sum())
+            + 0.01 * float(last.weight.abs().sum())
+            + 0.02 * float((last.weight**2).sum())
+        )
     assert expected > 0.1
     assert total - data_only == pytest.approx(expected, rel=1e-5)
 

@@ -51,18 +51,20 @@ def test_sequential_cnn_with_every_spatial_layer_roundtrips(tmp_path):
     x = rng.normal(size=(6, 16, 16, 2)).astype("float32")
     norm = Normalization(input_shape=(16, 16, 2))
     norm.adapt(x)
-    model = matnn.Sequential([
-        norm,
-        Conv2D(4, 3, padding="same", activation="relu"),
-        BatchNormalization(),
-        MaxPooling2D(2),
-        Conv2D(4, 3, activation="elu"),
-        AveragePooling2D(2, padding="same"),
-        UpSampling2D(2),
-        Dropout(0.3),
-        GlobalAveragePooling2D(),
-        Dense(5, activation="softmax"),
-    ])
+    model = matnn.Sequential(
+        [
+            norm,
+            Conv2D(4, 3, padding="same", activation="relu"),
+            BatchNormalization(),
+            MaxPooling2D(2),
+            Conv2D(4, 3, activation="elu"),
+            AveragePooling2D(2, padding="same"),
+            UpSampling2D(2),
+            Dropout(0.3),
+            GlobalAveragePooling2D(),
+            Dense(5, activation="softmax"),
+        ]
+    )
     model.compile("adam", "categorical_crossentropy", metrics=["accuracy"])
     model.fit(x, np.eye(5)[rng.integers(0, 5, 6)], epochs=2, verbose=0)
     before, after, loaded = _roundtrip(model, x, tmp_path)
@@ -74,16 +76,18 @@ def test_sequential_cnn_with_every_spatial_layer_roundtrips(tmp_path):
 
 def test_sequence_models_roundtrip(tmp_path):
     x = rng.normal(size=(5, 12, 3)).astype("float32")
-    model = matnn.Sequential([
-        Conv1D(4, 3, padding="causal", input_shape=(12, 3)),
-        MaxPooling1D(2),
-        UpSampling1D(2),
-        LSTM(6, return_sequences=True),
-        GRU(4, return_sequences=True),
-        GlobalAveragePooling1D(),
-        Dense(1),
-        Rescaling(2.0, 1.0),
-    ])
+    model = matnn.Sequential(
+        [
+            Conv1D(4, 3, padding="causal", input_shape=(12, 3)),
+            MaxPooling1D(2),
+            UpSampling1D(2),
+            LSTM(6, return_sequences=True),
+            GRU(4, return_sequences=True),
+            GlobalAveragePooling1D(),
+            Dense(1),
+            Rescaling(2.0, 1.0),
+        ]
+    )
     before, after, _ = _roundtrip(model, x, tmp_path)
     np.testing.assert_array_equal(before, after)
 

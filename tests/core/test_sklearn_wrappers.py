@@ -28,7 +28,9 @@ NOT_APPLICABLE_REGRESSOR = {
 
 @parametrize_with_checks(
     [NeuralNetRegressor(epochs=30, random_state=0), NeuralNetClassifier(epochs=30, random_state=0)],
-    expected_failed_checks=lambda est: NOT_APPLICABLE_REGRESSOR if isinstance(est, NeuralNetRegressor) else NOT_APPLICABLE,
+    expected_failed_checks=lambda est: (
+        NOT_APPLICABLE_REGRESSOR if isinstance(est, NeuralNetRegressor) else NOT_APPLICABLE
+    ),
 )
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)

@@ -111,7 +111,9 @@ def test_early_stopping_restores_best_epoch():
     yv = rng.normal(size=64).astype("float32") * 10
     seen: dict[int, dict] = {}
 
-    snap = LambdaCallback(on_epoch_end=lambda e, logs: seen.__setitem__(e, {k: v.clone() for k, v in model.state_dict().items()}))
+    snap = LambdaCallback(
+        on_epoch_end=lambda e, logs: seen.__setitem__(e, {k: v.clone() for k, v in model.state_dict().items()})
+    )
     es = EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True)
     hist = model.fit(X, Y, epochs=100, validation_data=(xv, yv), callbacks=[snap, es], verbose=0)
     best = int(np.argmin(hist.history["val_loss"]))
@@ -129,7 +131,9 @@ def test_reduce_lr_on_plateau_and_scheduler():
     hist = model.fit(X, Y, epochs=5, callbacks=[r], verbose=0)
     assert hist.history["lr"][-1] < 1e-6
     model.compile(optimizer="sgd", loss="mse")
-    hist = model.fit(X, Y, epochs=3, callbacks=[LearningRateScheduler(lambda epoch, lr: 0.001 * (epoch + 1))], verbose=0)
+    hist = model.fit(
+        X, Y, epochs=3, callbacks=[LearningRateScheduler(lambda epoch, lr: 0.001 * (epoch + 1))], verbose=0
+    )
     assert hist.history["lr"] == pytest.approx([0.001, 0.002, 0.003])
 
 
@@ -137,8 +141,14 @@ def test_checkpoint_and_loggers_write_files(tmp_path):
     model = mlp()
     model.compile("adam", "mse", metrics=["mae"])
     ck = ModelCheckpoint(tmp_path / "best.matnn", monitor="val_loss", save_best_only=True)
-    model.fit(X, Y, epochs=4, validation_split=0.25, verbose=0,
-              callbacks=[ck, CSVLogger(tmp_path / "log.csv"), JSONLogger(tmp_path / "log.json")])
+    model.fit(
+        X,
+        Y,
+        epochs=4,
+        validation_split=0.25,
+        verbose=0,
+        callbacks=[ck, CSVLogger(tmp_path / "log.csv"), JSONLogger(tmp_path / "log.json")],
+    )
     assert (tmp_path / "best.matnn").exists()
     rows = (tmp_path / "log.csv").read_text().strip().splitlines()
     assert rows[0].split(",")[:3] == ["epoch", "loss", "mae"] and len(rows) == 5

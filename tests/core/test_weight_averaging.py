@@ -25,7 +25,9 @@ def test_the_average_is_the_mean_of_the_end_of_epoch_weights_from_start_on():
     model = _model(0)
     model.compile(optimizer=matnn.optimizers.Adam(0.02), loss="mse")
     seen: list[dict[str, torch.Tensor]] = []
-    snap = LambdaCallback(on_epoch_end=lambda e, logs: seen.append({k: p.detach().clone() for k, p in model.named_parameters()}))
+    snap = LambdaCallback(
+        on_epoch_end=lambda e, logs: seen.append({k: p.detach().clone() for k, p in model.named_parameters()})
+    )
     swa = StochasticWeightAveraging(start=0.6)  # 6 epochs: epochs 4, 5, 6 (zero-based 3..5) are averaged
     model.fit(X, Y, epochs=6, batch_size=32, callbacks=[snap, swa], verbose=0)
     assert swa.start_epoch() == 4 and swa.n_averaged == 2
@@ -33,7 +35,9 @@ def test_the_average_is_the_mean_of_the_end_of_epoch_weights_from_start_on():
     model2 = _model(0)
     model2.compile(optimizer=matnn.optimizers.Adam(0.02), loss="mse")
     seen.clear()
-    snap2 = LambdaCallback(on_epoch_end=lambda e, logs: seen.append({k: p.detach().clone() for k, p in model2.named_parameters()}))
+    snap2 = LambdaCallback(
+        on_epoch_end=lambda e, logs: seen.append({k: p.detach().clone() for k, p in model2.named_parameters()})
+    )
     model2.fit(X, Y, epochs=6, batch_size=32, callbacks=[snap2, swa_int], verbose=0)
     assert swa_int.n_averaged == 3
     averaged = swa_int.averaged_parameters()

@@ -12,8 +12,7 @@ def random_crystal(rng: np.random.Generator, n_atoms: int = 4, elements=(8, 14, 
     cell = np.diag(rng.uniform(0.9, 1.1, 3) * a) + rng.normal(0, 0.3, (3, 3))
     frac = rng.uniform(0, 1, (n_atoms, 3))
     numbers = rng.choice(elements, n_atoms)
-    return Crystal(numbers, frac @ cell, cell, id=f"r{rng.integers(1_000_000)}",
-                   targets={"y": float(rng.normal())})
+    return Crystal(numbers, frac @ cell, cell, id=f"r{rng.integers(1_000_000)}", targets={"y": float(rng.normal())})
 
 
 def rotation_matrix(rng: np.random.Generator) -> np.ndarray:

@@ -23,8 +23,13 @@ def _write_jsonl(path, records):
             fh.write(json.dumps(r) + "\n")
 
 
-NACL = {"id": "nacl", "lattice": [[0, 2.82, 2.82], [2.82, 0, 2.82], [2.82, 2.82, 0]], "species": ["Na", "Cl"],
-        "frac_coords": [[0, 0, 0], [0.5, 0.5, 0.5]], "targets": {"formation_energy_per_atom": -2.1, "band_gap": None}}
+NACL = {
+    "id": "nacl",
+    "lattice": [[0, 2.82, 2.82], [2.82, 0, 2.82], [2.82, 2.82, 0]],
+    "species": ["Na", "Cl"],
+    "frac_coords": [[0, 0, 0], [0.5, 0.5, 0.5]],
+    "targets": {"formation_energy_per_atom": -2.1, "band_gap": None},
+}
 
 
 def test_read_jsonl_like_the_shared_dataset(tmp_path):
@@ -117,12 +122,14 @@ def test_cgcnn_atom_features_are_documented_one_hot_blocks():
     # Each block of each element is exactly one-hot.
     start = 0
     for _, n in CGCNN_BLOCKS:
-        np.testing.assert_array_equal(table[1:, start:start + n].sum(1), 1.0)
+        np.testing.assert_array_equal(table[1:, start : start + n].sum(1), 1.0)
         start += n
+
     def block(z, name):
         k = [b for b, _ in CGCNN_BLOCKS].index(name)
         s = sum(n for _, n in CGCNN_BLOCKS[:k])
-        return int(np.argmax(table[z, s:s + CGCNN_BLOCKS[k][1]]))
+        return int(np.argmax(table[z, s : s + CGCNN_BLOCKS[k][1]]))
+
     assert block(8, "group") == 15 and block(8, "period") == 1 and block(8, "block") == 1  # O: group 16, period 2, p
     assert block(26, "valence_electrons") == 7  # Fe: 3d6 4s2 → 8
     assert block(2, "electronegativity") == 10  # He: unknown slot
@@ -148,7 +155,9 @@ def test_store_packs_graphs_losslessly_and_caches(tmp_path, crystals):
         np.testing.assert_allclose(g.distances, ref.distances, rtol=1e-6)
         np.testing.assert_allclose(g.positions, c.positions, atol=1e-8)
     # Another spec is another cache entry.
-    load_graphs(tmp_path / "c.jsonl", GraphSpec(cutoff=4.0, max_neighbors=None), cache_dir=tmp_path / "cache", verbose=False)
+    load_graphs(
+        tmp_path / "c.jsonl", GraphSpec(cutoff=4.0, max_neighbors=None), cache_dir=tmp_path / "cache", verbose=False
+    )
     assert len(list((tmp_path / "cache").glob("*.npz"))) == 2
 
 
@@ -182,5 +191,7 @@ def test_potential_targets_collate_forces_per_atom():
     store = build_store(data, GraphSpec(cutoff=4.0, max_neighbors=None), verbose=False)
     ds = CrystalGraphDataset(store, potential=True)
     x, y = collate_graphs([ds[k] for k in range(len(ds))])
-    assert y["energy"].shape == (4,) and y["forces"].shape == (int(x.n_atoms.sum()), 3) and y["stress"].shape == (4, 3, 3)
+    assert (
+        y["energy"].shape == (4,) and y["forces"].shape == (int(x.n_atoms.sum()), 3) and y["stress"].shape == (4, 3, 3)
+    )
     assert isinstance(store, GraphStore) and store.forces.shape == (int(store.n_atoms.sum()), 3)

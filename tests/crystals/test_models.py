@@ -16,6 +16,7 @@ from matnn.data.crystals.dataset import CrystalGraphDataset, build_store
 from matnn.models.crystals import CGCNN, GraphPotential, MACEPotential, MEGNet
 from matnn.models.crystals.mace import mace_available
 
+
 @functools.cache
 def _small_mace() -> MACEPotential:
     # Building MACE's e3nn code takes ~6 s; tests get copies of one instance (weights random anyway).
@@ -181,8 +182,11 @@ def test_tiny_potential_fits_energies_and_forces(name):
         model = GraphPotential(dim=16, n_interactions=2, cutoff=4.0, n_rbf=12, force_weight=1.0)
     store = build_store(data, model.graph_spec, verbose=False)
     ds = CrystalGraphDataset(store, potential=True)
-    model.adapt([store.graph(k).numbers for k in range(len(store))], store.energy,
-                forces=[store.graph(k).forces for k in range(len(store))])
+    model.adapt(
+        [store.graph(k).numbers for k in range(len(store))],
+        store.energy,
+        forces=[store.graph(k).forces for k in range(len(store))],
+    )
     before = evaluate_potential(model, ds)
     model.compile(optimizer=matnn.optimizers.Adam(learning_rate=5e-3))
     hist = model.fit(ds, batch_size=4, epochs=150, collate_fn=collate_graphs, verbose=0)

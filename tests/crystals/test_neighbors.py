@@ -57,8 +57,9 @@ def test_keep_nearest_keeps_all_ties():
     # Rock salt: 6 anions at d, then 12 cations at d·√2. Asking for 8 must keep the whole second shell.
     a = 5.64
     cell = a * np.eye(3)
-    frac = np.array([[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5],
-                     [0.5, 0, 0], [0, 0.5, 0], [0, 0, 0.5], [0.5, 0.5, 0.5]])
+    frac = np.array(
+        [[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5], [0.5, 0, 0], [0, 0.5, 0], [0, 0, 0.5], [0.5, 0.5, 0.5]]
+    )
     crystal = Crystal([11] * 4 + [17] * 4, frac @ cell, cell)
     g = build_graph(crystal, cutoff=6.0, max_neighbors=8)
     counts = np.bincount(g.edge_index[0], minlength=8)

@@ -53,10 +53,7 @@ def test_predictions_are_the_models_own_and_the_runs_test_predictions(
     new = [make_crystal(rng, n_atoms=3) for _ in range(7)]
     new_file = write_jsonl(
         tmp_path / "new.jsonl",
-        [
-            Crystal(c.numbers, c.positions, c.cell, id=f"n{k}")
-            for k, c in enumerate(new)
-        ],
+        [Crystal(c.numbers, c.positions, c.cell, id=f"n{k}") for k, c in enumerate(new)],
     )
     assert (
         main(
@@ -76,15 +73,9 @@ def test_predictions_are_the_models_own_and_the_runs_test_predictions(
         == 0
     )
     rows = _csv(tmp_path / "p" / "predictions.csv")
-    assert list(rows[0]) == ["id", "zbar_pred"] and [r["id"] for r in rows] == [
-        f"n{k}" for k in range(7)
-    ]
+    assert list(rows[0]) == ["id", "zbar_pred"] and [r["id"] for r in rows] == [f"n{k}" for k in range(7)]
     metrics = json.loads((tmp_path / "p" / "metrics.json").read_text())
-    assert (
-        metrics["n_structures"] == 7
-        and metrics["model"] == "cgcnn"
-        and metrics["target"] == "zbar"
-    )
+    assert metrics["n_structures"] == 7 and metrics["model"] == "cgcnn" and metrics["target"] == "zbar"
     assert (metrics["graph_cutoff_A"], metrics["graph_max_neighbors"]) == (
         6.0,
         8,
@@ -95,39 +86,26 @@ def test_predictions_are_the_models_own_and_the_runs_test_predictions(
     store = load_graphs(
         write_jsonl(
             tmp_path / "new_t.jsonl",
-            [
-                Crystal(c.numbers, c.positions, c.cell, targets={"zbar": 0.0})
-                for c in new
-            ],
+            [Crystal(c.numbers, c.positions, c.cell, targets={"zbar": 0.0}) for c in new],
         ),
         model.graph_spec,
         cache_dir=False,
         verbose=False,
     )
     own = predict_dataset(model, CrystalGraphDataset(store, "zbar")).reshape(-1)
-    np.testing.assert_allclose(
-        [float(r["zbar_pred"]) for r in rows], own, rtol=1e-5, atol=1e-6
-    )
+    np.testing.assert_allclose([float(r["zbar_pred"]) for r in rows], own, rtol=1e-5, atol=1e-6)
 
     # On the training file: the test structures get the run's own test predictions, and it is scored.
     again = predict_property(run_dir, structure_file, cache_dir=False, verbose=False)
     by_id = dict(zip(again.ids, again.y_pred, strict=True))
-    np.testing.assert_allclose(
-        [by_id[i] for i in run.test_ids], run.y_pred, rtol=1e-5, atol=1e-6
-    )
+    np.testing.assert_allclose([by_id[i] for i in run.test_ids], run.y_pred, rtol=1e-5, atol=1e-6)
     assert again.metrics["n_scored"] == 30
-    assert again.metrics["mae"] == pytest.approx(
-        float(np.mean(np.abs(again.y_pred - again.y_true)))
-    )
+    assert again.metrics["mae"] == pytest.approx(float(np.mean(np.abs(again.y_pred - again.y_true))))
 
 
-def test_a_folder_of_cif_and_poscar_files_predicts_like_the_jsonl(
-    tmp_path, trained_run, structure_file
-):
+def test_a_folder_of_cif_and_poscar_files_predicts_like_the_jsonl(tmp_path, trained_run, structure_file):
     run_dir, _ = trained_run
-    from_jsonl = predict_property(
-        run_dir, structure_file, cache_dir=False, verbose=False
-    )
+    from_jsonl = predict_property(run_dir, structure_file, cache_dir=False, verbose=False)
     folder = tmp_path / "cifs"
     folder.mkdir()
     crystals = read_structures(structure_file)[:3]
@@ -136,21 +114,12 @@ def test_a_folder_of_cif_and_poscar_files_predicts_like_the_jsonl(
     to_pymatgen(crystals[2]).to(filename=str(folder / "POSCAR"), fmt="poscar")
     got = predict_property(run_dir, folder, out=tmp_path / "pf", verbose=False)
     assert got.ids == ["POSCAR", crystals[0].id, crystals[1].id] and got.y_true is None
-    expected = [
-        from_jsonl.y_pred[from_jsonl.ids.index(c.id)]
-        for c in (crystals[2], crystals[0], crystals[1])
-    ]
-    np.testing.assert_allclose(
-        got.y_pred, expected, rtol=1e-4, atol=1e-5
-    )  # CIF stores coordinates rounded
-    assert (tmp_path / "pf" / "predictions.csv").exists() and got.metrics[
-        "n_structures"
-    ] == 3
+    expected = [from_jsonl.y_pred[from_jsonl.ids.index(c.id)] for c in (crystals[2], crystals[0], crystals[1])]
+    np.testing.assert_allclose(got.y_pred, expected, rtol=1e-4, atol=1e-5)  # CIF stores coordinates rounded
+    assert (tmp_path / "pf" / "predictions.csv").exists() and got.metrics["n_structures"] == 3
 
 
-def test_missing_run_wrong_file_or_a_potential_are_one_line_errors(
-    tmp_path, trained_run, structure_file, capsys
-):
+def test_missing_run_wrong_file_or_a_potential_are_one_line_errors(tmp_path, trained_run, structure_file, capsys):
     from matnn.models.crystals import GraphPotential
 
     run_dir, _ = trained_run
@@ -158,9 +127,7 @@ def test_missing_run_wrong_file_or_a_potential_are_one_line_errors(
     GraphPotential(dim=8, n_interactions=1).save(tmp_path / "pot" / "model.matnn")
     (tmp_path / "notes.txt").write_text("not a structure")
     (tmp_path / "half").mkdir()
-    (tmp_path / "half" / "metrics.json").write_text(
-        json.dumps({"status": "interrupted"})
-    )
+    (tmp_path / "half" / "metrics.json").write_text(json.dumps({"status": "interrupted"}))
     cases = [
         (tmp_path / "nothing", structure_file, "no such run folder"),
         (tmp_path / "half", structure_file, "not complete"),

@@ -31,12 +31,8 @@ def test_registry_holds_both_families_with_their_recipes():
     assert CRYSTAL_MODELS.names("property") == ("cgcnn", "megnet")
     assert CRYSTAL_MODELS.names("potential") == ("schnet", "mace")
     for spec in CRYSTAL_MODELS:
-        assert spec.summary and spec.source and spec.default("learning_rate") > 0, (
-            spec.name
-        )
-        assert ("weight_decay" in spec.defaults) == (spec.family == "property"), (
-            spec.name
-        )
+        assert spec.summary and spec.source and spec.default("learning_rate") > 0, spec.name
+        assert ("weight_decay" in spec.defaults) == (spec.family == "property"), spec.name
     assert crystal_model("CGCNN", "property").load().__name__ == "CGCNN"
     with pytest.raises(matnn.ConfigError, match="Did you mean 'cgcnn'"):
         crystal_model("cgcn", "property")
@@ -44,28 +40,21 @@ def test_registry_holds_both_families_with_their_recipes():
         crystal_model("cgcnn", "potential")  # a name of the other family
 
 
-@pytest.mark.parametrize(
-    "command, family", [("train", "property"), ("potential", "potential")]
-)
+@pytest.mark.parametrize("command, family", [("train", "property"), ("potential", "potential")])
 def test_cli_model_choices_defaults_and_help_come_from_the_registry(command, family):
     model = _action(command, "model")
     assert tuple(model.choices) == CRYSTAL_MODELS.names(family)
     for spec in CRYSTAL_MODELS:
         if spec.family == family:
             assert spec.summary in model.help
-            assert (
-                f"{spec.default('learning_rate'):g} for {spec.name}"
-                in _action(command, "learning_rate").help
-            )
+            assert f"{spec.default('learning_rate'):g} for {spec.name}" in _action(command, "learning_rate").help
 
 
 @pytest.mark.parametrize(
     "command, typo, match",
     [("train", "cgcn", "cgcnn"), ("potential", "schnett", "schnet")],
 )
-def test_cli_unknown_model_is_one_line_with_the_close_match(
-    command, typo, match, tmp_path, capsys
-):
+def test_cli_unknown_model_is_one_line_with_the_close_match(command, typo, match, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(
             [
@@ -93,13 +82,9 @@ def test_docs_table_of_defaults_matches_the_registry():
     assert [r[0] for r in rows] == list(CRYSTAL_MODELS.names())
     for name, family, lr, wd in rows:
         spec = CRYSTAL_MODELS.get(name)
-        assert family == spec.family and float(lr) == spec.default("learning_rate"), (
-            name
-        )
+        assert family == spec.family and float(lr) == spec.default("learning_rate"), name
         assert (
-            (wd.strip() == "—")
-            if spec.default("weight_decay") is None
-            else float(wd) == spec.default("weight_decay")
+            (wd.strip() == "—") if spec.default("weight_decay") is None else float(wd) == spec.default("weight_decay")
         )
 
 
@@ -118,9 +103,7 @@ def test_a_model_saved_under_the_old_package_path_loads(tmp_path):
         "module": "matnn.models.crystals.cgcnn",
         "config": {},
     }
-    assert current_module_paths({"module": "matnn.models.graphs"}) == {
-        "module": "matnn.models.graphs"
-    }
+    assert current_module_paths({"module": "matnn.models.graphs"}) == {"module": "matnn.models.graphs"}
 
     torch.manual_seed(0)
     model = CGCNN(atom_dim=8, n_conv=1, hidden_dim=8)

@@ -22,8 +22,26 @@ def _metrics(out):
 
 def test_cli_train_writes_metrics_figures_and_model(tmp_path, structure_file, capsys):
     out = tmp_path / "run"
-    code = main(["crystals", "train", "--data", str(structure_file), "--target", "zbar", "--model", "cgcnn",
-                 "--epochs", "3", "--batch-size", "8", "--out", str(out), "--no-cache", "--quiet"])
+    code = main(
+        [
+            "crystals",
+            "train",
+            "--data",
+            str(structure_file),
+            "--target",
+            "zbar",
+            "--model",
+            "cgcnn",
+            "--epochs",
+            "3",
+            "--batch-size",
+            "8",
+            "--out",
+            str(out),
+            "--no-cache",
+            "--quiet",
+        ]
+    )
     assert code == 0
     m = _metrics(out)
     assert {"mae", "rmse", "r2", "n_test"} <= set(m) and m["n_test"] == 6
@@ -36,13 +54,34 @@ def test_cli_train_writes_metrics_figures_and_model(tmp_path, structure_file, ca
 
 
 def test_cli_train_megnet_with_separate_test_file(tmp_path, structure_file, rng, make_crystal):
-    test_file = write_jsonl(tmp_path / "t.jsonl", [
-        type(c)(c.numbers, c.positions, c.cell, id=f"t{k}", targets={"zbar": 1.0})
-        for k, c in enumerate(make_crystal(rng, 3) for _ in range(5))
-    ])
+    test_file = write_jsonl(
+        tmp_path / "t.jsonl",
+        [
+            type(c)(c.numbers, c.positions, c.cell, id=f"t{k}", targets={"zbar": 1.0})
+            for k, c in enumerate(make_crystal(rng, 3) for _ in range(5))
+        ],
+    )
     out = tmp_path / "meg"
-    code = main(["crystals", "train", "--data", str(structure_file), "--test", str(test_file), "--target", "zbar",
-                 "--model", "megnet", "--epochs", "2", "--out", str(out), "--no-cache", "--quiet"])
+    code = main(
+        [
+            "crystals",
+            "train",
+            "--data",
+            str(structure_file),
+            "--test",
+            str(test_file),
+            "--target",
+            "zbar",
+            "--model",
+            "megnet",
+            "--epochs",
+            "2",
+            "--out",
+            str(out),
+            "--no-cache",
+            "--quiet",
+        ]
+    )
     assert code == 0
     m = _metrics(out)
     assert m["n_test"] == 5 and m["n_train"] + m["n_val"] == 30 and m["model"] == "megnet"
@@ -53,8 +92,26 @@ def test_cli_model_options_set_the_architecture(tmp_path, structure_file, capsys
     from matnn.models.crystals import CGCNN
 
     out = tmp_path / "wide"
-    code = main(["crystals", "train", "--data", str(structure_file), "--target", "zbar", "--epochs", "1",
-                 "--model-option", "atom_dim=24", "n-conv=2", "dropout=0.1", "--out", str(out), "--no-cache", "--quiet"])
+    code = main(
+        [
+            "crystals",
+            "train",
+            "--data",
+            str(structure_file),
+            "--target",
+            "zbar",
+            "--epochs",
+            "1",
+            "--model-option",
+            "atom_dim=24",
+            "n-conv=2",
+            "dropout=0.1",
+            "--out",
+            str(out),
+            "--no-cache",
+            "--quiet",
+        ]
+    )
     assert code == 0
     m = _metrics(out)
     assert m["model_options"] == {"atom_dim": 24, "n_conv": 2, "dropout": 0.1}
@@ -64,26 +121,79 @@ def test_cli_model_options_set_the_architecture(tmp_path, structure_file, capsys
     cgcnn = CRYSTAL_MODELS.get("cgcnn")  # the recipe's defaults, recorded
     assert (m["weight_decay"], m["learning_rate"]) == (cgcnn.default("weight_decay"), cgcnn.default("learning_rate"))
     # an unknown option is a one-line error naming the allowed ones; a malformed one is refused by the parser
-    code = main(["crystals", "train", "--data", str(structure_file), "--target", "zbar", "--epochs", "1",
-                 "--model-option", "atom_dims=24", "--out", str(tmp_path / "x"), "--no-cache", "--quiet"])
+    code = main(
+        [
+            "crystals",
+            "train",
+            "--data",
+            str(structure_file),
+            "--target",
+            "zbar",
+            "--epochs",
+            "1",
+            "--model-option",
+            "atom_dims=24",
+            "--out",
+            str(tmp_path / "x"),
+            "--no-cache",
+            "--quiet",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "atom_dims" in err and "'atom_dim'" in err and len(err.strip().splitlines()) == 1
-    code = main(["crystals", "train", "--data", str(structure_file), "--target", "zbar", "--epochs", "1",
-                 "--model-option", "target_mean=3", "--out", str(tmp_path / "z"), "--no-cache", "--quiet"])
+    code = main(
+        [
+            "crystals",
+            "train",
+            "--data",
+            str(structure_file),
+            "--target",
+            "zbar",
+            "--epochs",
+            "1",
+            "--model-option",
+            "target_mean=3",
+            "--out",
+            str(tmp_path / "z"),
+            "--no-cache",
+            "--quiet",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "target_mean" in err and "training targets" in err and len(err.strip().splitlines()) == 1
     with pytest.raises(SystemExit):
-        main(["crystals", "train", "--data", str(structure_file), "--target", "zbar",
-              "--model-option", "atom_dim", "--out", str(tmp_path / "y")])
+        main(
+            [
+                "crystals",
+                "train",
+                "--data",
+                str(structure_file),
+                "--target",
+                "zbar",
+                "--model-option",
+                "atom_dim",
+                "--out",
+                str(tmp_path / "y"),
+            ]
+        )
 
 
 def test_weight_decay_shrinks_the_weights(tmp_path, structure_file):
     from matnn.workflows.crystals.train import train_property_model
 
     def weight_norm(wd: float) -> float:
-        run = train_property_model(structure_file, target="zbar", epochs=2, batch_size=8, weight_decay=wd, seed=0,
-                                   out=tmp_path / f"wd{wd}", cache_dir=False, verbose=False,
-                                   model_kwargs={"atom_dim": 8, "n_conv": 1, "hidden_dim": 8})
+        run = train_property_model(
+            structure_file,
+            target="zbar",
+            epochs=2,
+            batch_size=8,
+            weight_decay=wd,
+            seed=0,
+            out=tmp_path / f"wd{wd}",
+            cache_dir=False,
+            verbose=False,
+            model_kwargs={"atom_dim": 8, "n_conv": 1, "hidden_dim": 8},
+        )
         assert run.metrics["weight_decay"] == wd
         return float(sum(p.detach().pow(2).sum() for p in run.model.parameters()))
 
@@ -93,13 +203,28 @@ def test_weight_decay_shrinks_the_weights(tmp_path, structure_file):
         train_property_model(structure_file, target="zbar", epochs=1, weight_decay=-1.0, cache_dir=False, verbose=False)
     for bad_lr in (0.0, float("nan"), float("inf")):  # refused before any graph is built
         with pytest.raises(matnn.ConfigError, match="learning_rate"):
-            train_property_model(structure_file, target="zbar", epochs=1, learning_rate=bad_lr, cache_dir=False,
-                                 verbose=False)
+            train_property_model(
+                structure_file, target="zbar", epochs=1, learning_rate=bad_lr, cache_dir=False, verbose=False
+            )
 
 
 def test_cli_errors_are_one_line(tmp_path, structure_file, capsys):
-    code = main(["crystals", "train", "--data", str(structure_file), "--target", "band_gap", "--epochs", "1",
-                 "--out", str(tmp_path / "x"), "--no-cache", "--quiet"])
+    code = main(
+        [
+            "crystals",
+            "train",
+            "--data",
+            str(structure_file),
+            "--target",
+            "band_gap",
+            "--epochs",
+            "1",
+            "--out",
+            str(tmp_path / "x"),
+            "--no-cache",
+            "--quiet",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "band_gap" in err and "zbar" in err and len(err.strip().splitlines()) == 1
     code = main(["crystals", "potential", "--system", "CuFe", "--out", str(tmp_path / "p"), "--quiet"])
@@ -107,16 +232,41 @@ def test_cli_errors_are_one_line(tmp_path, structure_file, capsys):
     assert code == 2 and "Fe" in err and "Allowed elements" in err
 
 
-@pytest.mark.parametrize("model", ["schnet", pytest.param("mace", marks=pytest.mark.skipif(
-    not mace_available(), reason="mace-torch is not installed"))])
+@pytest.mark.parametrize(
+    "model",
+    [
+        "schnet",
+        pytest.param("mace", marks=pytest.mark.skipif(not mace_available(), reason="mace-torch is not installed")),
+    ],
+)
 def test_cli_potential_end_to_end(tmp_path, model):
     out = tmp_path / "pot"
-    code = main(["crystals", "potential", "--system", "CuAu", "--n-structures", "24", "--epochs", "2",
-                 "--md-steps", "10", "--model", model, "--out", str(out), "--quiet"])
+    code = main(
+        [
+            "crystals",
+            "potential",
+            "--system",
+            "CuAu",
+            "--n-structures",
+            "24",
+            "--epochs",
+            "2",
+            "--md-steps",
+            "10",
+            "--model",
+            model,
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
     assert code == 0
     m = _metrics(out)
     assert m["model"] == model
-    assert type(matnn.load_model(out / "model.matnn")).__name__ == {"schnet": "GraphPotential", "mace": "MACEPotential"}[model]
+    assert (
+        type(matnn.load_model(out / "model.matnn")).__name__
+        == {"schnet": "GraphPotential", "mace": "MACEPotential"}[model]
+    )
     for key in ("energy_mae_mev_atom", "force_mae_mev_A", "md_drift_mev_atom_ps", "md_drift_emt_mev_atom_ps"):
         assert np.isfinite(m[key]), key
     for f in ("parity_energy.png", "parity_forces.png", "md_energy.png", "model.matnn", "data.jsonl.gz"):
@@ -126,7 +276,22 @@ def test_cli_potential_end_to_end(tmp_path, model):
 
 def test_cli_graphs_reports_speed(tmp_path, structure_file):
     out = tmp_path / "g"
-    assert main(["crystals", "graphs", "--data", str(structure_file), "--out", str(out), "--cache-dir", str(tmp_path / "c"), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "crystals",
+                "graphs",
+                "--data",
+                str(structure_file),
+                "--out",
+                str(out),
+                "--cache-dir",
+                str(tmp_path / "c"),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     m = _metrics(out)
     assert m["n_graphs"] == 30 and m["graphs_per_s"] > 0 and m["mean_neighbors"] >= 12
 
@@ -150,8 +315,14 @@ def test_cgcnn_learns_formation_energy_from_shared_structures(tmp_path, shared_d
 def test_same_seed_same_numbers(structure_file):
     from matnn.workflows.crystals import train_property_model
 
-    kw = dict(target="zbar", epochs=2, batch_size=8, cache_dir=False, verbose=False,
-              model_kwargs={"atom_dim": 16, "n_conv": 1, "hidden_dim": 16})
+    kw = dict(
+        target="zbar",
+        epochs=2,
+        batch_size=8,
+        cache_dir=False,
+        verbose=False,
+        model_kwargs={"atom_dim": 16, "n_conv": 1, "hidden_dim": 16},
+    )
     a = train_property_model(structure_file, seed=3, **kw)
     b = train_property_model(structure_file, seed=3, **kw)
     c = train_property_model(structure_file, seed=4, **kw)
@@ -162,8 +333,15 @@ def test_same_seed_same_numbers(structure_file):
 def test_time_limited_chunks_resume_to_the_same_model(tmp_path, structure_file):
     from matnn.workflows.crystals import train_property_model
 
-    kw = dict(target="zbar", epochs=3, batch_size=8, cache_dir=False, verbose=False, seed=5,
-              model_kwargs={"atom_dim": 16, "n_conv": 1, "hidden_dim": 16})
+    kw = dict(
+        target="zbar",
+        epochs=3,
+        batch_size=8,
+        cache_dir=False,
+        verbose=False,
+        seed=5,
+        model_kwargs={"atom_dim": 16, "n_conv": 1, "hidden_dim": 16},
+    )
     whole = train_property_model(structure_file, out=tmp_path / "whole", **kw)
     first = train_property_model(structure_file, out=tmp_path / "chunks", time_limit_s=1e-3, **kw)
     assert first.metrics["status"] == "interrupted" and first.metrics["epochs_done"] == 1
@@ -199,8 +377,9 @@ def test_ensemble_is_the_mean_of_its_members_and_beats_their_average(tmp_path, s
 
     kw = dict(target="zbar", epochs=3, batch_size=8, cache_dir=False, verbose=False, split_seed=0, model_kwargs=_SMALL)
     members = [train_property_model(structure_file, seed=s, out=tmp_path / f"m{s}", **kw) for s in (0, 1, 2)]
-    ens = evaluate_ensemble([tmp_path / f"m{s}" for s in (0, 1, 2)], recalibrate=False, cache_dir=False, verbose=False,
-                            out=tmp_path / "ens")
+    ens = evaluate_ensemble(
+        [tmp_path / f"m{s}" for s in (0, 1, 2)], recalibrate=False, cache_dir=False, verbose=False, out=tmp_path / "ens"
+    )
     assert ens.test_ids == members[0].test_ids
     np.testing.assert_allclose(ens.member_predictions, np.stack([m.y_pred for m in members]), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(ens.y_pred, np.mean([m.y_pred for m in members], axis=0), rtol=1e-5, atol=1e-6)
@@ -222,35 +401,116 @@ def test_ensemble_refuses_runs_made_on_different_splits(tmp_path, structure_file
     from matnn.workflows.crystals import evaluate_ensemble
 
     for name, split in (("a", 0), ("b", 1)):
-        assert main(["crystals", "train", "--data", str(structure_file), "--target", "zbar", "--epochs", "1",
-                     "--batch-size", "8", "--split-seed", str(split), "--out", str(tmp_path / name), "--no-cache",
-                     "--quiet"]) == 0
+        assert (
+            main(
+                [
+                    "crystals",
+                    "train",
+                    "--data",
+                    str(structure_file),
+                    "--target",
+                    "zbar",
+                    "--epochs",
+                    "1",
+                    "--batch-size",
+                    "8",
+                    "--split-seed",
+                    str(split),
+                    "--out",
+                    str(tmp_path / name),
+                    "--no-cache",
+                    "--quiet",
+                ]
+            )
+            == 0
+        )
     with pytest.raises(ConfigError, match="split_seed"):
         evaluate_ensemble([tmp_path / "a", tmp_path / "b"], cache_dir=False, verbose=False)
-    code = main(["crystals", "ensemble", str(tmp_path / "a"), str(tmp_path / "nothing"), "--out", str(tmp_path / "e"),
-                 "--no-cache", "--quiet"])
+    code = main(
+        [
+            "crystals",
+            "ensemble",
+            str(tmp_path / "a"),
+            str(tmp_path / "nothing"),
+            "--out",
+            str(tmp_path / "e"),
+            "--no-cache",
+            "--quiet",
+        ]
+    )
     err = capsys.readouterr().err
     assert code != 0 and "nothing" in err and "Traceback" not in err
 
 
 def test_cli_ensemble_end_to_end(tmp_path, structure_file):
     for seed in (0, 1):
-        assert main(["crystals", "train", "--data", str(structure_file), "--target", "zbar", "--epochs", "2",
-                     "--batch-size", "8", "--seed", str(seed), "--split-seed", "3", "--out", str(tmp_path / f"r{seed}"),
-                     "--no-cache", "--quiet"]) == 0
-    assert main(["crystals", "ensemble", str(tmp_path / "r0"), str(tmp_path / "r1"), "--out", str(tmp_path / "e"),
-                 "--no-cache", "--quiet"]) == 0
+        assert (
+            main(
+                [
+                    "crystals",
+                    "train",
+                    "--data",
+                    str(structure_file),
+                    "--target",
+                    "zbar",
+                    "--epochs",
+                    "2",
+                    "--batch-size",
+                    "8",
+                    "--seed",
+                    str(seed),
+                    "--split-seed",
+                    "3",
+                    "--out",
+                    str(tmp_path / f"r{seed}"),
+                    "--no-cache",
+                    "--quiet",
+                ]
+            )
+            == 0
+        )
+    assert (
+        main(
+            [
+                "crystals",
+                "ensemble",
+                str(tmp_path / "r0"),
+                str(tmp_path / "r1"),
+                "--out",
+                str(tmp_path / "e"),
+                "--no-cache",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     m = _metrics(tmp_path / "e")
-    assert {"mae", "rmse", "r2", "n_test", "val_mae", "member_mae_mean", "member_mae_std",
-            "ensemble_beats_members_on_val"} <= set(m)
+    assert {
+        "mae",
+        "rmse",
+        "r2",
+        "n_test",
+        "val_mae",
+        "member_mae_mean",
+        "member_mae_std",
+        "ensemble_beats_members_on_val",
+    } <= set(m)
     assert m["n_members"] == 2 and m["split_seed"] == 3
 
 
 def test_swa_is_chosen_on_validation_and_survives_chunked_resume(tmp_path, structure_file):
     from matnn.workflows.crystals import train_property_model
 
-    kw = dict(target="zbar", epochs=4, batch_size=8, cache_dir=False, verbose=False, seed=2, swa_start=0.5,
-              model_kwargs=_SMALL)
+    kw = dict(
+        target="zbar",
+        epochs=4,
+        batch_size=8,
+        cache_dir=False,
+        verbose=False,
+        seed=2,
+        swa_start=0.5,
+        model_kwargs=_SMALL,
+    )
     whole = train_property_model(structure_file, out=tmp_path / "whole", **kw)
     m = whole.metrics
     assert m["swa_epochs"] == 2 and m["weights"] in ("swa", "best_epoch")

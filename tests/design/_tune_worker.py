@@ -15,14 +15,7 @@ from pathlib import Path
 
 import optuna
 
-_path = (
-    Path(__file__).resolve().parents[2]
-    / "src"
-    / "matnn"
-    / "design"
-    / "tune"
-    / "storage.py"
-)
+_path = Path(__file__).resolve().parents[2] / "src" / "matnn" / "design" / "tune" / "storage.py"
 _spec = importlib.util.spec_from_file_location("_matnn_tune_storage", _path)
 _storage = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_storage)

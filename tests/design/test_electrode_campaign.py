@@ -28,11 +28,7 @@ SRC = str(Path(wf.__file__).resolve().parents[3])
 
 
 def _records(cache: Path) -> dict[str, bytes]:
-    return {
-        p.name: p.read_bytes()
-        for p in cache.glob("*.json")
-        if p.name != "tortuosity.json"
-    }
+    return {p.name: p.read_bytes() for p in cache.glob("*.json") if p.name != "tortuosity.json"}
 
 
 def _dask_campaign(tmp_path, simulate=None):
@@ -52,14 +48,18 @@ def _dask_campaign(tmp_path, simulate=None):
 def test_four_recipe_campaign_on_a_local_dask_cluster(tmp_path, monkeypatch):
     # A stand-in evaluator the worker processes can import (the test module itself is not importable there).
     (tmp_path / "toy_eval").mkdir()
-    (tmp_path / "toy_eval" / "electrode_toy_eval.py").write_text(textwrap.dedent("""
+    (tmp_path / "toy_eval" / "electrode_toy_eval.py").write_text(
+        textwrap.dedent("""
         def evaluate(task):
             recipe, entry = task[0], task[1]
             return {"recipe": recipe.as_dict(), "status": "ok", "tau": entry["tau"],
                     "energy_density_wh_l": 1000.0 * recipe.am_fraction, "rate_fraction": 1.0 / entry["tau"]}
-    """))
+    """)
+    )
     monkeypatch.syspath_prepend(str(tmp_path / "toy_eval"))
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(tmp_path / "toy_eval"), SRC, os.environ.get("PYTHONPATH", "")]))
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join([str(tmp_path / "toy_eval"), SRC, os.environ.get("PYTHONPATH", "")])
+    )
     import electrode_toy_eval
 
     _dask_campaign(tmp_path / "run", electrode_toy_eval.evaluate)
@@ -102,19 +102,13 @@ def test_resume_after_kill_9_resimulates_nothing_cached(tmp_path):
     )
     cache = tmp_path / "cache"
     deadline = time.time() + 120
-    while (
-        time.time() < deadline
-        and proc.poll() is None
-        and len(_records(cache) if cache.exists() else {}) < 3
-    ):
+    while time.time() < deadline and proc.poll() is None and len(_records(cache) if cache.exists() else {}) < 3:
         time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     before = _records(cache)
     assert 3 <= len(before) < 12, "the campaign must be killed part-way"
-    assert (
-        not [p for p in cache.iterdir() if p.suffix == ".tmp"] or True
-    )  # leftovers are ignored, never read
+    assert not [p for p in cache.iterdir() if p.suffix == ".tmp"] or True  # leftovers are ignored, never read
 
     calls = []
 
@@ -128,17 +122,13 @@ def test_resume_after_kill_9_resimulates_nothing_cached(tmp_path):
         }
 
     with Executor(workers=1) as ex:
-        camp = Campaign(
-            tmp_path, ex, image_spec=SMALL, simulate=counting, show_progress=False
-        )
+        camp = Campaign(tmp_path, ex, image_spec=SMALL, simulate=counting, show_progress=False)
         records = camp.evaluate(sobol_recipes(12, seed=2))
     assert len(calls) == 12 - len(before)
     assert camp.cache_hits == len(before) and camp.new_simulations == len(calls)
     after = _records(cache)
     assert all(after[k] == v for k, v in before.items())  # cached results untouched
-    cached_recipes = {
-        json.dumps(json.loads(v)["recipe"], sort_keys=True) for v in before.values()
-    }
+    cached_recipes = {json.dumps(json.loads(v)["recipe"], sort_keys=True) for v in before.values()}
     assert not {json.dumps(r.as_dict(), sort_keys=True) for r in calls} & cached_recipes
     assert len(records) == 12 and all(r is not None for r in records)
 
@@ -157,21 +147,13 @@ def test_a_failed_solve_is_reported_with_its_recipe(tmp_path, monkeypatch):
 
     monkeypatch.setattr(dfn_module, "_discharges", fragile)
     with Executor(workers=1) as ex:
-        records = Campaign(
-            tmp_path, ex, image_spec=SMALL, show_progress=False
-        ).evaluate(recipes)
+        records = Campaign(tmp_path, ex, image_spec=SMALL, show_progress=False).evaluate(recipes)
     assert [r["status"] for r in records] == ["ok", "failed", "ok"]
     bad = records[1]
-    assert (
-        bad["recipe"] == recipes[1].as_dict()
-        and bad["attempts"] == 2
-        and "decreased steps" in bad["error"]
-    )
+    assert bad["recipe"] == recipes[1].as_dict() and bad["attempts"] == 2 and "decreased steps" in bad["error"]
     assert np.isnan(objectives(records)[1]).all()
     on_disk = [json.loads(v) for v in _records(tmp_path / "cache").values()]
-    assert (
-        sum(r["status"] == "failed" for r in on_disk) == 1
-    )  # cached as failed, not dropped
+    assert sum(r["status"] == "failed" for r in on_disk) == 1  # cached as failed, not dropped
 
 
 def _toy(task):
@@ -230,12 +212,7 @@ def test_whole_loop_writes_report_and_metrics(tmp_path, monkeypatch):
     ):
         assert (tmp_path / name).exists()
     report = (tmp_path / "report.md").read_text()
-    assert (
-        "knee" in report
-        and "energy end" in report
-        and "power end" in report
-        and "2307.05521" in report
-    )
+    assert "knee" in report and "energy end" in report and "power end" in report and "2307.05521" in report
 
 
 def test_unreachable_scheduler_is_a_one_line_error(tmp_path):
@@ -266,8 +243,4 @@ def test_cli_bad_inputs_exit_2_with_one_line(tmp_path, capsys, argv, message):
 
     assert main(["design", "electrode", "--out", str(tmp_path), "--quiet", *argv]) == 2
     err = capsys.readouterr().err.strip()
-    assert (
-        message in err
-        and "\n" not in err
-        and err.startswith("matnn design electrode: error:")
-    )
+    assert message in err and "\n" not in err and err.startswith("matnn design electrode: error:")

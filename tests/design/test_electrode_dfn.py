@@ -54,9 +54,7 @@ def test_more_tortuous_delivers_less_at_high_rate():
     assert hard["bruggeman"] > easy["bruggeman"]
     assert hard["rate_fraction"] < easy["rate_fraction"] - 0.05
     # the low-rate energy barely depends on transport
-    assert hard["energy_density_wh_l"] == pytest.approx(
-        easy["energy_density_wh_l"], rel=0.02
-    )
+    assert hard["energy_density_wh_l"] == pytest.approx(easy["energy_density_wh_l"], rel=0.02)
     assert 300 < easy["energy_density_wh_l"] < 1500 and 0 < easy["rate_fraction"] <= 1.0
 
 
@@ -72,23 +70,14 @@ def test_failed_solve_is_retried_then_reported(monkeypatch):
 
     monkeypatch.setattr(dfn_module, "_discharges", flaky)
     ok = simulate_electrode(e, 2.0)
-    assert (
-        calls == [False, True]
-        and ok["status"] == "ok"
-        and ok["attempts"] == 2
-        and "IDA" in ok["error"]
-    )
+    assert calls == [False, True] and ok["status"] == "ok" and ok["attempts"] == 2 and "IDA" in ok["error"]
 
     def broken(electrode, b, cell, loose):
         raise RuntimeError("solver diverged")
 
     monkeypatch.setattr(dfn_module, "_discharges", broken)
     bad = simulate_electrode(e, 2.0)
-    assert (
-        bad["status"] == "failed"
-        and bad["attempts"] == 2
-        and bad["rate_fraction"] is None
-    )
+    assert bad["status"] == "failed" and bad["attempts"] == 2 and bad["rate_fraction"] is None
     assert bad["error"].count("solver diverged") == 2
     assert math.isfinite(bad["bruggeman"])
 

@@ -56,9 +56,7 @@ def test_mass_balance_holds_over_a_design():
     m = Materials()
     for r in sobol_recipes(32, seed=3):
         e = electrode_from_recipe(r, m)
-        solids_per_area = (
-            r.coating_um * 1e-6 * e.solids_volume_fraction_slurry
-        )  # m³ of solids per m²
+        solids_per_area = r.coating_um * 1e-6 * e.solids_volume_fraction_slurry  # m³ of solids per m²
         assert (1 - e.porosity) * e.thickness_m == pytest.approx(solids_per_area)
         assert (1 - e.eps_dry) * e.thickness_dry_m == pytest.approx(solids_per_area)
         assert e.porosity + e.eps_am + e.eps_binder + e.eps_carbon == pytest.approx(1.0)

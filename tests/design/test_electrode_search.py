@@ -62,9 +62,7 @@ def test_nsga2_bad_bounds():
 def test_ensemble_and_baseline_learn_a_smooth_map():
     rng = np.random.default_rng(0)
     x = rng.uniform(size=(160, 4))
-    y = np.column_stack(
-        [np.sin(2 * x[:, 0]) + x[:, 1] ** 2, np.exp(-x[:, 2]) * (1 + x[:, 3])]
-    )
+    y = np.column_stack([np.sin(2 * x[:, 0]) + x[:, 1] ** 2, np.exp(-x[:, 2]) * (1 + x[:, 3])])
     ens = EnsembleSurrogate(members=2, epochs=120, seed=0).fit(x[:120], y[:120])
     mean, std = ens.predict(x[120:], return_std=True)
     assert mean.shape == std.shape == (40, 2) and np.all(std >= 0)

@@ -32,11 +32,7 @@ def test_search_never_reads_the_test_set_then_scores_it_once(tune_task, tune_bas
     m = json.loads((task / "run" / "metrics.json").read_text())
     assert m["n_trials"] == 3 and m["n_complete"] + m["n_pruned"] == 3
     assert not any(k.startswith("test_") for k in m)
-    assert (
-        m["metric"] == "mae"
-        and m["direction"] == "minimize"
-        and np.isfinite(m["best_value"])
-    )
+    assert m["metric"] == "mae" and m["direction"] == "minimize" and np.isfinite(m["best_value"])
     assert {"best_learning_rate", "best_dropout", "best_hidden"} <= set(m)
     for name in (
         "trials.csv",
@@ -75,13 +71,9 @@ def test_search_never_reads_the_test_set_then_scores_it_once(tune_task, tune_bas
         ),
     ],
 )
-def test_bad_tune_block_is_one_line_and_exit_2(
-    tune_task, tune_base, capsys, change, words
-):
+def test_bad_tune_block_is_one_line_and_exit_2(tune_task, tune_base, capsys, change, words):
     spec = {**tune_base, "tune": {**tune_base["tune"], **change}}
-    assert (
-        main(["tune", str(_write(tune_task / "bad.yaml", spec)), "--out", "run"]) == 2
-    )
+    assert main(["tune", str(_write(tune_task / "bad.yaml", spec)), "--out", "run"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
     for w in words:
@@ -128,9 +120,7 @@ def test_dashboard_serves_the_study_on_loopback(tmp_path):
         t0 = time.time()
         while time.time() - t0 < 60 and body is None:
             try:
-                with urllib.request.urlopen(
-                    f"http://127.0.0.1:{port}/api/studies", timeout=2
-                ) as r:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/studies", timeout=2) as r:
                     body = json.loads(r.read())
             except OSError:
                 assert proc.poll() is None, proc.stdout.read().decode()
@@ -138,9 +128,7 @@ def test_dashboard_serves_the_study_on_loopback(tmp_path):
         assert body is not None
         studies = body.get("study_summaries", body.get("studies", []))
         (s,) = [s for s in studies if s["study_name"] == "dash-study"]
-        with urllib.request.urlopen(
-            f"http://127.0.0.1:{port}/api/studies/{s['study_id']}", timeout=5
-        ) as r:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/studies/{s['study_id']}", timeout=5) as r:
             detail = json.loads(r.read())
         assert len(detail["trials"]) == 3
     finally:
@@ -148,15 +136,9 @@ def test_dashboard_serves_the_study_on_loopback(tmp_path):
         proc.wait(timeout=20)
 
 
-def test_metric_missing_from_the_command_stops_after_one_trial(
-    tune_task, tune_base, capsys
-):
+def test_metric_missing_from_the_command_stops_after_one_trial(tune_task, tune_base, capsys):
     spec = {**tune_base, "tune": {**tune_base["tune"], "metric": "maee"}}
-    assert (
-        main(["tune", str(_write(tune_task / "bad.yaml", spec)), "--out", "run"]) == 2
-    )
+    assert main(["tune", str(_write(tune_task / "bad.yaml", spec)), "--out", "run"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "maee" in err and "mae" in err
-    assert sorted(p.name for p in (tune_task / "run" / "trials").iterdir()) == [
-        "trial_0000"
-    ]
+    assert sorted(p.name for p in (tune_task / "run" / "trials").iterdir()) == ["trial_0000"]

@@ -54,9 +54,7 @@ def test_cli_search_killed_with_sigkill_resumes(tune_task, tune_base):
     while time.time() - t0 < 300:
         if db.exists():
             try:
-                study = optuna.load_study(
-                    study_name="matnn-tune", storage=f"sqlite:///{db}"
-                )
+                study = optuna.load_study(study_name="matnn-tune", storage=f"sqlite:///{db}")
                 states = [t.state.name for t in study.trials]
             except (
                 KeyError,
@@ -103,20 +101,13 @@ def test_cli_two_local_workers(tune_task, tune_base):
     )
     m = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert m["n_trials"] == 4 and m["n_failed"] == 0
-    study = optuna.load_study(
-        study_name="matnn-tune", storage=f"sqlite:///{tmp_path / 'run' / 'study.db'}"
-    )
+    study = optuna.load_study(study_name="matnn-tune", storage=f"sqlite:///{tmp_path / 'run' / 'study.db'}")
     numbers = [t.number for t in study.trials]
     assert len(numbers) == len(set(numbers))
 
 
 def test_steels_example_as_written(tmp_path, shared_datasets):
-    helper = (
-        Path(__file__).resolve().parents[2]
-        / "bench"
-        / "design"
-        / "tune_steels_split.py"
-    )
+    helper = Path(__file__).resolve().parents[2] / "bench" / "design" / "tune_steels_split.py"
     data = shared_datasets / "composition" / "matbench_steels_yield.csv"
     assert (
         subprocess.run(

@@ -18,15 +18,11 @@ def _fit(epochs=20):
     y = x @ np.array([[1.0], [2.0], [-1.0]], dtype="float32")
     model = matnn.Sequential([Dense(4, activation="relu", input_shape=(3,)), Dense(1)])
     model.compile(optimizer="adam", loss="mse")
-    return model.fit(
-        x, y, epochs=epochs, batch_size=32, validation_split=0.25, verbose=0
-    )
+    return model.fit(x, y, epochs=epochs, batch_size=32, validation_split=0.25, verbose=0)
 
 
 def test_pruning_stops_a_trial_inside_fit():
-    study = optuna.create_study(
-        pruner=optuna.pruners.ThresholdPruner(upper=-1.0, n_warmup_steps=2)
-    )
+    study = optuna.create_study(pruner=optuna.pruners.ThresholdPruner(upper=-1.0, n_warmup_steps=2))
     trial = study.ask()
     with report_to_trial(trial, "val_loss"), pytest.raises(optuna.TrialPruned):
         _fit(epochs=20)

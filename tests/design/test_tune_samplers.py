@@ -29,17 +29,11 @@ def test_each_sampler_runs_six_trials(name):
     done = study.get_trials(states=(optuna.trial.TrialState.COMPLETE,))
     assert len(done) == 6
     for t in done:
-        assert (
-            -2.0 <= t.params["x"] <= 2.0
-            and 1 <= t.params["n"] <= 8
-            and t.params["c"] in "abc"
-        )
+        assert -2.0 <= t.params["x"] <= 2.0 and 1 <= t.params["n"] <= 8 and t.params["c"] in "abc"
 
 
 def _sac_run(seed, n=14, direction="minimize"):
-    study = optuna.create_study(
-        sampler=SACSampler(seed=seed, n_startup_trials=4), direction=direction
-    )
+    study = optuna.create_study(sampler=SACSampler(seed=seed, n_startup_trials=4), direction=direction)
     study.optimize(_objective, n_trials=n)
     return [t.params for t in study.trials], study
 
@@ -67,11 +61,7 @@ def test_sac_suggestion_is_fast_and_in_range():
         t0 = time.perf_counter()
         params = sampler.sample_relative(study, trial, dist)
         times.append(time.perf_counter() - t0)
-        assert (
-            set(params) == {"x", "n", "c"}
-            and -2 <= params["x"] <= 2
-            and params["c"] in "abc"
-        )
+        assert set(params) == {"x", "n", "c"} and -2 <= params["x"] <= 2 and params["c"] in "abc"
         study.tell(trial, 1.0)
     # < 50 ms per suggestion on an idle core; generous bound for a shared machine.
     assert np.median(times) < 0.5

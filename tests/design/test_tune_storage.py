@@ -54,9 +54,7 @@ def _start_together(url, name, n, sleep_s, log, tmp_path, seeds=(1, 2)):
 
 
 def _study(url, name):
-    return optuna.load_study(
-        study_name=name, storage=make_storage(url, heartbeat_interval=1, grace_period=2)
-    )
+    return optuna.load_study(study_name=name, storage=make_storage(url, heartbeat_interval=1, grace_period=2))
 
 
 def _wait_for(predicate, timeout=120.0):
@@ -69,11 +67,7 @@ def _wait_for(predicate, timeout=120.0):
 
 
 def _lines(log, word):
-    return [
-        line.split()
-        for line in Path(log).read_text().splitlines()
-        if line.startswith(word)
-    ]
+    return [line.split() for line in Path(log).read_text().splitlines() if line.startswith(word)]
 
 
 def _killed_mid_trial(url, name, log, proc):
@@ -101,9 +95,7 @@ def _check_retried(study, killed, n):
     assert trials[killed].state == optuna.trial.TrialState.FAIL
     retries = [t for t in trials if t.system_attrs.get("failed_trial") == killed]
     assert len(retries) == 1 and retries[0].state == optuna.trial.TrialState.COMPLETE
-    assert (
-        retries[0].params == trials[killed].params
-    )  # same setting, run again once, not lost
+    assert retries[0].params == trials[killed].params  # same setting, run again once, not lost
 
 
 def test_search_killed_with_sigkill_resumes_to_the_requested_count(tmp_path):
@@ -119,9 +111,7 @@ def test_search_killed_with_sigkill_resumes_to_the_requested_count(tmp_path):
     study = _study(url, name)
     _check_retried(study, killed, n)
     done_numbers = [int(s[1]) for s in _lines(log, "done")]
-    assert (
-        len(done_numbers) == len(set(done_numbers)) == n
-    )  # each trial evaluated to the end once
+    assert len(done_numbers) == len(set(done_numbers)) == n  # each trial evaluated to the end once
 
 
 @needs_postgres
@@ -140,9 +130,7 @@ def test_two_workers_share_one_postgres_study(tmp_path):
     assert len({d[3] for d in done}) == 2  # both workers ran trials
     # surplus trials (two workers asking for the last place at once) were never evaluated
     surplus = [t for t in study.get_trials() if t.user_attrs.get("surplus")]
-    assert all(
-        str(t.number) not in {s[1] for s in _lines(log, "start")} for t in surplus
-    )
+    assert all(str(t.number) not in {s[1] for s in _lines(log, "start")} for t in surplus)
 
 
 @needs_postgres

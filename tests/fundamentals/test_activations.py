@@ -30,9 +30,13 @@ def test_smooth_derivative_equals_finite_differences(name):
 def test_values_match_torch():
     t = torch.tensor(GRID, dtype=torch.float64)
     refs = {
-        "sigmoid": torch.sigmoid(t), "tanh": torch.tanh(t), "relu": torch.relu(t),
-        "leaky_relu": torch.nn.functional.leaky_relu(t, 0.01), "elu": torch.nn.functional.elu(t),
-        "softplus": torch.nn.functional.softplus(t), "step": torch.heaviside(t, torch.tensor(1.0, dtype=torch.float64)),
+        "sigmoid": torch.sigmoid(t),
+        "tanh": torch.tanh(t),
+        "relu": torch.relu(t),
+        "leaky_relu": torch.nn.functional.leaky_relu(t, 0.01),
+        "elu": torch.nn.functional.elu(t),
+        "softplus": torch.nn.functional.softplus(t),
+        "step": torch.heaviside(t, torch.tensor(1.0, dtype=torch.float64)),
     }
     for name, ref in refs.items():
         np.testing.assert_allclose(act.get_activation(name)[0](GRID), ref.numpy(), atol=1e-14, err_msg=name)
@@ -65,8 +69,8 @@ def test_softmax_properties_and_temperature():
     np.testing.assert_allclose(act.softmax(z, temperature=3.0), sp_softmax(z / 3.0, axis=1), atol=1e-15)
     row = z[0]
     cold, hot = act.softmax(row, temperature=1e-3), act.softmax(row, temperature=1e3)
-    assert cold[np.argmax(row)] == pytest.approx(1.0)                 # T → 0: arg-max one-hot
-    np.testing.assert_allclose(hot, 1 / len(row), atol=1e-2)          # T → ∞: uniform
+    assert cold[np.argmax(row)] == pytest.approx(1.0)  # T → 0: arg-max one-hot
+    np.testing.assert_allclose(hot, 1 / len(row), atol=1e-2)  # T → ∞: uniform
     assert np.all(np.isfinite(act.softmax(np.array([1e5, 0.0]))))
     with pytest.raises(ConfigError, match="temperature"):
         act.softmax(row, temperature=0)

@@ -10,10 +10,12 @@ from matnn.fundamentals.approximation import NetworkConfig, fit_relu_networks
 
 
 def test_relu_fits_agree_inside_and_diverge_outside():
-    res = fit_relu_networks("sin", configs=[NetworkConfig(64, 0), NetworkConfig(64, 1)], epochs=150, show_progress=False)
+    res = fit_relu_networks(
+        "sin", configs=[NetworkConfig(64, 0), NetworkConfig(64, 1)], epochs=150, show_progress=False
+    )
     assert res.predictions.shape == (2, len(res.x))
-    assert np.all(res.rmse(inside=True) < 0.05)         # both approximate sin on [-π, π]
-    assert np.all(res.rmse(inside=False) > 0.5)         # neither knows sin outside it
+    assert np.all(res.rmse(inside=True) < 0.05)  # both approximate sin on [-π, π]
+    assert np.all(res.rmse(inside=False) > 0.5)  # neither knows sin outside it
     assert res.spread(inside=False) > 10 * res.spread(inside=True)
     # ReLU networks are piecewise linear: outside the data the prediction is straight almost everywhere
     # (second difference ~0 except at the few grid points next to a kink), while sin keeps curving.

@@ -10,8 +10,12 @@ from matnn.core.exceptions import ConfigError, ShapeError
 from matnn.fundamentals.backprop import GlassBoxMLP, autograd_gradients, gradient_norms_by_depth
 
 TORCH_ACT = {
-    "sigmoid": torch.nn.Sigmoid, "tanh": torch.nn.Tanh, "relu": torch.nn.ReLU,
-    "leaky_relu": lambda: torch.nn.LeakyReLU(0.01), "elu": torch.nn.ELU, "softplus": torch.nn.Softplus,
+    "sigmoid": torch.nn.Sigmoid,
+    "tanh": torch.nn.Tanh,
+    "relu": torch.nn.ReLU,
+    "leaky_relu": lambda: torch.nn.LeakyReLU(0.01),
+    "elu": torch.nn.ELU,
+    "softplus": torch.nn.Softplus,
     "linear": torch.nn.Identity,
 }
 

@@ -19,9 +19,9 @@ def test_validation_error_is_u_shaped():
     curve = polynomial_capacity(degrees=list(range(16)), repeats=20, seed=0)
     v = curve.val_mse.mean(axis=0)
     assert curve.is_u_shaped()
-    assert 3 <= curve.best_capacity <= 8        # a sine needs about a cubic; not the extremes
+    assert 3 <= curve.best_capacity <= 8  # a sine needs about a cubic; not the extremes
     assert v[0] > 3 * v.min() and v[-1] > 3 * v.min()
-    assert v.min() > 0.0625 * 0.8               # cannot beat the noise variance (0.25²) by much
+    assert v.min() > 0.0625 * 0.8  # cannot beat the noise variance (0.25²) by much
     # Overfitting: at the highest degree the training error is far below the noise, validation far above.
     assert curve.train_mse.mean(axis=0)[-1] < 0.0625 < v[-1]
 

@@ -35,7 +35,10 @@ def test_demo_writes_figure_and_metrics(tmp_path, argv, figure):
 
 def test_same_seed_same_numbers(tmp_path):
     for d in ("a", "b"):
-        assert main(["fundamentals", "backprop", "--epochs", "50", "--seed", "3", "--out", str(tmp_path / d), "--quiet"]) == 0
+        assert (
+            main(["fundamentals", "backprop", "--epochs", "50", "--seed", "3", "--out", str(tmp_path / d), "--quiet"])
+            == 0
+        )
     a, b = (json.loads((tmp_path / d / "metrics.json").read_text()) for d in ("a", "b"))
     assert a == b
 
@@ -44,7 +47,10 @@ def test_user_errors_exit_2_with_one_line(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["fundamentals", "backprop", "--hidden", "0,4", "--out", str(tmp_path)])
     assert exc.value.code == 2
-    assert main(["fundamentals", "capacity", "--no-networks", "--max-degree", "25", "--out", str(tmp_path), "--quiet"]) == 2
+    assert (
+        main(["fundamentals", "capacity", "--no-networks", "--max-degree", "25", "--out", str(tmp_path), "--quiet"])
+        == 2
+    )
     err = capsys.readouterr().err
     assert "must be in [1, 19]" in err and "Traceback" not in err
 
@@ -60,9 +66,12 @@ def test_run_all_subset_writes_summary(tmp_path):
 
 
 def test_checks_can_fail():
-    assert evaluate_checks("linear-regression", {"abs_diff_slope": 1e-3, "abs_diff_intercept": 0.0})[
-        "closed form = gradient descent (|Δ| < 1e-6)"
-    ] is False
+    assert (
+        evaluate_checks("linear-regression", {"abs_diff_slope": 1e-3, "abs_diff_intercept": 0.0})[
+            "closed form = gradient descent (|Δ| < 1e-6)"
+        ]
+        is False
+    )
     assert not all(evaluate_checks("perceptron", {}).values())  # missing metrics fail
 
 

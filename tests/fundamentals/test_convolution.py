@@ -30,8 +30,14 @@ def test_conv2d_equals_torch(strides, padding, dilation):
     b = rng.normal(size=4)
     ours = conv2d(x, k, b, strides=strides, padding=padding, dilation=dilation)
     pad = 0 if padding == "valid" else padding
-    ref = F.conv2d(_nchw(x), torch.as_tensor(k).permute(3, 2, 0, 1), torch.as_tensor(b), stride=strides, padding=pad,
-                   dilation=dilation)
+    ref = F.conv2d(
+        _nchw(x),
+        torch.as_tensor(k).permute(3, 2, 0, 1),
+        torch.as_tensor(b),
+        stride=strides,
+        padding=pad,
+        dilation=dilation,
+    )
     np.testing.assert_allclose(ours, _nhwc(ref), rtol=1e-12, atol=1e-12)
 
 
@@ -48,7 +54,9 @@ def test_conv2d_same_padding_equals_torch_with_explicit_pad(kernel, strides):
     assert ours.shape[1:3] == (int(np.ceil(10 / sh)), int(np.ceil(7 / sw)))
 
 
-@pytest.mark.parametrize("mode,torch_mode", [("constant", "constant"), ("reflect", "reflect"), ("edge", "replicate"), ("wrap", "circular")])
+@pytest.mark.parametrize(
+    "mode,torch_mode", [("constant", "constant"), ("reflect", "reflect"), ("edge", "replicate"), ("wrap", "circular")]
+)
 def test_pad2d_equals_torch(mode, torch_mode):
     x = np.random.default_rng(2).normal(size=(2, 5, 6, 3))
     ours = pad2d(x, ((1, 2), (2, 1)), mode=mode)
@@ -62,7 +70,9 @@ def test_pooling_equals_torch(pool, strides):
     ps = pool if isinstance(pool, tuple) else (pool, pool)
     st = ps if strides is None else strides
     np.testing.assert_allclose(max_pool2d(x, pool, strides=strides), _nhwc(F.max_pool2d(_nchw(x), ps, st)), rtol=1e-12)
-    np.testing.assert_allclose(average_pool2d(x, pool, strides=strides), _nhwc(F.avg_pool2d(_nchw(x), ps, st)), rtol=1e-12)
+    np.testing.assert_allclose(
+        average_pool2d(x, pool, strides=strides), _nhwc(F.avg_pool2d(_nchw(x), ps, st)), rtol=1e-12
+    )
 
 
 def test_same_pooling_ignores_padding():

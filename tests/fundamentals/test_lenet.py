@@ -63,8 +63,11 @@ def test_lenet5_learns_digits_and_round_trips(tmp_path):
     matnn.set_seed(0)
     x, y = _digits_32()
     model = lenet5()
-    model.compile(optimizer=matnn.optimizers.Adam(1e-3), loss=matnn.losses.CategoricalCrossentropy(from_logits=True),
-                  metrics=["categorical_accuracy"])
+    model.compile(
+        optimizer=matnn.optimizers.Adam(1e-3),
+        loss=matnn.losses.CategoricalCrossentropy(from_logits=True),
+        metrics=["categorical_accuracy"],
+    )
     onehot = matnn.utils.to_categorical(y, 10)
     model.fit(x[:1200], onehot[:1200], epochs=2, batch_size=32, verbose=0)
     loss, acc = model.evaluate(x[1200:], onehot[1200:])

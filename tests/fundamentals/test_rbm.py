@@ -24,7 +24,11 @@ def test_cd_update_is_minus_the_gradient_of_the_free_energy_difference():
     """ΔW, Δb, Δc of CD-k = −∇[F̄(v₀) − F̄(v_k)] with the negative samples v_k held fixed."""
     gen = torch.Generator().manual_seed(3)
     m = RBM(10, 6, generator=gen)
-    m.W, m.b, m.c = 0.5 * torch.randn(10, 6, dtype=torch.float64, generator=gen), torch.randn(10, dtype=torch.float64, generator=gen), torch.randn(6, dtype=torch.float64, generator=gen)
+    m.W, m.b, m.c = (
+        0.5 * torch.randn(10, 6, dtype=torch.float64, generator=gen),
+        torch.randn(10, dtype=torch.float64, generator=gen),
+        torch.randn(6, dtype=torch.float64, generator=gen),
+    )
     v0 = (torch.rand(16, 10, generator=gen) < 0.5).double()
     dW, db, dc, vk = m.cd_gradients(v0, k=2)
     params = [t.clone().requires_grad_(True) for t in (m.W, m.b, m.c)]
@@ -83,7 +87,9 @@ def test_same_seed_same_model_and_binary_data_required(digits):
 
 
 def test_cli_writes_metrics_and_figures(tmp_path, capsys):
-    assert main(["fundamentals", "rbm", "--epochs", "3", "--hidden", "16", "--out", str(tmp_path / "r"), "--quiet"]) == 0
+    assert (
+        main(["fundamentals", "rbm", "--epochs", "3", "--hidden", "16", "--out", str(tmp_path / "r"), "--quiet"]) == 0
+    )
     m = json.loads((tmp_path / "r" / "metrics.json").read_text())
     assert m["n_hidden"] == 16 and m["reconstruction_mse_per_pixel_train"] < m["reconstruction_mse_per_pixel_untrained"]
     for png in ("rbm.png", "rbm_free_energy.png"):

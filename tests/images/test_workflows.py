@@ -54,7 +54,9 @@ def test_cli_conv_lab_end_to_end(tmp_path):
     pytest.importorskip("skimage")
     from matnn.cli.main import main
 
-    rc = main(["images", "conv-lab", "--out", str(tmp_path), "--seeds", "1", "--epochs", "3", "--quiet", "--sample", "camera"])
+    rc = main(
+        ["images", "conv-lab", "--out", str(tmp_path), "--seeds", "1", "--epochs", "3", "--quiet", "--sample", "camera"]
+    )
     assert rc == 0
     m = json.loads((tmp_path / "metrics.json").read_text())
     assert m["worked_example_value"] == 31.0
@@ -68,7 +70,9 @@ def test_cli_reports_a_bad_image_file_in_one_line(tmp_path, capsys):
 
     bad = tmp_path / "scan.png"
     bad.write_text("not an image")
-    rc = main(["images", "conv-lab", "--out", str(tmp_path / "o"), "--image", str(bad), "--seeds", "1", "--epochs", "1"])
+    rc = main(
+        ["images", "conv-lab", "--out", str(tmp_path / "o"), "--image", str(bad), "--seeds", "1", "--epochs", "1"]
+    )
     assert rc == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "scan.png" in err[0] and "Cannot read" in err[0]
@@ -80,8 +84,6 @@ def test_cli_digits_on_user_mnist_files(tmp_path):
     import struct
 
     from matnn.cli.main import main
-
-    rng = np.random.default_rng(0)
 
     def idx(arr):
         return bytes([0, 0, 8, arr.ndim]) + struct.pack(f">{arr.ndim}I", *arr.shape) + arr.astype(">u1").tobytes()
@@ -96,8 +98,23 @@ def test_cli_digits_on_user_mnist_files(tmp_path):
         (folder / f"{prefix}-images-idx3-ubyte.gz").write_bytes(gzip.compress(idx(x)))
         (folder / f"{prefix}-labels-idx1-ubyte").write_bytes(idx(y))
     matnn.set_seed(0)
-    rc = main(["images", "digits", "--out", str(tmp_path / "o"), "--mnist", str(folder), "--seeds", "1", "--epochs", "3",
-               "--no-lecture", "--no-augment", "--quiet"])
+    rc = main(
+        [
+            "images",
+            "digits",
+            "--out",
+            str(tmp_path / "o"),
+            "--mnist",
+            str(folder),
+            "--seeds",
+            "1",
+            "--epochs",
+            "3",
+            "--no-lecture",
+            "--no-augment",
+            "--quiet",
+        ]
+    )
     assert rc == 0
     m = json.loads((tmp_path / "o" / "metrics.json").read_text())
     assert m["dataset"] == "mnist" and m["n_test"] == 20 and m["accuracy"] >= 0.5

@@ -80,7 +80,9 @@ def test_solver_conserves_mass_and_respects_symmetry(blob_images):
     for im in blob_images[:6]:
         r = solve_diffusion(im)
         assert r.flux_imbalance < 1e-9
-        assert np.all((r.concentration[np.isfinite(r.concentration)] > 0) & (r.concentration[np.isfinite(r.concentration)] < 1))
+        assert np.all(
+            (r.concentration[np.isfinite(r.concentration)] > 0) & (r.concentration[np.isfinite(r.concentration)] < 1)
+        )
         for flipped in (im[::-1], im[:, ::-1]):  # swap inlet/outlet, mirror the no-flux sides
             assert tortuosity(flipped) == pytest.approx(r.tau, rel=1e-9)
         assert tortuosity(im.T, axis=1) == pytest.approx(r.tau, rel=1e-9)

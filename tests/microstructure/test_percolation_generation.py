@@ -99,7 +99,9 @@ def test_generation_gives_up_clearly_when_nothing_percolates():
     from matnn.data.microstructure.generate import GenerationSpec, generate_dataset
 
     with pytest.raises(DataError, match="percolated"):
-        generate_dataset(3, spec=GenerationSpec(size=32, porosity=(0.1, 0.15)), seed=0, progress=False, max_candidates=10)
+        generate_dataset(
+            3, spec=GenerationSpec(size=32, porosity=(0.1, 0.15)), seed=0, progress=False, max_candidates=10
+        )
     with pytest.raises(ConfigError, match="porosity"):
         GenerationSpec(porosity=(0.6, 1.2))
 
@@ -135,12 +137,24 @@ def test_dataset_file_errors_name_the_problem(tmp_path):
     with pytest.raises(DataError, match="d_eff"):
         MicrostructureDataset.load(tmp_path / "partial.npz")
     ds = _small_dataset()
-    np.savez(tmp_path / "short.npz", images=ds.images.astype(np.uint8), tau=ds.tau[:3], d_eff=ds.d_eff, porosity=ds.porosity,
-             profile=ds.profile)
+    np.savez(
+        tmp_path / "short.npz",
+        images=ds.images.astype(np.uint8),
+        tau=ds.tau[:3],
+        d_eff=ds.d_eff,
+        porosity=ds.porosity,
+        profile=ds.profile,
+    )
     with pytest.raises(ShapeError, match=r"short\.npz"):
         MicrostructureDataset.load(tmp_path / "short.npz")
-    np.savez(tmp_path / "grey.npz", images=np.full((4, 6, 6), 7, np.uint8), tau=ds.tau, d_eff=ds.d_eff, porosity=ds.porosity,
-             profile=ds.profile)
+    np.savez(
+        tmp_path / "grey.npz",
+        images=np.full((4, 6, 6), 7, np.uint8),
+        tau=ds.tau,
+        d_eff=ds.d_eff,
+        porosity=ds.porosity,
+        profile=ds.profile,
+    )
     with pytest.raises(DataError, match="only 0"):
         MicrostructureDataset.load(tmp_path / "grey.npz")
     blocked = np.zeros((1, 6, 6), bool)

@@ -16,7 +16,9 @@ def small_dataset(tmp_path_factory):
     from matnn.cli.main import main
 
     path = tmp_path_factory.mktemp("ms") / "small.npz"
-    rc = main(["microstructure", "generate", "--n", "160", "--size", "32", "--out", str(path), "--seed", "1", "--quiet"])
+    rc = main(
+        ["microstructure", "generate", "--n", "160", "--size", "32", "--out", str(path), "--seed", "1", "--quiet"]
+    )
     assert rc == 0
     return path
 
@@ -50,8 +52,23 @@ def test_train_cli_short_run_writes_model_and_metrics(small_dataset, tmp_path):
     from matnn.cli.main import main
 
     out = tmp_path / "train"
-    rc = main(["microstructure", "train", "--data", str(small_dataset), "--out", str(out), "--epochs", "2", "--test-size", "40",
-               "--width", "4", "--quiet"])
+    rc = main(
+        [
+            "microstructure",
+            "train",
+            "--data",
+            str(small_dataset),
+            "--out",
+            str(out),
+            "--epochs",
+            "2",
+            "--test-size",
+            "40",
+            "--width",
+            "4",
+            "--quiet",
+        ]
+    )
     assert rc == 0
     m = json.loads((out / "metrics.json").read_text())
     for key in ("r2", "mae_log_tau", "baseline_r2", "rmse_log_tau", "n_test"):
@@ -139,13 +156,47 @@ def test_predict_builds_the_input_the_model_was_trained_on(small_dataset, tmp_pa
     np.save(tmp_path / "blocked.npy", blocked)
     for flag, channels in (([], 2), (["--no-connectivity"], 1)):
         out = tmp_path / f"train{channels}"
-        assert main(["microstructure", "train", "--data", str(small_dataset), "--out", str(out), "--epochs", "1",
-                     "--test-size", "40", "--width", "4", "--quiet", *flag]) == 0
+        assert (
+            main(
+                [
+                    "microstructure",
+                    "train",
+                    "--data",
+                    str(small_dataset),
+                    "--out",
+                    str(out),
+                    "--epochs",
+                    "1",
+                    "--test-size",
+                    "40",
+                    "--width",
+                    "4",
+                    "--quiet",
+                    *flag,
+                ]
+            )
+            == 0
+        )
         model = matnn.load_model(out / "model.matnn")
         assert model.metadata["input_channels"] == channels
         pred_dir = tmp_path / f"pred{channels}"
-        assert main(["microstructure", "predict", "--model", str(out), "--images", str(small_dataset),
-                     str(tmp_path / "blocked.npy"), "--out", str(pred_dir), "--quiet"]) == 0
+        assert (
+            main(
+                [
+                    "microstructure",
+                    "predict",
+                    "--model",
+                    str(out),
+                    "--images",
+                    str(small_dataset),
+                    str(tmp_path / "blocked.npy"),
+                    "--out",
+                    str(pred_dir),
+                    "--quiet",
+                ]
+            )
+            == 0
+        )
         m = json.loads((pred_dir / "metrics.json").read_text())
         assert m["n_images"] == 161 and m["n_percolating"] == 160 and m["input_channels"] == channels
         assert "r2" not in m  # the .npy has no solver labels, so the stack as a whole is not scored
@@ -156,9 +207,22 @@ def test_predict_builds_the_input_the_model_was_trained_on(small_dataset, tmp_pa
         from matnn.data.microstructure.dataset import MicrostructureDataset
 
         ims = MicrostructureDataset.load(small_dataset).images[saved["test_index"]]
-        np.testing.assert_allclose(predict_tortuosity(model, ims)["log_tau"], saved["log_tau_cnn"], rtol=1e-5, atol=1e-6)
-    rc = main(["microstructure", "predict", "--model", str(out), "--images", str(tmp_path / "blocked.npy"),
-               str(tmp_path / "nothing.png"), "--out", str(tmp_path / "bad")])
+        np.testing.assert_allclose(
+            predict_tortuosity(model, ims)["log_tau"], saved["log_tau_cnn"], rtol=1e-5, atol=1e-6
+        )
+    rc = main(
+        [
+            "microstructure",
+            "predict",
+            "--model",
+            str(out),
+            "--images",
+            str(tmp_path / "blocked.npy"),
+            str(tmp_path / "nothing.png"),
+            "--out",
+            str(tmp_path / "bad"),
+        ]
+    )
     assert rc == 2 and "nothing.png" in capsys.readouterr().err
     with pytest.raises(matnn.core.exceptions.ShapeError, match="32x32"):
         predict_tortuosity(model, np.ones((1, 16, 16), np.uint8))

@@ -29,7 +29,11 @@ def build(batch_norm: bool):
     from matnn.layers import Activation, BatchNormalization, Dense
 
     matnn.set_seed(0)
-    layers = [Dense(12, use_bias=False), BatchNormalization(), Activation("relu")] if batch_norm else [Dense(12, activation="relu")]
+    layers = (
+        [Dense(12, use_bias=False), BatchNormalization(), Activation("relu")]
+        if batch_norm
+        else [Dense(12, activation="relu")]
+    )
     model = matnn.Sequential([*layers, Dense(1)])
     model.compile(optimizer=matnn.optimizers.Adam(learning_rate=1e-2), loss="mse", metrics=["mae"])
     return model
@@ -46,10 +50,19 @@ def fit(model, out: Path, tag: str, callbacks: list | None = None):
     cbs = [matnn.callbacks.CSVLogger(out / f"log_{tag}_rank{rank}.csv")] + list(callbacks or [])
     if tag == "loader":  # the DataLoader path (DistributedSampler); unshuffled, so one process sees the same batches
         ds = torch.utils.data.TensorDataset(torch.from_numpy(x), torch.from_numpy(y))
-        return model.fit(ds, batch_size=BATCH, epochs=EPOCHS, shuffle=False, verbose=2, device="cpu", callbacks=cbs,
-                         validation_data=torch.utils.data.TensorDataset(torch.from_numpy(x[:20]), torch.from_numpy(y[:20])))
-    return model.fit(x, y, batch_size=BATCH, epochs=EPOCHS, validation_split=0.2, verbose=2, device="cpu",
-                     callbacks=cbs)
+        return model.fit(
+            ds,
+            batch_size=BATCH,
+            epochs=EPOCHS,
+            shuffle=False,
+            verbose=2,
+            device="cpu",
+            callbacks=cbs,
+            validation_data=torch.utils.data.TensorDataset(torch.from_numpy(x[:20]), torch.from_numpy(y[:20])),
+        )
+    return model.fit(
+        x, y, batch_size=BATCH, epochs=EPOCHS, validation_split=0.2, verbose=2, device="cpu", callbacks=cbs
+    )
 
 
 def seed_task(seed: int) -> list[np.ndarray]:
@@ -88,6 +101,7 @@ def main(out: Path, mode: str) -> int:
         model = build(False)
         cbs = [matnn.callbacks.BackupAndRestore(out / "backup")]
         if mode == "kill" and rank == 1:
+
             def die(batch: int, logs: dict) -> None:
                 if len(model.history.epoch) == 1 and batch == 1:  # middle of the second epoch
                     os._exit(9)

@@ -53,9 +53,31 @@ def test_shard_bounds_cover_every_sample_once():
 def test_images_digits_on_two_processes_writes_once(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"), MATNN_NUM_THREADS="1", TMPDIR=str(tmp_path))
     out = tmp_path / "run"
-    r = subprocess.run([sys.executable, "-m", "matnn", "images", "digits", "--seeds", "1", "--epochs", "1",
-                        "--no-lecture", "--no-augment", "--device", "cpu", "--out", str(out), "--nproc", "2"],
-                       env=env, capture_output=True, text=True, timeout=600)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "matnn",
+            "images",
+            "digits",
+            "--seeds",
+            "1",
+            "--epochs",
+            "1",
+            "--no-lecture",
+            "--no-augment",
+            "--device",
+            "cpu",
+            "--out",
+            str(out),
+            "--nproc",
+            "2",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     assert json.loads((out / "metrics.json").read_text())["accuracy"] > 0.3
     assert r.stdout.count("LeNet test accuracy") == 1  # rank 1 is quiet

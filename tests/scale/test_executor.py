@@ -42,10 +42,27 @@ def test_unreachable_scheduler_is_a_config_error(monkeypatch):
 
 def test_unreachable_scheduler_on_the_command_line_is_one_line(monkeypatch, capsys, shared_datasets, tmp_path):
     monkeypatch.setenv("MATNN_DASK_CONNECT_TIMEOUT_S", "1")
-    code = main(["battery", "train", "--train", str(shared_datasets / "severson" / "train.npz"), "--model", "variance",
-                 "--seeds", "2", "--scheduler", "tcp://127.0.0.1:9", "--out", str(tmp_path / "run"), "--quiet"])
+    code = main(
+        [
+            "battery",
+            "train",
+            "--train",
+            str(shared_datasets / "severson" / "train.npz"),
+            "--model",
+            "variance",
+            "--seeds",
+            "2",
+            "--scheduler",
+            "tcp://127.0.0.1:9",
+            "--out",
+            str(tmp_path / "run"),
+            "--quiet",
+        ]
+    )
     err = capsys.readouterr().err.strip()
     assert code == 2
-    errors = [line for line in err.splitlines() if not line.startswith("note: ")]  # the loader's repair note may precede
+    errors = [
+        line for line in err.splitlines() if not line.startswith("note: ")
+    ]  # the loader's repair note may precede
     assert len(errors) == 1 and errors[0].startswith("matnn battery train: error: Cannot reach the Dask scheduler")
     assert not (tmp_path / "run" / "metrics.json").exists()

@@ -21,9 +21,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench" / "battery"))
 
-import matnn  # noqa: E402
 from cv import cv_rmse  # noqa: E402
 from severson import ANOMALOUS_TEST1_CELL  # noqa: E402
+
+import matnn  # noqa: E402
 from matnn.data.battery import BatteryDataset, load_npz  # noqa: E402
 from matnn.data.battery.features import delta_q_features, log_life  # noqa: E402
 
@@ -83,7 +84,9 @@ def main() -> None:
     test = load_npz(Path(args.data) / "test1.npz", require_labels=True)
     idx, life = ANOMALOUS_TEST1_CELL
     if test.cycle_life[idx] != life:
-        raise SystemExit(f"test1 cell {idx} has life {test.cycle_life[idx]}, expected {life}: not the file the bench knows")
+        raise SystemExit(
+            f"test1 cell {idx} has life {test.cycle_life[idx]}, expected {life}: not the file the bench knows"
+        )
     keep = np.setdiff1d(np.arange(test.n_cells), [idx])
     res = {}
     for kind in ("pcr", "plsr"):
@@ -96,11 +99,17 @@ def main() -> None:
             r42.append(float(np.sqrt(np.mean(err[keep] ** 2))))
             comps.append(m.n_components_)
         res[f"{kind}_attia"] = {
-            "cv_rmse": float(np.mean(cv)), "cv_rmse_std": float(np.std(cv)), "cv_per_repeat": cv,
+            "cv_rmse": float(np.mean(cv)),
+            "cv_rmse_std": float(np.std(cv)),
+            "cv_per_repeat": cv,
             "selected": bool(np.mean(cv) < DISCHARGE_CV_RMSE),
-            "test1_rmse": float(np.mean(r43)), "test1_rmse_std": float(np.std(r43)),
-            "test1_rmse_42": float(np.mean(r42)), "test1_rmse_42_std": float(np.std(r42)),
-            "components": comps, "per_seed_43": r43, "per_seed_42": r42,
+            "test1_rmse": float(np.mean(r43)),
+            "test1_rmse_std": float(np.std(r43)),
+            "test1_rmse_42": float(np.mean(r42)),
+            "test1_rmse_42_std": float(np.std(r42)),
+            "components": comps,
+            "per_seed_43": r43,
+            "per_seed_42": r42,
         }
         print(kind, {k: v for k, v in res[f"{kind}_attia"].items() if not k.startswith("per_")}, flush=True)
     out = Path(args.out)

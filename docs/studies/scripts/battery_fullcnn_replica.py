@@ -74,7 +74,10 @@ def run_seed(seed: int, x_train, y_train, x_test, steps: int, at: tuple[int, ...
         opt.step()
         if step in at:
             with torch.no_grad():
-                out[step] = (net(x_train).squeeze(1).cpu().numpy().tolist(), net(x_test).squeeze(1).cpu().numpy().tolist())
+                out[step] = (
+                    net(x_train).squeeze(1).cpu().numpy().tolist(),
+                    net(x_test).squeeze(1).cpu().numpy().tolist(),
+                )
     return out
 
 
@@ -129,10 +132,15 @@ def main() -> None:
         tmp.write_text(json.dumps(res, indent=1))
         os.replace(tmp, out)
         last = row[str(max(at))]
-        print(f"{args.prep} seed {seed}: test1 {last['test1_rmse_43']:.1f} (43) / {last['test1_rmse_42']:.1f} (42), "
-              f"train {last['train_rmse']:.1f}, {row['wall_s']:.0f} s", flush=True)
+        print(
+            f"{args.prep} seed {seed}: test1 {last['test1_rmse_43']:.1f} (43) / {last['test1_rmse_42']:.1f} (42), "
+            f"train {last['train_rmse']:.1f}, {row['wall_s']:.0f} s",
+            flush=True,
+        )
     finals = [r[str(max(at))]["test1_rmse_42"] for r in res["seeds"].values()]
-    print(f"{args.prep}: {len(finals)} seeds, test1 (42 cells) mean {np.mean(finals):.1f}, range {min(finals):.1f}-{max(finals):.1f}")
+    print(
+        f"{args.prep}: {len(finals)} seeds, test1 (42 cells) mean {np.mean(finals):.1f}, range {min(finals):.1f}-{max(finals):.1f}"
+    )
 
 
 if __name__ == "__main__":

@@ -62,10 +62,22 @@ def main() -> None:
         model = build_elemnet()
         model.compile(optimizer=matnn.optimizers.Adam(learning_rate=cfg["learning_rate"]), loss="mae")
         t0 = time.perf_counter()
-        hist = model.fit(X[tr], y[tr], validation_data=(X[va], y[va]), epochs=10_000, batch_size=cfg["batch_size"],
-                         callbacks=[TimeLimit(args.minutes * 60), EarlyStopping(patience=10_000, restore_best_weights=True)], verbose=0)
-        row = {**cfg, "epochs": len(hist.history["loss"]), "seconds": time.perf_counter() - t0,
-               "best_val_mae": float(min(hist.history["val_loss"])), "val_mae_per_epoch": [round(v, 5) for v in hist.history["val_loss"]]}
+        hist = model.fit(
+            X[tr],
+            y[tr],
+            validation_data=(X[va], y[va]),
+            epochs=10_000,
+            batch_size=cfg["batch_size"],
+            callbacks=[TimeLimit(args.minutes * 60), EarlyStopping(patience=10_000, restore_best_weights=True)],
+            verbose=0,
+        )
+        row = {
+            **cfg,
+            "epochs": len(hist.history["loss"]),
+            "seconds": time.perf_counter() - t0,
+            "best_val_mae": float(min(hist.history["val_loss"])),
+            "val_mae_per_epoch": [round(v, 5) for v in hist.history["val_loss"]],
+        }
         print(json.dumps(row), flush=True)
         results.append(row)
     out = Path(args.out)

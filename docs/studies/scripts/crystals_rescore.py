@@ -25,8 +25,8 @@ DATA = ROOT.parent / "shared" / "datasets" / "structures" / "mp_formation_train.
 
 def main() -> None:
     from matnn.data.crystals.dataset import CrystalGraphDataset, load_graphs
-    from matnn.models import load_model
     from matnn.data.splits import property_split
+    from matnn.models import load_model
     from matnn.workflows.crystals._common import predict_dataset, recalibrate_batchnorm
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -42,16 +42,23 @@ def main() -> None:
     store = load_graphs(args.data, net.graph_spec, verbose=False)
     full = CrystalGraphDataset(store, target)
     split_seed = run_metrics.get("split_seed", run_metrics["seed"])
-    train_set, val_set, test_set = property_split(full, test_fraction=args.test_fraction, val_fraction=args.val_fraction,
-                                                  seed=split_seed)
+    train_set, val_set, test_set = property_split(
+        full, test_fraction=args.test_fraction, val_fraction=args.val_fraction, seed=split_seed
+    )
     parts = {"train": train_set, "val": val_set, "test": test_set}
 
     def mae(name: str) -> float:
         ds = parts[name]
         return float(np.abs(predict_dataset(net, ds).reshape(-1) - ds.y.reshape(-1)).mean())
 
-    result = {"run": str(args.run), "n_train": len(parts["train"]), "n_val": len(parts["val"]), "n_test": len(parts["test"]),
-              "val_mae_saved": mae("val"), "test_mae_saved": mae("test")}
+    result = {
+        "run": str(args.run),
+        "n_train": len(parts["train"]),
+        "n_val": len(parts["val"]),
+        "n_test": len(parts["test"]),
+        "val_mae_saved": mae("val"),
+        "test_mae_saved": mae("test"),
+    }
     t0 = time.perf_counter()
     result["recalibrated"] = recalibrate_batchnorm(net, parts["train"], batch_size=args.batch_size)
     result["recalibration_s"] = time.perf_counter() - t0

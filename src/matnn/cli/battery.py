@@ -67,10 +67,18 @@ def _simulate(args: argparse.Namespace) -> dict[str, Any]:
     out = Path(args.out)
     if out.suffix.lower() != ".npz":
         out = out / "fleet.npz" if (out.is_dir() or not out.suffix) else out.with_suffix(".npz")
-    cfg = FleetConfig(n_cells=args.cells, seed=args.seed, max_cycles=args.max_cycles, noise_ah=args.noise, model=args.pybamm_model)
+    cfg = FleetConfig(
+        n_cells=args.cells, seed=args.seed, max_cycles=args.max_cycles, noise_ah=args.noise, model=args.pybamm_model
+    )
     t0 = time.perf_counter()
-    ds = simulate_fleet(cfg, cache_dir=args.cache, use_cache=not args.no_cache, workers=args.workers, show_progress=not args.quiet,
-                        scheduler=args.scheduler)
+    ds = simulate_fleet(
+        cfg,
+        cache_dir=args.cache,
+        use_cache=not args.no_cache,
+        workers=args.workers,
+        show_progress=not args.quiet,
+        scheduler=args.scheduler,
+    )
     wall_s = time.perf_counter() - t0
     save_npz(ds, out)
     life = ds.cycle_life
@@ -94,7 +102,9 @@ def _simulate(args: argparse.Namespace) -> dict[str, Any]:
     write_json(out.with_name(out.stem + "_summary.json"), metrics)
     write_metrics(out.parent, metrics)
     if not args.quiet:
-        print(f"wrote {out}: {ds.n_cells} cells, cycle life {life.min():.0f}-{life.max():.0f} (median {np.median(life):.0f})")
+        print(
+            f"wrote {out}: {ds.n_cells} cells, cycle life {life.min():.0f}-{life.max():.0f} (median {np.median(life):.0f})"
+        )
     return metrics
 
 
@@ -114,8 +124,16 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
     train = _load(args.train, labels=True, what="--train")
     test = _load(args.test, labels=False, what="--test") if args.test is not None else None
     metrics = train_and_evaluate(
-        train, test, model=args.model, seeds=args.seeds, seed=args.seed, out=args.out, device=args.device, show_progress=not args.quiet,
-        workers=args.workers, scheduler=args.scheduler,
+        train,
+        test,
+        model=args.model,
+        seeds=args.seeds,
+        seed=args.seed,
+        out=args.out,
+        device=args.device,
+        show_progress=not args.quiet,
+        workers=args.workers,
+        scheduler=args.scheduler,
     )
     if not args.quiet and metrics.get("rmse") is not None:
         print(
@@ -169,21 +187,43 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seeds", type=positive_int, default=5, help="training seeds per model (default 5)")
     _fleet_args(p)
 
-    p = add_action(actions, "simulate", _simulate, "simulate a PyBaMM fleet; --out DIR (DIR/fleet.npz, Severson npz format, and DIR/metrics.json)")
+    p = add_action(
+        actions,
+        "simulate",
+        _simulate,
+        "simulate a PyBaMM fleet; --out DIR (DIR/fleet.npz, Severson npz format, and DIR/metrics.json)",
+    )
     p.add_argument("--cells", type=positive_int, default=48, help="cells to simulate (default 48)")
     p.add_argument("--noise", type=float, default=1e-4, help="Gaussian noise on Q (Ah, default 1e-4)")
     p.add_argument("--pybamm-model", choices=("SPM", "SPMe"), default="SPM", help="PyBaMM model (default SPM)")
     _fleet_args(p)
-    p.add_argument("--scheduler", default=None, metavar="ADDRESS", help="simulate on the Dask cluster at ADDRESS (tcp://host:8786) instead of local workers")
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="simulate on the Dask cluster at ADDRESS (tcp://host:8786) instead of local workers",
+    )
 
     p = add_action(actions, "train", _train, "train a cycle-life model and evaluate it on a test file")
-    p.add_argument("--train", type=Path, required=True, help="training cells: .npz (Severson format), .csv (cycler) or .h5 (battdat)")
-    p.add_argument("--test", type=Path, default=None, help="cells to evaluate/predict (same formats, same voltage grid)")
     p.add_argument(
-        "--model", type=_model_name, choices=BATTERY_MODELS.names(), default=DEFAULT_MODEL,
+        "--train",
+        type=Path,
+        required=True,
+        help="training cells: .npz (Severson format), .csv (cycler) or .h5 (battdat)",
+    )
+    p.add_argument(
+        "--test", type=Path, default=None, help="cells to evaluate/predict (same formats, same voltage grid)"
+    )
+    p.add_argument(
+        "--model",
+        type=_model_name,
+        choices=BATTERY_MODELS.names(),
+        default=DEFAULT_MODEL,
         help=f"model (default {DEFAULT_MODEL}): {BATTERY_MODELS.describe()}",
     )
-    p.add_argument("--seeds", type=positive_int, default=10, help="independent fits; metrics are mean ± std (default 10)")
+    p.add_argument(
+        "--seeds", type=positive_int, default=10, help="independent fits; metrics are mean ± std (default 10)"
+    )
     add_executor_args(p, "seeds")
 
     p = add_action(actions, "convert", _convert, "convert a cycler CSV or battdat HDF5 file to the npz format")
@@ -194,7 +234,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _fleet_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--cache", type=Path, default=None, help="fleet cache folder (default $MATNN_CACHE_DIR or ~/.cache/matnn)")
+    p.add_argument(
+        "--cache", type=Path, default=None, help="fleet cache folder (default $MATNN_CACHE_DIR or ~/.cache/matnn)"
+    )
     p.add_argument("--no-cache", action="store_true", help="simulate again even if the cache has the cells")
-    p.add_argument("--workers", type=positive_int, default=None, help="simulation processes, a local Dask cluster (default: all cores)")
+    p.add_argument(
+        "--workers",
+        type=positive_int,
+        default=None,
+        help="simulation processes, a local Dask cluster (default: all cores)",
+    )
     p.add_argument("--max-cycles", type=positive_int, default=3000, help="stop ageing a cell here (default 3000)")

@@ -20,8 +20,18 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
-    "add_common_args", "add_action", "area_parser", "positive_int", "non_negative_int", "positive_float",
-    "non_negative_float", "fraction", "key_value", "OnelineParser", "add_nproc_arg", "add_executor_args",
+    "add_common_args",
+    "add_action",
+    "area_parser",
+    "positive_int",
+    "non_negative_int",
+    "positive_float",
+    "non_negative_float",
+    "fraction",
+    "key_value",
+    "OnelineParser",
+    "add_nproc_arg",
+    "add_executor_args",
 ]
 
 Handler = Callable[[argparse.Namespace], Any]
@@ -35,7 +45,9 @@ class OnelineParser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def _checked(cast: Callable[[str], Any], accept: Callable[[Any], bool], wanted: str, name: str | None = None) -> Callable[[str], Any]:
+def _checked(
+    cast: Callable[[str], Any], accept: Callable[[Any], bool], wanted: str, name: str | None = None
+) -> Callable[[str], Any]:
     """An argparse ``type=`` that casts the text and refuses values outside ``accept`` (and nan/inf).
 
     ``name`` (default: ``wanted`` without its article) is the kind argparse's messages and the experiment
@@ -87,13 +99,22 @@ def add_common_args(parser: argparse.ArgumentParser, *, out_required: bool = Tru
     """Add ``--out``, ``--seed``, ``--threads``, ``--device`` and ``--quiet``."""
     g = parser.add_argument_group("run settings")
     g.add_argument("--out", type=Path, required=out_required, help="output folder (metrics.json, figures)")
-    g.add_argument("--seed", type=non_negative_int, default=seed_default,
-                   help=f"seed for every random choice, an integer >= 0 (default {seed_default})")
-    g.add_argument("--threads", type=positive_int, default=None, help="CPU threads per process (default: $MATNN_NUM_THREADS or 1)")
+    g.add_argument(
+        "--seed",
+        type=non_negative_int,
+        default=seed_default,
+        help=f"seed for every random choice, an integer >= 0 (default {seed_default})",
+    )
+    g.add_argument(
+        "--threads", type=positive_int, default=None, help="CPU threads per process (default: $MATNN_NUM_THREADS or 1)"
+    )
     g.add_argument("--device", default="auto", help="'auto' (CUDA if present, else CPU), 'cpu', 'cuda', 'cuda:N'")
     g.add_argument("--quiet", action="store_true", help="no progress output")
-    g.add_argument("--overwrite", action="store_true",
-                   help="replace a run folder made with other settings (default: refuse, naming the difference)")
+    g.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace a run folder made with other settings (default: refuse, naming the difference)",
+    )
 
 
 def area_parser(subparsers: argparse._SubParsersAction, name: str, help: str) -> argparse._SubParsersAction:
@@ -122,17 +143,27 @@ def add_action(
 def add_nproc_arg(parser: argparse.ArgumentParser) -> None:
     """Add ``--nproc N``: run the command as N data-parallel training processes under torchrun."""
     parser.add_argument(
-        "--nproc", type=positive_int, default=1,
+        "--nproc",
+        type=positive_int,
+        default=1,
         help="data-parallel training processes on this machine: the command is started again under torchrun "
-             "(python -m torch.distributed.run --nproc-per-node N) and the batch is split between them; "
-             "1 = one process (default). See docs/scale.md for several machines",
+        "(python -m torch.distributed.run --nproc-per-node N) and the batch is split between them; "
+        "1 = one process (default). See docs/scale.md for several machines",
     )
 
 
 def add_executor_args(parser: argparse.ArgumentParser, what: str = "seeds") -> None:
     """Add ``--workers N`` and ``--scheduler ADDRESS``: run independent fits on a Dask cluster."""
     g = parser.add_argument_group("parallel runs (Dask)")
-    g.add_argument("--workers", type=positive_int, default=1,
-                   help=f"{what} run at once on a local Dask cluster of this many worker processes (default 1: in this process)")
-    g.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                   help=f"run the {what} on the Dask cluster at ADDRESS (tcp://host:8786) instead; --workers is then ignored")
+    g.add_argument(
+        "--workers",
+        type=positive_int,
+        default=1,
+        help=f"{what} run at once on a local Dask cluster of this many worker processes (default 1: in this process)",
+    )
+    g.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help=f"run the {what} on the Dask cluster at ADDRESS (tcp://host:8786) instead; --workers is then ignored",
+    )

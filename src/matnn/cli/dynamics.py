@@ -45,11 +45,19 @@ def _handler(name: str):
 def _handle_all(args: argparse.Namespace) -> dict[str, Any]:
     from matnn.dynamics.reproductions import run_all
 
-    summary = run_all(args.out, seed=args.seed, resume=not args.no_resume, show_progress=not args.quiet,
-                      workers=args.workers, scheduler=args.scheduler)
+    summary = run_all(
+        args.out,
+        seed=args.seed,
+        resume=not args.no_resume,
+        show_progress=not args.quiet,
+        workers=args.workers,
+        scheduler=args.scheduler,
+    )
     if not args.quiet:
         print((args.out / "summary.md").read_text(encoding="utf-8"))
-        print(f"{summary['n_reproduced']}/{summary['n_total']} reproduced. Details in {args.out}/summary.md, summary.csv, metrics.json.")
+        print(
+            f"{summary['n_reproduced']}/{summary['n_total']} reproduced. Details in {args.out}/summary.md, summary.csv, metrics.json."
+        )
     return summary
 
 
@@ -58,5 +66,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     for name, text in _ACTIONS.items():
         add_action(actions, name, _handler(name), text)
     p = add_action(actions, "all", _handle_all, "run all nine reproductions into OUT/<name>/ and write summary.md/.csv")
-    p.add_argument("--no-resume", action="store_true", help="rerun reproductions whose metrics.json already exists for this seed")
+    p.add_argument(
+        "--no-resume", action="store_true", help="rerun reproductions whose metrics.json already exists for this seed"
+    )
     add_executor_args(p, "reproductions")

@@ -113,7 +113,9 @@ def _check_value(cmd: str, key: str, action: argparse.Action, value: Any) -> lis
     return tokens
 
 
-def experiment_to_argv(spec: Mapping[str, Any], parser: argparse.ArgumentParser | None = None, source: str = "experiment") -> list[str]:
+def experiment_to_argv(
+    spec: Mapping[str, Any], parser: argparse.ArgumentParser | None = None, source: str = "experiment"
+) -> list[str]:
     """Validate an experiment mapping against the CLI and return the equivalent argv."""
     if parser is None:
         from matnn.cli.main import build_parser
@@ -126,7 +128,9 @@ def experiment_to_argv(spec: Mapping[str, Any], parser: argparse.ArgumentParser 
     if not isinstance(cmd, str) or " ".join(cmd.split()) not in commands:
         hint = close_matches(str(cmd), commands)
         extra = f" Did you mean {', '.join(repr(h) for h in hint)}?" if hint else ""
-        raise ConfigError(f"{source}: key 'command' must name a matnn command. Got {cmd!r}.{extra} Allowed: {', '.join(sorted(commands))}.")
+        raise ConfigError(
+            f"{source}: key 'command' must name a matnn command. Got {cmd!r}.{extra} Allowed: {', '.join(sorted(commands))}."
+        )
     cmd = " ".join(cmd.split())
     options = _options(commands[cmd])
     positional: list[str] = []
@@ -140,7 +144,9 @@ def experiment_to_argv(spec: Mapping[str, Any], parser: argparse.ArgumentParser 
             allowed = sorted(k for k in options)
             hint = close_matches(key, allowed)
             extra = f" Did you mean {', '.join(repr(h) for h in hint)}?" if hint else ""
-            raise ConfigError(f"{source}: unknown key '{raw_key}' for '{cmd}'.{extra} Allowed keys: {', '.join(allowed)}.")
+            raise ConfigError(
+                f"{source}: unknown key '{raw_key}' for '{cmd}'.{extra} Allowed keys: {', '.join(allowed)}."
+            )
         action = options[key]
         seen.add(key)
         tokens = _check_value(cmd, str(raw_key), action, value)
@@ -170,7 +176,9 @@ def read_yaml(path: str | os.PathLike) -> Any:
     except FileNotFoundError:
         raise ConfigError(f"Experiment file {str(path)!r} does not exist.") from None
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start} is {exc.object[exc.start:exc.start + 1]!r}).") from None
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {exc.start} is {exc.object[exc.start : exc.start + 1]!r})."
+        ) from None
 
     class StrictLoader(yaml.SafeLoader):
         pass

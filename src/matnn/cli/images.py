@@ -25,24 +25,44 @@ def _print(args: argparse.Namespace, lines: list[str]) -> None:
 def _conv_lab(args: argparse.Namespace) -> dict[str, Any]:
     from matnn.workflows.images.conv_lab import run_conv_lab
 
-    m = run_conv_lab(args.out, image=args.image, sample=args.sample, seeds=args.seeds, epochs=args.epochs, seed=args.seed,
-                     device=args.device)
-    _print(args, [
-        f"worked example: sum of products = {m['worked_example_value']:g}",
-        f"NumPy vs torch (conv, padding, pooling): max |difference| = {m['numpy_vs_torch_max_abs_diff']:.1e}",
-        f"lines toy, test accuracy on unseen positions ({args.seeds} seeds): dense {m['lines_dense_test_accuracy']:.3f} ± "
-        f"{m['lines_dense_test_accuracy_std']:.3f}, CNN {m['lines_cnn_test_accuracy']:.3f} ± {m['lines_cnn_test_accuracy_std']:.3f}",
-        f"figures and metrics.json in {args.out}",
-    ])
+    m = run_conv_lab(
+        args.out,
+        image=args.image,
+        sample=args.sample,
+        seeds=args.seeds,
+        epochs=args.epochs,
+        seed=args.seed,
+        device=args.device,
+    )
+    _print(
+        args,
+        [
+            f"worked example: sum of products = {m['worked_example_value']:g}",
+            f"NumPy vs torch (conv, padding, pooling): max |difference| = {m['numpy_vs_torch_max_abs_diff']:.1e}",
+            f"lines toy, test accuracy on unseen positions ({args.seeds} seeds): dense {m['lines_dense_test_accuracy']:.3f} ± "
+            f"{m['lines_dense_test_accuracy_std']:.3f}, CNN {m['lines_cnn_test_accuracy']:.3f} ± {m['lines_cnn_test_accuracy_std']:.3f}",
+            f"figures and metrics.json in {args.out}",
+        ],
+    )
     return m
 
 
 def _digits(args: argparse.Namespace) -> dict[str, Any]:
     from matnn.workflows.images.digits import run_digits
 
-    m = run_digits(args.out, seeds=args.seeds, epochs=args.epochs, lecture_epochs=args.lecture_epochs, test_size=args.test_size,
-                   augment=args.augment, lecture=args.lecture, mnist_dir=args.mnist, seed=args.seed, device=args.device,
-                   progress=not args.quiet)
+    m = run_digits(
+        args.out,
+        seeds=args.seeds,
+        epochs=args.epochs,
+        lecture_epochs=args.lecture_epochs,
+        test_size=args.test_size,
+        augment=args.augment,
+        lecture=args.lecture,
+        mnist_dir=args.mnist,
+        seed=args.seed,
+        device=args.device,
+        progress=not args.quiet,
+    )
     lines = [f"LeNet test accuracy over {args.seeds} seed(s): {m['accuracy']:.4f} ± {m['accuracy_std']:.4f}"]
     if args.lecture:
         lines.append(f"lecture dropout CNN: {m['lecture_cnn_accuracy']:.4f} ± {m['lecture_cnn_accuracy_std']:.4f}")
@@ -54,25 +74,49 @@ def _digits(args: argparse.Namespace) -> dict[str, Any]:
 def register(subparsers: argparse._SubParsersAction) -> None:
     actions = area_parser(subparsers, "images", HELP)
 
-    p = add_action(actions, "conv-lab", _conv_lab,
-                   "NumPy convolution/padding/pooling checked against torch, the worked example (= 31), quiz kernels on "
-                   "a real image, and the lines toy (dense vs CNN on unseen positions)")
-    p.add_argument("--image", type=Path, default=None, help="your own image file for the kernel quiz (PNG/JPEG/TIFF/.npy)")
-    p.add_argument("--sample", choices=_SAMPLES, default="coins", help="scikit-image sample image when --image is not given")
+    p = add_action(
+        actions,
+        "conv-lab",
+        _conv_lab,
+        "NumPy convolution/padding/pooling checked against torch, the worked example (= 31), quiz kernels on "
+        "a real image, and the lines toy (dense vs CNN on unseen positions)",
+    )
+    p.add_argument(
+        "--image", type=Path, default=None, help="your own image file for the kernel quiz (PNG/JPEG/TIFF/.npy)"
+    )
+    p.add_argument(
+        "--sample", choices=_SAMPLES, default="coins", help="scikit-image sample image when --image is not given"
+    )
     p.add_argument("--seeds", type=positive_int, default=5, help="training seeds for the lines toy (default 5)")
     lines_epochs = IMAGE_MODELS.default("lines-cnn", "epochs")
-    p.add_argument("--epochs", type=positive_int, default=lines_epochs, help=f"epochs for the lines toy (default {lines_epochs})")
+    p.add_argument(
+        "--epochs", type=positive_int, default=lines_epochs, help=f"epochs for the lines toy (default {lines_epochs})"
+    )
 
-    p = add_action(actions, "digits", _digits,
-                   "LeNet-style CNN (and the lecture's dropout CNN) on scikit-learn's 8x8 digits, mean ± std over seeds")
-    p.add_argument("--seeds", type=positive_int, default=5, help="seeds (new stratified split and weights each; default 5)")
+    p = add_action(
+        actions,
+        "digits",
+        _digits,
+        "LeNet-style CNN (and the lecture's dropout CNN) on scikit-learn's 8x8 digits, mean ± std over seeds",
+    )
+    p.add_argument(
+        "--seeds", type=positive_int, default=5, help="seeds (new stratified split and weights each; default 5)"
+    )
     for flag, name in (("--epochs", "lenet"), ("--lecture-epochs", "lecture")):
         spec = IMAGE_MODELS.get(name)
-        p.add_argument(flag, type=positive_int, default=spec.default("epochs"),
-                       help=f"epochs for {name} ({spec.summary}; default {spec.default('epochs')})")
+        p.add_argument(
+            flag,
+            type=positive_int,
+            default=spec.default("epochs"),
+            help=f"epochs for {name} ({spec.summary}; default {spec.default('epochs')})",
+        )
     p.add_argument("--test-size", type=fraction, default=0.2, help="held-out fraction of the digits (default 0.2)")
     p.add_argument("--no-augment", dest="augment", action="store_false", help="train LeNet without shifted copies")
     p.add_argument("--no-lecture", dest="lecture", action="store_false", help="skip the lecture's dropout CNN")
-    p.add_argument("--mnist", type=Path, default=None,
-                   help="folder with your MNIST IDX files (train-images-idx3-ubyte[.gz], ...) instead of the 8x8 digits")
+    p.add_argument(
+        "--mnist",
+        type=Path,
+        default=None,
+        help="folder with your MNIST IDX files (train-images-idx3-ubyte[.gz], ...) instead of the 8x8 digits",
+    )
     add_nproc_arg(p)

@@ -69,11 +69,15 @@ def run_args(args: argparse.Namespace, argv: Sequence[str] | None = None) -> obj
         from matnn.core.exceptions import ConfigError
 
         if argv is None:
-            raise ConfigError("nproc > 1 starts the command again under torchrun, which needs its arguments; "
-                              "run it as 'matnn <area> <action> ... --nproc N'.")
+            raise ConfigError(
+                "nproc > 1 starts the command again under torchrun, which needs its arguments; "
+                "run it as 'matnn <area> <action> ... --nproc N'."
+            )
         prog = f"matnn {args.area}" + (f" {args.action}" if getattr(args, "action", None) else "")
         if _relaunch(prog, args.nproc, list(argv), report=False) != 0:
-            raise DistributedError(f"a training process failed (torchrun --nproc-per-node {args.nproc}); its message is above")
+            raise DistributedError(
+                f"a training process failed (torchrun --nproc-per-node {args.nproc}); its message is above"
+            )
         return None
     from matnn.cli.run_folder import claim_run_folder
 
@@ -133,7 +137,7 @@ def describe_error(exc: BaseException) -> tuple[str, int]:
     if isinstance(exc, OSError) and exc.filename is not None:
         return f"{exc.strerror or exc}: {exc.filename}", 2
     if isinstance(exc, UnicodeDecodeError):
-        return f"a file is not UTF-8 text (byte {exc.start}: {exc.object[exc.start:exc.start + 1]!r})", 2
+        return f"a file is not UTF-8 text (byte {exc.start}: {exc.object[exc.start : exc.start + 1]!r})", 2
     if isinstance(exc, (gzip.BadGzipFile, zlib.error, EOFError)):
         return f"a compressed file is damaged or truncated ({type(exc).__name__}: {exc})", 2
     if isinstance(exc, OSError):
@@ -185,8 +189,11 @@ def _relaunch(prog: str, nproc: int, argv: list[str], report: bool = True) -> in
     code = proc.wait()
     if code == 0 or not report:
         return code
-    print(f"{prog}: error: a training process failed (torchrun --nproc-per-node {nproc}, exit code {code}); "
-          "its message is above", file=sys.stderr)
+    print(
+        f"{prog}: error: a training process failed (torchrun --nproc-per-node {nproc}, exit code {code}); "
+        "its message is above",
+        file=sys.stderr,
+    )
     return 2
 
 

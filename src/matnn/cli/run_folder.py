@@ -87,7 +87,9 @@ def claim_run_folder(args: argparse.Namespace) -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise ConfigError(f"{out} is in use by another matnn process; wait for it or choose another --out.") from None
+            raise ConfigError(
+                f"{out} is in use by another matnn process; wait for it or choose another --out."
+            ) from None
         holds_results = any(p.name not in (RECORD, LOCK) for p in out.iterdir())
         if record.is_file() and holds_results:
             try:
@@ -96,8 +98,10 @@ def claim_run_folder(args: argparse.Namespace) -> Iterator[None]:
                 old = None
             diff = _first_difference(old, settings) if isinstance(old, dict) else "its run record is damaged"
             if diff is not None:
-                raise ConfigError(f"{out} holds a run with other settings ({diff}); add --overwrite to replace it, "
-                                  "or choose another --out.")
+                raise ConfigError(
+                    f"{out} holds a run with other settings ({diff}); add --overwrite to replace it, "
+                    "or choose another --out."
+                )
         else:  # a new folder, or one where an earlier attempt stopped before writing anything
             write_json(record, settings)
         yield

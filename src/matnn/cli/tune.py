@@ -136,48 +136,34 @@ def _load_search(path: Path, out: Path | None) -> Search:
     except FileNotFoundError:
         raise ConfigError(f"Experiment file {str(path)!r} does not exist.") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(
-            f"{path}: not valid YAML ({str(exc).splitlines()[0]})."
-        ) from None
+        raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]}).") from None
     if not isinstance(raw, Mapping) or "tune" not in raw:
-        raise ConfigError(
-            f"{path}: a search needs a 'tune:' block (metric, direction, trials, sampler, pruner, space)"
-        )
+        raise ConfigError(f"{path}: a search needs a 'tune:' block (metric, direction, trials, sampler, pruner, space)")
     spec = {str(k).replace("-", "_"): v for k, v in raw.items() if k != "tune"}
     if out is not None:
         spec["out"] = str(out)
     if "out" not in spec:
         raise ConfigError(f"{path}: give --out DIR or an 'out' key")
     parser = build_parser()
-    experiment_to_argv(
-        spec, parser, source=str(path)
-    )  # the command and its fixed options are valid
+    experiment_to_argv(spec, parser, source=str(path))  # the command and its fixed options are valid
     command = " ".join(str(spec["command"]).split())
     options = _options(_commands(parser)[command])
     allowed = {k for k in options if k not in ("out", "func")}
-    settings = parse_tune_block(
-        raw["tune"], allowed=allowed, model_options="model_option" in options
-    )
+    settings = parse_tune_block(raw["tune"], allowed=allowed, model_options="model_option" in options)
     _check_space_values(spec, settings.space, parser, str(path))
     adapter = ADAPTERS.get(command)
     metric = settings.metric or (adapter.metric if adapter else None)
     if metric is None:
-        raise ConfigError(
-            f"{path}: 'tune.metric' is needed for '{command}' (a key of its metrics.json)"
-        )
+        raise ConfigError(f"{path}: 'tune.metric' is needed for '{command}' (a key of its metrics.json)")
     if adapter is None:
         adapter = Adapter(
             metric,
             protocol="trials: the command as written; score = tune.metric from its metrics.json",
             has_test=False,
         )
-    direction = settings.direction or (
-        adapter.direction if metric == adapter.metric else "minimize"
-    )
+    direction = settings.direction or (adapter.direction if metric == adapter.metric else "minimize")
     if adapter.holdout and adapter.train_key not in spec:
-        raise ConfigError(
-            f"{path}: '{command}' needs '{adapter.train_key}' for the validation split"
-        )
+        raise ConfigError(f"{path}: '{command}' needs '{adapter.train_key}' for the validation split")
     return Search(
         spec,
         command,
@@ -190,9 +176,7 @@ def _load_search(path: Path, out: Path | None) -> Search:
     )
 
 
-def _check_space_values(
-    spec: dict[str, Any], space: Mapping[str, Any], parser: Any, source: str
-) -> None:
+def _check_space_values(spec: dict[str, Any], space: Mapping[str, Any], parser: Any, source: str) -> None:
     """Every end of a range and every choice must be a valid value of its option (checked before any trial)."""
     from matnn.cli.experiment import experiment_to_argv
     from matnn.core.exceptions import ConfigError
@@ -203,9 +187,7 @@ def _check_space_values(
             try:
                 experiment_to_argv(_set_params(spec, {name: v}), parser, source=source)
             except ConfigError as exc:
-                raise ConfigError(
-                    f"tune.space.{name}: value {v!r} is not valid for the command ({exc})"
-                ) from None
+                raise ConfigError(f"tune.space.{name}: value {v!r} is not valid for the command ({exc})") from None
 
 
 def _set_params(spec: dict[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
@@ -222,16 +204,12 @@ def _set_params(spec: dict[str, Any], params: Mapping[str, Any]) -> dict[str, An
         fixed = spec.get("model_option") or []
         fixed = [fixed] if isinstance(fixed, str) else list(fixed)
         keys = {e.split("=", 1)[0] for e in extra}
-        spec["model_option"] = [
-            f for f in fixed if str(f).split("=", 1)[0].replace("-", "_") not in keys
-        ] + extra
+        spec["model_option"] = [f for f in fixed if str(f).split("=", 1)[0].replace("-", "_") not in keys] + extra
     return spec
 
 
 # ---------------------------------------------------------------- validation files carved from the training file
-def _split_csv(
-    src: Path, train_out: Path, val_out: Path, fraction: float, seed: int
-) -> None:
+def _split_csv(src: Path, train_out: Path, val_out: Path, fraction: float, seed: int) -> None:
     import numpy as np
 
     from matnn.core.exceptions import DataError
@@ -242,9 +220,7 @@ def _split_csv(
     header, body = rows[0], rows[1:]
     n_val = round(fraction * len(body))
     if n_val < 1 or len(body) - n_val < 2:
-        raise DataError(
-            f"{src}: {len(body)} rows are too few for a validation split of {fraction:g}"
-        )
+        raise DataError(f"{src}: {len(body)} rows are too few for a validation split of {fraction:g}")
     perm = np.random.default_rng(seed).permutation(len(body))
     val = set(perm[:n_val].tolist())
     for path, keep in (
@@ -257,9 +233,7 @@ def _split_csv(
             w.writerows(r for i, r in enumerate(body) if keep(i))
 
 
-def _split_battery(
-    src: Path, train_out: Path, val_out: Path, fraction: float, seed: int
-) -> None:
+def _split_battery(src: Path, train_out: Path, val_out: Path, fraction: float, seed: int) -> None:
     import numpy as np
 
     from matnn.core.exceptions import DataError
@@ -270,9 +244,7 @@ def _split_battery(
     n = data.n_cells
     n_val = round(fraction * n)
     if n_val < 1 or n - n_val < 2:
-        raise DataError(
-            f"{src}: {n} cells are too few for a validation split of {fraction:g}"
-        )
+        raise DataError(f"{src}: {n} cells are too few for a validation split of {fraction:g}")
     perm = np.random.default_rng(seed).permutation(n)
     save_npz(data.subset(np.sort(perm[n_val:])), train_out)
     save_npz(data.subset(np.sort(perm[:n_val])), val_out)
@@ -327,11 +299,7 @@ class MetricMissing(ConfigError):
 def _score(metrics: Mapping[str, Any], metric: str, command: str) -> float:
 
     if metric not in metrics:
-        numeric = sorted(
-            k
-            for k, v in metrics.items()
-            if isinstance(v, (int, float)) and not isinstance(v, bool)
-        )
+        numeric = sorted(k for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool))
         raise MetricMissing(
             f"'tune.metric' {metric!r} is not in the metrics of '{command}'; numeric keys: {', '.join(numeric)}"
         )
@@ -351,10 +319,7 @@ def _objective(search: Search):
         params = suggest(trial, search.settings.space)
         out = search.out / "trials" / f"trial_{trial.number:04d}"
         spec = _trial_spec(search, params, out)
-        shown = ", ".join(
-            f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-            for k, v in params.items()
-        )
+        shown = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items())
         out.mkdir(parents=True, exist_ok=True)
         try:
             # The command's own printing goes to the trial's log; one line per trial here.
@@ -390,15 +355,11 @@ def _study(search: Search, storage: str | None, study_name: str | None, worker: 
     s = search.settings
     url = storage or str(search.out / "study.db")
     search.out.mkdir(parents=True, exist_ok=True)
-    st = make_storage(
-        url, heartbeat_interval=s.heartbeat_interval, max_retry=s.max_retry
-    )
+    st = make_storage(url, heartbeat_interval=s.heartbeat_interval, max_retry=s.max_retry)
     name = study_name or s.study_name or "matnn-tune"
     seed = s.seed if s.seed is not None else int(search.spec.get("seed", 0) or 0)
     sampler = make_sampler(s.sampler, seed=seed + 1000 * worker)
-    optuna.logging.set_verbosity(
-        optuna.logging.ERROR
-    )  # failed trials are reported by the objective, one line each
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # failed trials are reported by the objective, one line each
     study = optuna.create_study(
         study_name=name,
         storage=st,
@@ -416,9 +377,7 @@ def _study(search: Search, storage: str | None, study_name: str | None, worker: 
     return study, url, name
 
 
-def _work(
-    search: Search, storage: str | None, study_name: str | None, worker: int
-) -> None:
+def _work(search: Search, storage: str | None, study_name: str | None, worker: int) -> None:
     from matnn.core.exceptions import MatnnError
     from matnn.design.tune.storage import run_worker
 
@@ -439,12 +398,7 @@ def _plots(study: Any, out: Path, metric: str) -> None:
     import matplotlib.pyplot as plt
     import optuna
 
-    done = [
-        t
-        for t in study.get_trials(
-            deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)
-        )
-    ]
+    done = [t for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))]
     done.sort(key=lambda t: t.number)
     fig, ax = plt.subplots(figsize=(6, 4))
     if done:
@@ -488,23 +442,17 @@ def _plots(study: Any, out: Path, metric: str) -> None:
     plt.close(fig)
 
 
-def _finish(
-    search: Search, storage_url: str, name: str, final: bool, t0: float
-) -> dict[str, Any]:
+def _finish(search: Search, storage_url: str, name: str, final: bool, t0: float) -> dict[str, Any]:
     import optuna
 
     from matnn.core.exceptions import ConfigError
     from matnn.design.tune.storage import count_trials, make_storage
     from matnn.utils.io import write_metrics
 
-    st = make_storage(
-        storage_url, heartbeat_interval=search.settings.heartbeat_interval
-    )
+    st = make_storage(storage_url, heartbeat_interval=search.settings.heartbeat_interval)
     study = optuna.load_study(study_name=name, storage=st)
     counts = count_trials(study)
-    complete = study.get_trials(
-        deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)
-    )
+    complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     if not complete:
         raise ConfigError(
             f"no trial of study {name!r} completed ({counts}); see the trials under {search.out / 'trials'}"
@@ -514,9 +462,7 @@ def _finish(
     df.to_csv(out / "trials.csv", index=False)
     _plots(study, out, search.metric)
     best = study.best_trial
-    surplus = sum(
-        1 for t in study.get_trials(deepcopy=False) if t.user_attrs.get("surplus")
-    )
+    surplus = sum(1 for t in study.get_trials(deepcopy=False) if t.user_attrs.get("surplus"))
     metrics: dict[str, Any] = {
         "command": search.command,
         "metric": search.metric,
@@ -542,15 +488,9 @@ def _finish(
         final_metrics = _run_spec(spec, f"{search.source} (final)")
         prefix = "test_" if search.adapter.has_test else "final_"
         for k, v in final_metrics.items():
-            if (
-                isinstance(v, (int, float))
-                and not isinstance(v, bool)
-                and _SCORE.match(k)
-            ):
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and _SCORE.match(k):
                 key = k if k.startswith(prefix) else f"{prefix}{k}"
-                metrics[key] = (
-                    float(v) if v is not None and math.isfinite(float(v)) else None
-                )
+                metrics[key] = float(v) if v is not None and math.isfinite(float(v)) else None
     metrics["wall_time_s"] = time.perf_counter() - t0
     write_metrics(out, metrics)
     print(
@@ -608,16 +548,12 @@ def run_search(
             "--trials",
             str(search.settings.trials),
         ]
-        procs = [
-            subprocess.Popen([*cmd, "--worker-index", str(i)]) for i in range(workers)
-        ]
+        procs = [subprocess.Popen([*cmd, "--worker-index", str(i)]) for i in range(workers)]
         codes = [p.wait() for p in procs]
         if any(codes):
             from matnn.core.exceptions import MatnnError
 
-            raise MatnnError(
-                f"{sum(1 for c in codes if c)} of {workers} workers failed (exit codes {codes})"
-            )
+            raise MatnnError(f"{sum(1 for c in codes if c)} of {workers} workers failed (exit codes {codes})")
     if worker_only:
         return None
     return _finish(search, url, name, final, t0)
@@ -628,9 +564,7 @@ def _dashboard(args: argparse.Namespace) -> None:
     from matnn.design.tune.storage import storage_url
 
     if args.storage is None:
-        raise ConfigError(
-            "matnn tune dashboard needs --storage URL (or the study.db file of a search)"
-        )
+        raise ConfigError("matnn tune dashboard needs --storage URL (or the study.db file of a search)")
     dash = require("optuna_dashboard", "design")
     url = storage_url(args.storage)
     if url.startswith("sqlite") and not Path(url.removeprefix("sqlite:///")).exists():
@@ -664,9 +598,7 @@ def _handle(args: argparse.Namespace) -> dict[str, Any] | None:
     )
     if m is not None:
         tests = ", ".join(
-            f"{k}={v:.5g}"
-            for k, v in m.items()
-            if k.startswith(("test_", "final_")) and isinstance(v, float)
+            f"{k}={v:.5g}" for k, v in m.items() if k.startswith(("test_", "final_")) and isinstance(v, float)
         )
         print(
             f"best validation {m['metric']}={m['best_value']:.5g} after {m['n_trials']} trials ({m['n_pruned']} pruned); {tests}"
@@ -726,8 +658,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="127.0.0.1",
         help="dashboard: address to listen on (default 127.0.0.1)",
     )
-    p.add_argument(
-        "--port", type=positive_int, default=8080, help="dashboard: port (default 8080)"
-    )
+    p.add_argument("--port", type=positive_int, default=8080, help="dashboard: port (default 8080)")
     # A search folder is identified by its Optuna study (resumable, shared by workers), not by a run record.
     p.set_defaults(func=_handle, own_run_folder=True)

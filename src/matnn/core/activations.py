@@ -62,7 +62,9 @@ def tanh(x: torch.Tensor) -> torch.Tensor:
 
 
 @ACTIVATIONS.register("relu")
-def relu(x: torch.Tensor, negative_slope: float = 0.0, max_value: float | None = None, threshold: float = 0.0) -> torch.Tensor:
+def relu(
+    x: torch.Tensor, negative_slope: float = 0.0, max_value: float | None = None, threshold: float = 0.0
+) -> torch.Tensor:
     """σ(z) = max(0, z); Keras's options: z below ``threshold`` gives ``negative_slope·(z − threshold)``,
     and the output is capped at ``max_value``."""
     if negative_slope == 0.0 and max_value is None and threshold == 0.0:

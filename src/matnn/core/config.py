@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import random
+
 import numpy as np
 import torch
 
@@ -164,7 +165,9 @@ def resolve_device(device: DeviceLike = None) -> torch.device:
             f"Unknown device {device!r}. Allowed: 'auto', 'cpu', 'cuda', 'cuda:<index>', 'mps'."
         ) from None
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"Device {device!r} was requested but CUDA is not available on this machine; use 'cpu' or 'auto'.")
+        raise ConfigError(
+            f"Device {device!r} was requested but CUDA is not available on this machine; use 'cpu' or 'auto'."
+        )
     return dev
 
 
@@ -196,4 +199,3 @@ def set_seed(seed: int) -> None:
 def seed_rng(seed: int | None) -> np.random.Generator:
     """A NumPy generator for ``seed`` (fresh entropy when ``None``)."""
     return np.random.default_rng(seed)
-

@@ -96,8 +96,11 @@ def launched_by_torchrun() -> bool:
 
 def is_distributed() -> bool:
     """True when a process group of more than one process is active."""
-    return (torch.distributed.is_available() and torch.distributed.is_initialized()
-            and torch.distributed.get_world_size() > 1)
+    return (
+        torch.distributed.is_available()
+        and torch.distributed.is_initialized()
+        and torch.distributed.get_world_size() > 1
+    )
 
 
 def is_main_process() -> bool:
@@ -146,15 +149,22 @@ def init_process_group(device: torch.device) -> torch.device:
         return device
     for name in ("MASTER_ADDR", "MASTER_PORT"):
         if name not in os.environ:
-            raise ConfigError(f"WORLD_SIZE={world_size()} but {name} is not set: start the run with torchrun "
-                              "(python -m torch.distributed.run --nproc-per-node N ...).")
+            raise ConfigError(
+                f"WORLD_SIZE={world_size()} but {name} is not set: start the run with torchrun "
+                "(python -m torch.distributed.run --nproc-per-node N ...)."
+            )
     backend = backend_for(device)
     try:
-        dist.init_process_group(backend=backend, timeout=timedelta(seconds=timeout_s()),
-                                **({"device_id": device} if backend == "nccl" else {}))
+        dist.init_process_group(
+            backend=backend,
+            timeout=timedelta(seconds=timeout_s()),
+            **({"device_id": device} if backend == "nccl" else {}),
+        )
     except (RuntimeError, ValueError) as exc:
-        raise DistributedError(f"Could not join the process group ({backend}, {world_size()} processes at "
-                               f"{os.environ.get('MASTER_ADDR')}:{os.environ.get('MASTER_PORT')}): {_first_line(exc)}") from None
+        raise DistributedError(
+            f"Could not join the process group ({backend}, {world_size()} processes at "
+            f"{os.environ.get('MASTER_ADDR')}:{os.environ.get('MASTER_PORT')}): {_first_line(exc)}"
+        ) from None
     return device
 
 
@@ -245,8 +255,15 @@ class _AllReduceSum(torch.autograd.Function):
         return grad
 
 
-def _sync_batch_norm(x: torch.Tensor, running_mean: torch.Tensor | None, running_var: torch.Tensor | None,
-                     weight: torch.Tensor | None, bias: torch.Tensor | None, momentum: float, eps: float) -> torch.Tensor:
+def _sync_batch_norm(
+    x: torch.Tensor,
+    running_mean: torch.Tensor | None,
+    running_var: torch.Tensor | None,
+    weight: torch.Tensor | None,
+    bias: torch.Tensor | None,
+    momentum: float,
+    eps: float,
+) -> torch.Tensor:
     """Batch norm of a channels-first ``x`` (N, C, ...) with statistics over the samples of every rank.
 
     The sums travel through the autograd-aware all-reduce, so gradients flow through the global mean and
@@ -262,11 +279,13 @@ def _sync_batch_norm(x: torch.Tensor, running_mean: torch.Tensor | None, running
     if n <= 1.0:
         return torch.nn.functional.batch_norm(x, running_mean, running_var, weight, bias, False, 0.0, eps)
     mean = packed[:c] / n
-    var = (packed[c:2 * c] / n - mean * mean).clamp_min(0.0)
+    var = (packed[c : 2 * c] / n - mean * mean).clamp_min(0.0)
     if running_mean is not None and running_var is not None:
         with torch.no_grad():
             running_mean.mul_(1.0 - momentum).add_(mean.detach().to(running_mean.dtype), alpha=momentum)
-            running_var.mul_(1.0 - momentum).add_((var.detach() * (n / (n - 1.0))).to(running_var.dtype), alpha=momentum)
+            running_var.mul_(1.0 - momentum).add_(
+                (var.detach() * (n / (n - 1.0))).to(running_var.dtype), alpha=momentum
+            )
     shape = [1, c] + [1] * (x.dim() - 2)
     y = (xf - mean.view(shape)) * torch.rsqrt(var.view(shape) + eps)
     if weight is not None:
@@ -290,15 +309,18 @@ def _torch_bn_forward(module: nn.Module, original: Any, x: torch.Tensor) -> torc
     if getattr(module, "num_batches_tracked", None) is not None:
         module.num_batches_tracked.add_(1)
     momentum = module.momentum if module.momentum is not None else 0.1
-    return _sync_batch_norm(x, module.running_mean, module.running_var, module.weight, module.bias, momentum, module.eps)
+    return _sync_batch_norm(
+        x, module.running_mean, module.running_var, module.weight, module.bias, momentum, module.eps
+    )
 
 
 def _matnn_bn_forward_cf(module: nn.Module, original: Any, x: torch.Tensor) -> torch.Tensor:
     if not module.training or not is_distributed():
         return original(x)
     # Keras convention: ``momentum`` is the weight of the running value
-    return _sync_batch_norm(x, module.moving_mean, module.moving_variance, module.gamma, module.beta,
-                            1.0 - module.momentum, module.epsilon)
+    return _sync_batch_norm(
+        x, module.moving_mean, module.moving_variance, module.gamma, module.beta, 1.0 - module.momentum, module.epsilon
+    )
 
 
 def convert_sync_batchnorm(model: nn.Module) -> list[nn.Module]:
@@ -348,8 +370,16 @@ def torchrun_command(nproc: int, argv: Sequence[str], *, module: str = "matnn") 
     if isinstance(nproc, bool) or not isinstance(nproc, int) or nproc < 1:
         raise ConfigError(f"'nproc' of torchrun_command must be an int in [1, inf); got {nproc!r}")
     # --standalone: a rendezvous on a free local port, so two runs on one machine never collide
-    return [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}",
-            "-m", module, *argv]
+    return [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        f"--nproc-per-node={nproc}",
+        "-m",
+        module,
+        *argv,
+    ]
 
 
 def strip_nproc(argv: Sequence[str]) -> list[str]:

@@ -55,8 +55,14 @@ class Executor:
         (default ``$MATNN_DASK_CONNECT_TIMEOUT_S`` or 10).
     """
 
-    def __init__(self, workers: int = 1, scheduler: str | None = None, *, threads_per_worker: int | None = None,
-                 connect_timeout_s: float | None = None) -> None:
+    def __init__(
+        self,
+        workers: int = 1,
+        scheduler: str | None = None,
+        *,
+        threads_per_worker: int | None = None,
+        connect_timeout_s: float | None = None,
+    ) -> None:
         if connect_timeout_s is None:
             raw = os.environ.get("MATNN_DASK_CONNECT_TIMEOUT_S", "10")
             try:
@@ -66,7 +72,9 @@ class Executor:
         if scheduler is None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
             raise ConfigError(f"'workers' of Executor must be an int in [1, inf); got {workers!r}")
         if scheduler is not None and (not isinstance(scheduler, str) or not scheduler.strip()):
-            raise ConfigError(f"'scheduler' of Executor must be an address such as 'tcp://host:8786'; got {scheduler!r}")
+            raise ConfigError(
+                f"'scheduler' of Executor must be an address such as 'tcp://host:8786'; got {scheduler!r}"
+            )
         self.workers = workers
         self.scheduler = scheduler
         self.threads_per_worker = threads_per_worker
@@ -97,8 +105,14 @@ class Executor:
         else:
             # ":0": the scheduler's HTTP server (always started) takes a free port instead of warning that
             # another cluster holds 8787
-            self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                                         dashboard_address=":0", host="127.0.0.1", silence_logs=40)
+            self._cluster = LocalCluster(
+                n_workers=self.workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",
+                host="127.0.0.1",
+                silence_logs=40,
+            )
             self._client = Client(self._cluster)
         flush = config._state.get("flush_denormal")
         self._client.run(_worker_setup, threads, flush)
@@ -139,7 +153,9 @@ class Executor:
         return out
 
 
-def parallel_map(fn: Callable[..., Any], items: Iterable[Any], *, workers: int = 1, scheduler: str | None = None) -> list[Any]:
+def parallel_map(
+    fn: Callable[..., Any], items: Iterable[Any], *, workers: int = 1, scheduler: str | None = None
+) -> list[Any]:
     """One-call form of :meth:`Executor.map`."""
     with Executor(workers=workers, scheduler=scheduler) as ex:
         return ex.map(fn, items)

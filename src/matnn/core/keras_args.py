@@ -126,4 +126,6 @@ def check_keras_only(owner: str, kwargs: Mapping[str, Any], accepted: Iterable[s
             raise ConfigError(msg)
         if not any(_same(value, a) for a in allowed):
             want = " or ".join(repr(a) for a in allowed)
-            raise ConfigError(f"'{key}' of {owner} must be {want} (matnn does not implement other values); got {value!r}")
+            raise ConfigError(
+                f"'{key}' of {owner} must be {want} (matnn does not implement other values); got {value!r}"
+            )

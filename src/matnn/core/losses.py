@@ -87,8 +87,9 @@ def huber(y_true: torch.Tensor, y_pred: torch.Tensor, delta: float = 1.0) -> tor
     return _per_sample_mean(F.huber_loss(y_pred, y_true, reduction="none", delta=delta))
 
 
-def binary_crossentropy(y_true: torch.Tensor, y_pred: torch.Tensor, from_logits: bool = False,
-                        label_smoothing: float = 0.0) -> torch.Tensor:
+def binary_crossentropy(
+    y_true: torch.Tensor, y_pred: torch.Tensor, from_logits: bool = False, label_smoothing: float = 0.0
+) -> torch.Tensor:
     """Log loss −[y ln p + (1 − y) ln(1 − p)] per sample; ``from_logits`` takes z with p = sigmoid(z)."""
     y_true, y_pred = match_shapes(_float(y_true, y_pred), y_pred, "binary_crossentropy")
     if label_smoothing:
@@ -99,8 +100,9 @@ def binary_crossentropy(y_true: torch.Tensor, y_pred: torch.Tensor, from_logits:
     return _per_sample_mean(-(y_true * torch.log(p) + (1.0 - y_true) * torch.log1p(-p)))
 
 
-def categorical_crossentropy(y_true: torch.Tensor, y_pred: torch.Tensor, from_logits: bool = False,
-                             label_smoothing: float = 0.0, axis: int = -1) -> torch.Tensor:
+def categorical_crossentropy(
+    y_true: torch.Tensor, y_pred: torch.Tensor, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1
+) -> torch.Tensor:
     """−Σ_k y_k ln p_k per sample for one-hot (or soft) targets; ``from_logits`` applies log-softmax."""
     y_true = _float(y_true, y_pred)
     if y_true.shape != y_pred.shape:
@@ -119,8 +121,9 @@ def categorical_crossentropy(y_true: torch.Tensor, y_pred: torch.Tensor, from_lo
     return _per_sample_mean(-(y_true * logp).sum(dim=axis))
 
 
-def sparse_categorical_crossentropy(y_true: torch.Tensor, y_pred: torch.Tensor, from_logits: bool = False,
-                                    axis: int = -1) -> torch.Tensor:
+def sparse_categorical_crossentropy(
+    y_true: torch.Tensor, y_pred: torch.Tensor, from_logits: bool = False, axis: int = -1
+) -> torch.Tensor:
     """Categorical log loss with integer class labels ``(n,)`` instead of one-hot targets."""
     labels = y_true.reshape(y_pred.shape[:-1]).long() if y_true.numel() == y_pred[..., 0].numel() else None
     if labels is None:
@@ -171,11 +174,14 @@ class Loss:
 
     fn: Callable[..., torch.Tensor]
 
-    def __init__(self, name: str | None = None, reduction: str | None = "sum_over_batch_size", dtype: Any = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, name: str | None = None, reduction: str | None = "sum_over_batch_size", dtype: Any = None, **kwargs: Any
+    ) -> None:
         check_keras_only(type(self).__name__, {"dtype": dtype, **kwargs})
         if reduction not in REDUCTIONS:
-            raise ConfigError(f"'reduction' of {type(self).__name__} must be one of {', '.join(map(repr, REDUCTIONS))}; got {reduction!r}")
+            raise ConfigError(
+                f"'reduction' of {type(self).__name__} must be one of {', '.join(map(repr, REDUCTIONS))}; got {reduction!r}"
+            )
         self.name = name or _snake(type(self).__name__)
         self.reduction = reduction
 
@@ -203,7 +209,9 @@ class Loss:
             return values.sum() / (w.sum() if sample_weight is not None else values.numel())
         return values
 
-    def __call__(self, y_true: torch.Tensor, y_pred: torch.Tensor, sample_weight: torch.Tensor | None = None) -> torch.Tensor:
+    def __call__(
+        self, y_true: torch.Tensor, y_pred: torch.Tensor, sample_weight: torch.Tensor | None = None
+    ) -> torch.Tensor:
         return self._reduce(self.per_sample(y_true, y_pred), sample_weight)
 
     def get_config(self) -> dict[str, Any]:
@@ -256,7 +264,9 @@ class Huber(Loss):
 
     fn = staticmethod(huber)
 
-    def __init__(self, delta: float = 1.0, reduction: str | None = _SUM, name: str | None = None, dtype: Any = None) -> None:
+    def __init__(
+        self, delta: float = 1.0, reduction: str | None = _SUM, name: str | None = None, dtype: Any = None
+    ) -> None:
         super().__init__(name, reduction, dtype)
         if not delta > 0:
             raise ConfigError(f"The 'delta' parameter of Huber must be positive. Got {delta!r}.")
@@ -278,8 +288,15 @@ class BinaryCrossentropy(Loss):
 
     fn = staticmethod(binary_crossentropy)
 
-    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1,
-                 reduction: str | None = _SUM, name: str | None = None, dtype: Any = None) -> None:
+    def __init__(
+        self,
+        from_logits: bool = False,
+        label_smoothing: float = 0.0,
+        axis: int = -1,
+        reduction: str | None = _SUM,
+        name: str | None = None,
+        dtype: Any = None,
+    ) -> None:
         super().__init__(name, reduction, dtype)
         _check_axis(axis, "BinaryCrossentropy")
         self.from_logits, self.label_smoothing = bool(from_logits), float(label_smoothing)
@@ -292,8 +309,10 @@ class BinaryCrossentropy(Loss):
         bad = (y < 0) | (y > 1)
         if bad.any():
             i = int(np.flatnonzero(bad.reshape(-1))[0])
-            raise DataError(f"{type(self).__name__} needs targets in [0, 1] (class labels 0/1 or probabilities); target "
-                            f"{i} is {float(y.reshape(-1)[i])!r}. For more than two classes use 'sparse_categorical_crossentropy'.")
+            raise DataError(
+                f"{type(self).__name__} needs targets in [0, 1] (class labels 0/1 or probabilities); target "
+                f"{i} is {float(y.reshape(-1)[i])!r}. For more than two classes use 'sparse_categorical_crossentropy'."
+            )
 
 
 @register_serializable("matnn>CategoricalCrossentropy")
@@ -302,8 +321,15 @@ class CategoricalCrossentropy(Loss):
 
     fn = staticmethod(categorical_crossentropy)
 
-    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1,
-                 reduction: str | None = _SUM, name: str | None = None, dtype: Any = None) -> None:
+    def __init__(
+        self,
+        from_logits: bool = False,
+        label_smoothing: float = 0.0,
+        axis: int = -1,
+        reduction: str | None = _SUM,
+        name: str | None = None,
+        dtype: Any = None,
+    ) -> None:
         super().__init__(name, reduction, dtype)
         _check_axis(axis, "CategoricalCrossentropy")
         self.from_logits, self.label_smoothing = bool(from_logits), float(label_smoothing)
@@ -318,8 +344,15 @@ class SparseCategoricalCrossentropy(Loss):
 
     fn = staticmethod(sparse_categorical_crossentropy)
 
-    def __init__(self, from_logits: bool = False, ignore_class: int | None = None, reduction: str | None = _SUM,
-                 axis: int = -1, name: str | None = None, dtype: Any = None) -> None:
+    def __init__(
+        self,
+        from_logits: bool = False,
+        ignore_class: int | None = None,
+        reduction: str | None = _SUM,
+        axis: int = -1,
+        name: str | None = None,
+        dtype: Any = None,
+    ) -> None:
         super().__init__(name, reduction, dtype, ignore_class=ignore_class)
         _check_axis(axis, "SparseCategoricalCrossentropy")
         self.from_logits = bool(from_logits)
@@ -333,7 +366,9 @@ class SparseCategoricalCrossentropy(Loss):
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             allowed = f"0 … {n_outputs - 1}" if n_outputs else "0, 1, 2, …"
-            raise DataError(f"{type(self).__name__} needs integer class labels {allowed}; label {i} is {float(y[i])!r}.")
+            raise DataError(
+                f"{type(self).__name__} needs integer class labels {allowed}; label {i} is {float(y[i])!r}."
+            )
 
 
 def _numeric_targets(y: Any, loss: Loss) -> np.ndarray:
@@ -379,11 +414,15 @@ class LossFunctionWrapper(Loss):
     def per_sample(self, y_true: torch.Tensor, y_pred: torch.Tensor) -> torch.Tensor:
         return self._fn(y_true, y_pred)
 
-    def __call__(self, y_true: torch.Tensor, y_pred: torch.Tensor, sample_weight: torch.Tensor | None = None) -> torch.Tensor:
+    def __call__(
+        self, y_true: torch.Tensor, y_pred: torch.Tensor, sample_weight: torch.Tensor | None = None
+    ) -> torch.Tensor:
         values = self._fn(y_true, y_pred)
         if values.dim() == 0:
             if sample_weight is not None:
-                raise ConfigError(f"Loss '{self.name}' returns a scalar, so it cannot take sample weights; return per-sample losses (n,).")
+                raise ConfigError(
+                    f"Loss '{self.name}' returns a scalar, so it cannot take sample weights; return per-sample losses (n,)."
+                )
             return values
         values = _per_sample_mean(values)
         if sample_weight is not None:
@@ -419,4 +458,6 @@ def get(identifier: str | Loss | Callable | dict | None, **kwargs: Any) -> Loss:
         return deserialize(identifier)
     if callable(identifier):
         return LossFunctionWrapper(identifier)
-    raise ConfigError(f"A loss must be a name, a Loss or a callable(y_true, y_pred). Got {identifier!r}. Allowed names: {', '.join(LOSSES.names())}.")
+    raise ConfigError(
+        f"A loss must be a name, a Loss or a callable(y_true, y_pred). Got {identifier!r}. Allowed names: {', '.join(LOSSES.names())}."
+    )

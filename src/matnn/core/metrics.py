@@ -69,8 +69,9 @@ class Metric:
 class MeanMetricWrapper(Metric):
     """Weighted mean over all samples of a per-sample function ``fn(y_true, y_pred, **kwargs) → (n,)``."""
 
-    def __init__(self, fn: Callable[..., torch.Tensor], name: str | None = None, dtype: Any = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, fn: Callable[..., torch.Tensor], name: str | None = None, dtype: Any = None, **kwargs: Any
+    ) -> None:
         super().__init__(name or getattr(fn, "__name__", "mean_metric_wrapper"), dtype)
         self.fn = functools.partial(fn, **kwargs) if kwargs else fn
 
@@ -184,8 +185,13 @@ class R2Score(Metric):
     ``class_aggregation='uniform_average'`` and ``num_regressors=0`` (Keras's defaults) only.
     """
 
-    def __init__(self, class_aggregation: str = "uniform_average", num_regressors: int = 0, name: str = "r2_score",
-                 dtype: Any = None) -> None:
+    def __init__(
+        self,
+        class_aggregation: str = "uniform_average",
+        num_regressors: int = 0,
+        name: str = "r2_score",
+        dtype: Any = None,
+    ) -> None:
         check_keras_only("R2Score", {"class_aggregation": class_aggregation, "num_regressors": num_regressors})
         super().__init__(name, dtype)
 
@@ -193,7 +199,11 @@ class R2Score(Metric):
         y_true, y_pred = match_shapes(y_true.to(y_pred.dtype), y_pred, "r2")
         t = y_true.detach().reshape(y_true.shape[0], -1).double()
         p = y_pred.detach().reshape(y_pred.shape[0], -1).double()
-        w = torch.ones(t.shape[0], 1, dtype=t.dtype, device=t.device) if sample_weight is None else sample_weight.reshape(-1, 1).double()
+        w = (
+            torch.ones(t.shape[0], 1, dtype=t.dtype, device=t.device)
+            if sample_weight is None
+            else sample_weight.reshape(-1, 1).double()
+        )
         if self._state is None:
             self._state = [torch.zeros(t.shape[1], dtype=torch.float64, device=t.device) for _ in range(4)]
         sw, swy, swy2, sres = self._state

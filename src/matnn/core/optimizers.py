@@ -68,10 +68,18 @@ class Optimizer:
     torch_class: type[torch.optim.Optimizer] = torch.optim.SGD
     default_learning_rate = 0.001
 
-    def __init__(self, learning_rate: float | schedules_mod.LearningRateSchedule | None = None, *,
-                 weight_decay: float | None = None, clipnorm: float | None = None, clipvalue: float | None = None,
-                 global_clipnorm: float | None = None, fused: bool | str = "auto", name: str | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        learning_rate: float | schedules_mod.LearningRateSchedule | None = None,
+        *,
+        weight_decay: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+        fused: bool | str = "auto",
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         # Keras keywords matnn does not implement (use_ema, gradient_accumulation_steps, ...): defaults only
         check_keras_only(type(self).__name__, kwargs)
         if learning_rate is None:
@@ -85,12 +93,25 @@ class Optimizer:
             self.schedule = None
             self._initial_lr = float(learning_rate)
         else:
-            raise ConfigError(f"The 'learning_rate' of {type(self).__name__} must be a positive number or a schedule. Got {learning_rate!r} instead.")
+            raise ConfigError(
+                f"The 'learning_rate' of {type(self).__name__} must be a positive number or a schedule. Got {learning_rate!r} instead."
+            )
         # A clip of 0 or below would zero or reverse every step (the loss then climbs): refused here.
-        validate(type(self).__name__,
-                 {"weight_decay": weight_decay, "clipnorm": clipnorm, "clipvalue": clipvalue, "global_clipnorm": global_clipnorm},
-                 {"weight_decay": [None, non_negative()], "clipnorm": [None, positive()], "clipvalue": [None, positive()],
-                  "global_clipnorm": [None, positive()]})
+        validate(
+            type(self).__name__,
+            {
+                "weight_decay": weight_decay,
+                "clipnorm": clipnorm,
+                "clipvalue": clipvalue,
+                "global_clipnorm": global_clipnorm,
+            },
+            {
+                "weight_decay": [None, non_negative()],
+                "clipnorm": [None, positive()],
+                "clipvalue": [None, positive()],
+                "global_clipnorm": [None, positive()],
+            },
+        )
         self.weight_decay = weight_decay
         self.clipnorm = clipnorm
         self.clipvalue = clipvalue
@@ -109,13 +130,19 @@ class Optimizer:
         """Create the torch optimizer over ``params`` (trainable ones only)."""
         self._params = [p for p in params if p.requires_grad]
         if not self._params:
-            raise ConfigError("The model has no trainable weights to optimise (is every layer frozen, or the model not built?).")
+            raise ConfigError(
+                "The model has no trainable weights to optimise (is every layer frozen, or the model not built?)."
+            )
         kwargs = {"lr": self._initial_lr, **self._torch_kwargs()}
         if self.weight_decay is not None:
             kwargs["weight_decay"] = self.weight_decay
         devices = {p.device.type for p in self._params}
-        can_fuse = (self.torch_class in _FUSED_CAPABLE and devices <= {"cpu", "cuda"} and len(devices) == 1
-                    and all(p.is_floating_point() for p in self._params))
+        can_fuse = (
+            self.torch_class in _FUSED_CAPABLE
+            and devices <= {"cpu", "cuda"}
+            and len(devices) == 1
+            and all(p.is_floating_point() for p in self._params)
+        )
         use_fused = can_fuse if self.fused == "auto" else bool(self.fused) and can_fuse
         if use_fused:
             try:
@@ -180,7 +207,10 @@ class Optimizer:
 
     # --------------------------------------------------------------- state
     def state_dict(self) -> dict[str, Any]:
-        return {"iterations": self.iterations, "torch": self.torch_optimizer.state_dict() if self.torch_optimizer else None}
+        return {
+            "iterations": self.iterations,
+            "torch": self.torch_optimizer.state_dict() if self.torch_optimizer else None,
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.iterations = int(state.get("iterations", 0))
@@ -235,20 +265,45 @@ class RMSprop(Optimizer):
 
     torch_class = torch.optim.RMSprop
 
-    def __init__(self, learning_rate: Any = None, rho: float = 0.9, momentum: float = 0.0, epsilon: float = 1e-7,
-                 centered: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        learning_rate: Any = None,
+        rho: float = 0.9,
+        momentum: float = 0.0,
+        epsilon: float = 1e-7,
+        centered: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(learning_rate, **kwargs)
-        self.rho, self.momentum, self.epsilon, self.centered = float(rho), float(momentum), float(epsilon), bool(centered)
+        self.rho, self.momentum, self.epsilon, self.centered = (
+            float(rho),
+            float(momentum),
+            float(epsilon),
+            bool(centered),
+        )
 
     def _torch_kwargs(self) -> dict[str, Any]:
         return {"alpha": self.rho, "momentum": self.momentum, "eps": self.epsilon, "centered": self.centered}
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon, "centered": self.centered}
+        return {
+            **super().get_config(),
+            "rho": self.rho,
+            "momentum": self.momentum,
+            "epsilon": self.epsilon,
+            "centered": self.centered,
+        }
 
 
 class _AdamLike(Optimizer):
-    def __init__(self, learning_rate: Any = None, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        learning_rate: Any = None,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(learning_rate, **kwargs)
         for what, b in (("beta_1", beta_1), ("beta_2", beta_2)):
             if not 0.0 <= b < 1.0:
@@ -268,8 +323,15 @@ class Adam(_AdamLike):
 
     torch_class = torch.optim.Adam
 
-    def __init__(self, learning_rate: Any = None, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7,
-                 amsgrad: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        learning_rate: Any = None,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+        amsgrad: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(learning_rate, beta_1, beta_2, epsilon, **kwargs)
         self.amsgrad = bool(amsgrad)
 
@@ -313,7 +375,9 @@ class Adagrad(Optimizer):
 
     torch_class = torch.optim.Adagrad
 
-    def __init__(self, learning_rate: Any = None, initial_accumulator_value: float = 0.1, epsilon: float = 1e-7, **kwargs: Any) -> None:
+    def __init__(
+        self, learning_rate: Any = None, initial_accumulator_value: float = 0.1, epsilon: float = 1e-7, **kwargs: Any
+    ) -> None:
         super().__init__(learning_rate, **kwargs)
         self.initial_accumulator_value, self.epsilon = float(initial_accumulator_value), float(epsilon)
 
@@ -321,7 +385,11 @@ class Adagrad(Optimizer):
         return {"initial_accumulator_value": self.initial_accumulator_value, "eps": self.epsilon}
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "initial_accumulator_value": self.initial_accumulator_value, "epsilon": self.epsilon}
+        return {
+            **super().get_config(),
+            "initial_accumulator_value": self.initial_accumulator_value,
+            "epsilon": self.epsilon,
+        }
 
 
 @register_serializable("matnn>Adamax")
@@ -347,10 +415,31 @@ class Nadam(_AdamLike):
 class _FtrlStep(torch.optim.Optimizer):
     """Follow-the-regularized-leader (McMahan et al. 2013), with Keras's update rule."""
 
-    def __init__(self, params: Iterable[torch.nn.Parameter], lr: float, lr_power: float, initial_accumulator_value: float,
-                 l1: float, l2: float, l2_shrinkage: float, beta: float, weight_decay: float = 0.0) -> None:
-        super().__init__(params, {"lr": lr, "lr_power": lr_power, "init": initial_accumulator_value, "l1": l1, "l2": l2,
-                                  "l2_shrinkage": l2_shrinkage, "beta": beta, "weight_decay": weight_decay})
+    def __init__(
+        self,
+        params: Iterable[torch.nn.Parameter],
+        lr: float,
+        lr_power: float,
+        initial_accumulator_value: float,
+        l1: float,
+        l2: float,
+        l2_shrinkage: float,
+        beta: float,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(
+            params,
+            {
+                "lr": lr,
+                "lr_power": lr_power,
+                "init": initial_accumulator_value,
+                "l1": l1,
+                "l2": l2,
+                "l2_shrinkage": l2_shrinkage,
+                "beta": beta,
+                "weight_decay": weight_decay,
+            },
+        )
 
     @torch.no_grad()
     def step(self, closure: Any = None) -> Any:  # type: ignore[override]
@@ -387,18 +476,40 @@ class Ftrl(Optimizer):
 
     torch_class = _FtrlStep
 
-    def __init__(self, learning_rate: Any = None, learning_rate_power: float = -0.5, initial_accumulator_value: float = 0.1,
-                 l1_regularization_strength: float = 0.0, l2_regularization_strength: float = 0.0,
-                 l2_shrinkage_regularization_strength: float = 0.0, beta: float = 0.0, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        learning_rate: Any = None,
+        learning_rate_power: float = -0.5,
+        initial_accumulator_value: float = 0.1,
+        l1_regularization_strength: float = 0.0,
+        l2_regularization_strength: float = 0.0,
+        l2_shrinkage_regularization_strength: float = 0.0,
+        beta: float = 0.0,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(learning_rate, **kwargs)
-        if isinstance(learning_rate_power, bool) or not isinstance(learning_rate_power, (int, float)) or learning_rate_power > 0:
-            raise ConfigError(f"'learning_rate_power' of Ftrl must be a float in (-inf, 0]; got {learning_rate_power!r}")
-        if isinstance(initial_accumulator_value, bool) or not isinstance(initial_accumulator_value, (int, float)) \
-                or initial_accumulator_value < 0:
-            raise ConfigError(f"'initial_accumulator_value' of Ftrl must be a float in [0, inf); got {initial_accumulator_value!r}")
-        for what, v in (("l1_regularization_strength", l1_regularization_strength),
-                        ("l2_regularization_strength", l2_regularization_strength),
-                        ("l2_shrinkage_regularization_strength", l2_shrinkage_regularization_strength), ("beta", beta)):
+        if (
+            isinstance(learning_rate_power, bool)
+            or not isinstance(learning_rate_power, (int, float))
+            or learning_rate_power > 0
+        ):
+            raise ConfigError(
+                f"'learning_rate_power' of Ftrl must be a float in (-inf, 0]; got {learning_rate_power!r}"
+            )
+        if (
+            isinstance(initial_accumulator_value, bool)
+            or not isinstance(initial_accumulator_value, (int, float))
+            or initial_accumulator_value < 0
+        ):
+            raise ConfigError(
+                f"'initial_accumulator_value' of Ftrl must be a float in [0, inf); got {initial_accumulator_value!r}"
+            )
+        for what, v in (
+            ("l1_regularization_strength", l1_regularization_strength),
+            ("l2_regularization_strength", l2_regularization_strength),
+            ("l2_shrinkage_regularization_strength", l2_shrinkage_regularization_strength),
+            ("beta", beta),
+        ):
             if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
                 raise ConfigError(f"'{what}' of Ftrl must be a float in [0, inf); got {v!r}")
         self.learning_rate_power = float(learning_rate_power)
@@ -409,22 +520,33 @@ class Ftrl(Optimizer):
         self.beta = float(beta)
 
     def _torch_kwargs(self) -> dict[str, Any]:
-        return {"lr_power": self.learning_rate_power, "initial_accumulator_value": self.initial_accumulator_value,
-                "l1": self.l1_regularization_strength, "l2": self.l2_regularization_strength,
-                "l2_shrinkage": self.l2_shrinkage_regularization_strength, "beta": self.beta}
+        return {
+            "lr_power": self.learning_rate_power,
+            "initial_accumulator_value": self.initial_accumulator_value,
+            "l1": self.l1_regularization_strength,
+            "l2": self.l2_regularization_strength,
+            "l2_shrinkage": self.l2_shrinkage_regularization_strength,
+            "beta": self.beta,
+        }
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "learning_rate_power": self.learning_rate_power,
-                "initial_accumulator_value": self.initial_accumulator_value,
-                "l1_regularization_strength": self.l1_regularization_strength,
-                "l2_regularization_strength": self.l2_regularization_strength,
-                "l2_shrinkage_regularization_strength": self.l2_shrinkage_regularization_strength, "beta": self.beta}
+        return {
+            **super().get_config(),
+            "learning_rate_power": self.learning_rate_power,
+            "initial_accumulator_value": self.initial_accumulator_value,
+            "l1_regularization_strength": self.l1_regularization_strength,
+            "l2_regularization_strength": self.l2_regularization_strength,
+            "l2_shrinkage_regularization_strength": self.l2_shrinkage_regularization_strength,
+            "beta": self.beta,
+        }
 
 
 class TorchOptimizer(Optimizer):
     """Adapter for an optimizer the user built with torch directly (already bound to parameters)."""
 
-    def __init__(self, optimizer: torch.optim.Optimizer, *, clipnorm: float | None = None, clipvalue: float | None = None) -> None:
+    def __init__(
+        self, optimizer: torch.optim.Optimizer, *, clipnorm: float | None = None, clipvalue: float | None = None
+    ) -> None:
         lr = optimizer.param_groups[0].get("lr", 1e-3)
         super().__init__(float(lr), clipnorm=clipnorm, clipvalue=clipvalue)
         self.torch_optimizer = optimizer
@@ -463,4 +585,6 @@ def get(identifier: str | Optimizer | torch.optim.Optimizer | dict, **kwargs: An
         return OPTIMIZERS.get(identifier)(**kwargs)
     if isinstance(identifier, dict):
         return deserialize(identifier)
-    raise ConfigError(f"An optimizer must be a name ({', '.join(OPTIMIZERS.names())}) or an optimizer object. Got {identifier!r}.")
+    raise ConfigError(
+        f"An optimizer must be a name ({', '.join(OPTIMIZERS.names())}) or an optimizer object. Got {identifier!r}."
+    )

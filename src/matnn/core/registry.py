@@ -14,7 +14,15 @@ from typing import Any, TypeVar
 
 from matnn.core.exceptions import ConfigError, unknown_name
 
-__all__ = ["Registry", "register_serializable", "serialize", "deserialize", "SERIALIZABLES", "ModelSpec", "ModelRegistry"]
+__all__ = [
+    "Registry",
+    "register_serializable",
+    "serialize",
+    "deserialize",
+    "SERIALIZABLES",
+    "ModelSpec",
+    "ModelRegistry",
+]
 
 T = TypeVar("T")
 
@@ -210,8 +218,15 @@ class ModelRegistry:
         key = name.lower()
         if key in self._aliases:
             raise ConfigError(f"The {self.area} model {name!r} is registered twice.")
-        spec = ModelSpec(name=name, target=target, summary=summary, family=family, defaults=dict(defaults),
-                         source=source, options=dict(options or {}))
+        spec = ModelSpec(
+            name=name,
+            target=target,
+            summary=summary,
+            family=family,
+            defaults=dict(defaults),
+            source=source,
+            options=dict(options or {}),
+        )
         self._specs[name] = spec
         for alias in (name, *aliases):
             self._aliases[alias.lower()] = name

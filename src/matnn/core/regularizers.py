@@ -68,4 +68,6 @@ def get(identifier: Any) -> L1L2 | None:
     if isinstance(identifier, dict):
         cfg = identifier.get("config", identifier)
         return L1L2(**{k: v for k, v in cfg.items() if k in ("l1", "l2")})
-    raise ConfigError(f"Unknown regularizer {identifier!r}. Allowed: None, a float (L2), 'l1', 'l2', 'l1_l2', L1L2(...).")
+    raise ConfigError(
+        f"Unknown regularizer {identifier!r}. Allowed: None, a float (L2), 'l1', 'l2', 'l1_l2', L1L2(...)."
+    )

@@ -49,7 +49,9 @@ def _positive(value: Any, what: str, owner: str) -> float:
 class ExponentialDecay(LearningRateSchedule):
     """lr = lr₀ · rate^(step / decay_steps) (integer division of the exponent if ``staircase``)."""
 
-    def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float, staircase: bool = False) -> None:
+    def __init__(
+        self, initial_learning_rate: float, decay_steps: int, decay_rate: float, staircase: bool = False
+    ) -> None:
         self.initial_learning_rate = _positive(initial_learning_rate, "initial_learning_rate", "ExponentialDecay")
         self.decay_steps = _positive(decay_steps, "decay_steps", "ExponentialDecay")
         self.decay_rate = _positive(decay_rate, "decay_rate", "ExponentialDecay")
@@ -60,15 +62,21 @@ class ExponentialDecay(LearningRateSchedule):
         return self.initial_learning_rate * self.decay_rate ** (math.floor(p) if self.staircase else p)
 
     def get_config(self) -> dict[str, Any]:
-        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
-                "decay_rate": self.decay_rate, "staircase": self.staircase}
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "decay_rate": self.decay_rate,
+            "staircase": self.staircase,
+        }
 
 
 @register_serializable("matnn>InverseTimeDecay")
 class InverseTimeDecay(LearningRateSchedule):
     """lr = lr₀ / (1 + rate · step / decay_steps) — the classic Keras ``decay=`` argument."""
 
-    def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float, staircase: bool = False) -> None:
+    def __init__(
+        self, initial_learning_rate: float, decay_steps: int, decay_rate: float, staircase: bool = False
+    ) -> None:
         self.initial_learning_rate = _positive(initial_learning_rate, "initial_learning_rate", "InverseTimeDecay")
         self.decay_steps = _positive(decay_steps, "decay_steps", "InverseTimeDecay")
         self.decay_rate = float(decay_rate)
@@ -79,8 +87,12 @@ class InverseTimeDecay(LearningRateSchedule):
         return self.initial_learning_rate / (1.0 + self.decay_rate * (math.floor(p) if self.staircase else p))
 
     def get_config(self) -> dict[str, Any]:
-        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
-                "decay_rate": self.decay_rate, "staircase": self.staircase}
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "decay_rate": self.decay_rate,
+            "staircase": self.staircase,
+        }
 
 
 @register_serializable("matnn>PiecewiseConstantDecay")
@@ -89,7 +101,9 @@ class PiecewiseConstantDecay(LearningRateSchedule):
 
     def __init__(self, boundaries: Sequence[int], values: Sequence[float]) -> None:
         if len(values) != len(boundaries) + 1:
-            raise ConfigError(f"PiecewiseConstantDecay needs len(values) == len(boundaries) + 1. Got {len(boundaries)} boundaries and {len(values)} values.")
+            raise ConfigError(
+                f"PiecewiseConstantDecay needs len(values) == len(boundaries) + 1. Got {len(boundaries)} boundaries and {len(values)} values."
+            )
         if list(boundaries) != sorted(boundaries):
             raise ConfigError(f"PiecewiseConstantDecay boundaries must increase. Got {list(boundaries)}.")
         self.boundaries, self.values = [int(b) for b in boundaries], [float(v) for v in values]
@@ -108,7 +122,9 @@ class PiecewiseConstantDecay(LearningRateSchedule):
 class PolynomialDecay(LearningRateSchedule):
     """lr = (lr₀ − lr_end)(1 − step/decay_steps)^power + lr_end, then constant ``end_learning_rate``."""
 
-    def __init__(self, initial_learning_rate: float, decay_steps: int, end_learning_rate: float = 1e-4, power: float = 1.0) -> None:
+    def __init__(
+        self, initial_learning_rate: float, decay_steps: int, end_learning_rate: float = 1e-4, power: float = 1.0
+    ) -> None:
         self.initial_learning_rate = _positive(initial_learning_rate, "initial_learning_rate", "PolynomialDecay")
         self.decay_steps = _positive(decay_steps, "decay_steps", "PolynomialDecay")
         self.end_learning_rate, self.power = float(end_learning_rate), float(power)
@@ -118,16 +134,26 @@ class PolynomialDecay(LearningRateSchedule):
         return (self.initial_learning_rate - self.end_learning_rate) * frac**self.power + self.end_learning_rate
 
     def get_config(self) -> dict[str, Any]:
-        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
-                "end_learning_rate": self.end_learning_rate, "power": self.power}
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "end_learning_rate": self.end_learning_rate,
+            "power": self.power,
+        }
 
 
 @register_serializable("matnn>CosineDecay")
 class CosineDecay(LearningRateSchedule):
     """Optional linear warm-up to ``warmup_target`` (or lr₀), then a half cosine down to α·peak."""
 
-    def __init__(self, initial_learning_rate: float, decay_steps: int, alpha: float = 0.0,
-                 warmup_target: float | None = None, warmup_steps: int = 0) -> None:
+    def __init__(
+        self,
+        initial_learning_rate: float,
+        decay_steps: int,
+        alpha: float = 0.0,
+        warmup_target: float | None = None,
+        warmup_steps: int = 0,
+    ) -> None:
         self.initial_learning_rate = _positive(initial_learning_rate, "initial_learning_rate", "CosineDecay")
         self.decay_steps = _positive(decay_steps, "decay_steps", "CosineDecay")
         self.alpha = float(alpha)
@@ -142,5 +168,10 @@ class CosineDecay(LearningRateSchedule):
         return peak * ((1 - self.alpha) * 0.5 * (1 + math.cos(math.pi * t)) + self.alpha)
 
     def get_config(self) -> dict[str, Any]:
-        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps, "alpha": self.alpha,
-                "warmup_target": self.warmup_target, "warmup_steps": self.warmup_steps}
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "alpha": self.alpha,
+            "warmup_target": self.warmup_target,
+            "warmup_steps": self.warmup_steps,
+        }

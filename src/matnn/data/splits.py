@@ -13,8 +13,14 @@ import numpy as np
 
 from matnn.core.exceptions import ConfigError
 
-__all__ = ["holdout_split", "train_val_split", "property_split", "group_holdout_split", "validation_split",
-           "split_indices"]
+__all__ = [
+    "holdout_split",
+    "train_val_split",
+    "property_split",
+    "group_holdout_split",
+    "validation_split",
+    "split_indices",
+]
 
 
 def holdout_split(n: int, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -28,8 +34,9 @@ def holdout_split(n: int, test_fraction: float, seed: int) -> tuple[np.ndarray, 
     return np.sort(perm[n_test:]), np.sort(perm[:n_test])
 
 
-def train_val_split(pool: np.ndarray, val_fraction: float, seed: int, *,
-                    max_train: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def train_val_split(
+    pool: np.ndarray, val_fraction: float, seed: int, *, max_train: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Seeded split of the positions ``pool`` (what the test set left) into sorted (train, val) positions.
 
     The validation part, ``round(len(pool)·val_fraction)`` items (at least one), only picks the best
@@ -41,8 +48,15 @@ def train_val_split(pool: np.ndarray, val_fraction: float, seed: int, *,
     return np.sort(train_pos), np.sort(pool[:n_val])
 
 
-def property_split(full: Any, *, test_set: Any = None, test_fraction: float = 0.2, val_fraction: float = 0.1,
-                   seed: int = 0, max_train: int | None = None) -> tuple[Any, Any, Any]:
+def property_split(
+    full: Any,
+    *,
+    test_set: Any = None,
+    test_fraction: float = 0.2,
+    val_fraction: float = 0.1,
+    seed: int = 0,
+    max_train: int | None = None,
+) -> tuple[Any, Any, Any]:
     """(train, val, test) subsets of the graph data set ``full``, as every property workflow splits it.
 
     Without ``test_set`` a seeded ``test_fraction`` of ``full`` is held out (:func:`holdout_split`);
@@ -78,11 +92,15 @@ def validation_split(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np
     return np.sort(perm[n_val:]), np.sort(perm[:n_val])
 
 
-def split_indices(n: int, *, test_size: float | int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def split_indices(
+    n: int, *, test_size: float | int, val_fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Random (train, validation, test) row indices; ``test_size`` is a fraction (< 1) or a count."""
     n_test = int(test_size) if test_size >= 1 else int(round(float(test_size) * n))
     if not 1 <= n_test < n:
-        raise ConfigError(f"'test_size' gives {n_test} test images out of {n}; it must leave at least one on each side.")
+        raise ConfigError(
+            f"'test_size' gives {n_test} test images out of {n}; it must leave at least one on each side."
+        )
     perm = np.random.default_rng(seed).permutation(n)
     test, rest = perm[:n_test], perm[n_test:]
     n_val = int(round(val_fraction * rest.size))

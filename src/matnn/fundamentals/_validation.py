@@ -17,17 +17,23 @@ def as_features(X: object, *, owner: str, name: str = "X") -> np.ndarray:
     try:
         arr = np.asarray(X, dtype=np.float64)
     except (TypeError, ValueError):
-        raise DataError(f"{owner}: {name} must be numeric. Got {type(X).__name__} that cannot be converted to float.") from None
+        raise DataError(
+            f"{owner}: {name} must be numeric. Got {type(X).__name__} that cannot be converted to float."
+        ) from None
     if arr.ndim == 1:
         arr = arr[:, None]
     if arr.ndim != 2:
-        raise ShapeError(f"{owner}: {name} must have shape (n_samples, n_features) or (n_samples,). Got shape {arr.shape}.")
+        raise ShapeError(
+            f"{owner}: {name} must have shape (n_samples, n_features) or (n_samples,). Got shape {arr.shape}."
+        )
     if arr.shape[0] == 0:
         raise DataError(f"{owner}: {name} is empty (0 samples).")
     bad = ~np.isfinite(arr)
     if bad.any():
         row, col = np.argwhere(bad)[0]
-        raise DataError(f"{owner}: {name} contains NaN or inf, first at row {row}, column {col} (value {arr[row, col]!r}).")
+        raise DataError(
+            f"{owner}: {name} contains NaN or inf, first at row {row}, column {col} (value {arr[row, col]!r})."
+        )
     return arr
 
 
@@ -36,7 +42,9 @@ def as_targets(y: object, n_samples: int, *, owner: str, name: str = "y", allow_
     try:
         arr = np.asarray(y, dtype=np.float64)
     except (TypeError, ValueError):
-        raise DataError(f"{owner}: {name} must be numeric. Got {type(y).__name__} that cannot be converted to float.") from None
+        raise DataError(
+            f"{owner}: {name} must be numeric. Got {type(y).__name__} that cannot be converted to float."
+        ) from None
     if arr.ndim == 2 and arr.shape[1] == 1 and not allow_2d:
         arr = arr[:, 0]
     if arr.ndim != 1 and not (allow_2d and arr.ndim == 2):

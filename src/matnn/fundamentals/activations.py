@@ -23,10 +23,29 @@ from scipy.special import expit
 from matnn.core.exceptions import ConfigError, unknown_name
 
 __all__ = [
-    "linear", "d_linear", "sigmoid", "d_sigmoid", "tanh", "d_tanh", "relu", "d_relu",
-    "leaky_relu", "d_leaky_relu", "elu", "d_elu", "softplus", "d_softplus", "step", "d_step",
-    "softmax", "softmax_jacobian", "get_activation", "ACTIVATIONS", "autograd_derivative",
-    "autograd_softmax_jacobian", "run_demo",
+    "linear",
+    "d_linear",
+    "sigmoid",
+    "d_sigmoid",
+    "tanh",
+    "d_tanh",
+    "relu",
+    "d_relu",
+    "leaky_relu",
+    "d_leaky_relu",
+    "elu",
+    "d_elu",
+    "softplus",
+    "d_softplus",
+    "step",
+    "d_step",
+    "softmax",
+    "softmax_jacobian",
+    "get_activation",
+    "ACTIVATIONS",
+    "autograd_derivative",
+    "autograd_softmax_jacobian",
+    "run_demo",
 ]
 
 Array = np.ndarray
@@ -136,7 +155,9 @@ def softmax(z: Array, temperature: float = 1.0, axis: int = -1) -> Array:
     ndarray, same shape as ``z``; sums to 1 along ``axis``.
     """
     if isinstance(temperature, bool) or not isinstance(temperature, (int, float, np.floating)) or not temperature > 0:
-        raise ConfigError(f"The 'temperature' parameter of softmax must be a positive number. Got {temperature!r} instead.")
+        raise ConfigError(
+            f"The 'temperature' parameter of softmax must be a positive number. Got {temperature!r} instead."
+        )
     u = np.asarray(z, dtype=float) / temperature
     u = u - u.max(axis=axis, keepdims=True)  # shift for stability: softmax is shift-invariant
     e = np.exp(u)
@@ -183,7 +204,9 @@ def get_activation(name: str, **params: float) -> tuple[Callable[[Array], Array]
     f, df = ACTIVATIONS[key]
     if params:
         if key not in {"leaky_relu", "elu"} or set(params) != {"alpha"}:
-            raise ConfigError(f"Activation {key!r} takes no parameters {sorted(params)}; only leaky_relu and elu take 'alpha'.")
+            raise ConfigError(
+                f"Activation {key!r} takes no parameters {sorted(params)}; only leaky_relu and elu take 'alpha'."
+            )
         f, df = partial(f, **params), partial(df, **params)
     return f, df
 
@@ -250,7 +273,9 @@ def run_demo(out_dir, *, seed: int = 0, temperatures: tuple[float, ...] = (0.25,
                 np.max(np.abs(d[away] - autograd_derivative(name, z[away])))
             )
         else:
-            metrics[f"{name}_max_abs_derivative_error_vs_autograd"] = float(np.max(np.abs(d - autograd_derivative(name, z))))
+            metrics[f"{name}_max_abs_derivative_error_vs_autograd"] = float(
+                np.max(np.abs(d - autograd_derivative(name, z)))
+            )
         metrics[f"{name}_max_derivative"] = float(d.max())
         ax.plot(z, f(z), "b-", lw=2, label="σ(z)")
         ax.plot(z, d, "r--", lw=1.5, label="σ′(z)")

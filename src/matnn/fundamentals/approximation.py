@@ -50,7 +50,10 @@ class NetworkConfig:
 
 
 DEFAULT_CONFIGS: tuple[NetworkConfig, ...] = (
-    NetworkConfig(32, 0), NetworkConfig(64, 1), NetworkConfig(128, 2), NetworkConfig(64, 3, hidden_layers=3),
+    NetworkConfig(32, 0),
+    NetworkConfig(64, 1),
+    NetworkConfig(128, 2),
+    NetworkConfig(64, 3, hidden_layers=3),
 )
 
 
@@ -149,17 +152,24 @@ def fit_relu_networks(
         layers += [Dense(cfg.width, activation="relu") for _ in range(cfg.hidden_layers - 1)]
         model = matnn.Sequential([*layers, Dense(1)])
         model.compile(optimizer=matnn.optimizers.Adam(learning_rate=learning_rate), loss="mse")
-        hist = model.fit(x_train[:, None], y_train[:, None], epochs=epochs, batch_size=batch_size, verbose=0, device=device)
+        hist = model.fit(
+            x_train[:, None], y_train[:, None], epochs=epochs, batch_size=batch_size, verbose=0, device=device
+        )
         histories.append(dict(hist.history))
         preds.append(model.predict(x[:, None]).ravel())
     return ApproximationResult(
-        x=x, y_true=f(x), predictions=np.asarray(preds, dtype=np.float64), in_range=(x >= lo) & (x <= hi),
-        configs=list(configs), histories=histories,
+        x=x,
+        y_true=f(x),
+        predictions=np.asarray(preds, dtype=np.float64),
+        in_range=(x >= lo) & (x <= hi),
+        configs=list(configs),
+        histories=histories,
     )
 
 
-def run_demo(out_dir: str | Path, *, seed: int = 0, target: str = "sin", epochs: int = 300,
-             device: str | None = None) -> dict[str, float]:
+def run_demo(
+    out_dir: str | Path, *, seed: int = 0, target: str = "sin", epochs: int = 300, device: str | None = None
+) -> dict[str, float]:
     """Fit four ReLU networks on ``target`` in [−π, π]; compare them on [−3π, 3π].
 
     Writes ``approximation.png`` (the four fits and the truth; their absolute errors on a log scale)
@@ -172,20 +182,28 @@ def run_demo(out_dir: str | Path, *, seed: int = 0, target: str = "sin", epochs:
     out = Path(out_dir)
     res = fit_relu_networks(target, epochs=epochs, seed_offset=seed, device=device)
     rin, rout = res.rmse(True), res.rmse(False)
-    metrics: dict[str, float] = {"target": target, "train_range_low": -np.pi, "train_range_high": np.pi,
-                                 "eval_range_low": -3 * np.pi, "eval_range_high": 3 * np.pi, "epochs": epochs}
+    metrics: dict[str, float] = {
+        "target": target,
+        "train_range_low": -np.pi,
+        "train_range_high": np.pi,
+        "eval_range_low": -3 * np.pi,
+        "eval_range_high": 3 * np.pi,
+        "epochs": epochs,
+    }
     for i, cfg in enumerate(res.configs):
         metrics[f"model{i}_width"] = cfg.width
         metrics[f"model{i}_hidden_layers"] = cfg.hidden_layers
         metrics[f"model{i}_in_range_rmse"] = float(rin[i])
         metrics[f"model{i}_out_of_range_rmse"] = float(rout[i])
-    metrics.update({
-        "in_range_rmse_max": float(rin.max()),
-        "out_of_range_rmse_min": float(rout.min()),
-        "in_range_spread": res.spread(True),
-        "out_of_range_spread": res.spread(False),
-        "spread_ratio_out_over_in": res.spread(False) / max(res.spread(True), 1e-12),
-    })
+    metrics.update(
+        {
+            "in_range_rmse_max": float(rin.max()),
+            "out_of_range_rmse_min": float(rout.min()),
+            "in_range_spread": res.spread(True),
+            "out_of_range_spread": res.spread(False),
+            "spread_ratio_out_over_in": res.spread(False) / max(res.spread(True), 1e-12),
+        }
+    )
 
     fig, axes = plt.subplots(1, 2, figsize=(13, 4.5))
     lo, hi = -np.pi, np.pi
@@ -196,8 +214,12 @@ def run_demo(out_dir: str | Path, *, seed: int = 0, target: str = "sin", epochs:
     for p, cfg, r in zip(res.predictions, res.configs, rin, strict=True):
         ax.plot(res.x, p, lw=1.3, label=f"{cfg.label} (RMSE in range {r:.3f})")
     span = np.abs(res.y_true).max()
-    ax.set(ylim=(-3 * span - 1, 3 * span + 1), xlabel="x", ylabel="y",
-           title="Four equally good fits inside, four different answers outside")
+    ax.set(
+        ylim=(-3 * span - 1, 3 * span + 1),
+        xlabel="x",
+        ylabel="y",
+        title="Four equally good fits inside, four different answers outside",
+    )
     ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2)
     ax = axes[1]
     for p, cfg in zip(res.predictions, res.configs, strict=True):

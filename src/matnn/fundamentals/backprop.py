@@ -139,7 +139,9 @@ class GlassBoxMLP:
     def _check_x(self, X: np.ndarray) -> np.ndarray:
         X = as_features(X, owner="GlassBoxMLP")
         if X.shape[1] != self.layer_sizes[0]:
-            raise ShapeError(f"GlassBoxMLP expects {self.layer_sizes[0]} input features; X has {X.shape[1]} (shape {X.shape}).")
+            raise ShapeError(
+                f"GlassBoxMLP expects {self.layer_sizes[0]} input features; X has {X.shape[1]} (shape {X.shape})."
+            )
         return X
 
     def _check_y(self, y: np.ndarray, n: int) -> np.ndarray:
@@ -147,7 +149,9 @@ class GlassBoxMLP:
         if Y.ndim == 1:
             Y = Y[:, None]
         if Y.shape[1] != self.layer_sizes[-1]:
-            raise ShapeError(f"GlassBoxMLP has {self.layer_sizes[-1]} outputs; y has {Y.shape[1]} columns (shape {Y.shape}).")
+            raise ShapeError(
+                f"GlassBoxMLP has {self.layer_sizes[-1]} outputs; y has {Y.shape[1]} columns (shape {Y.shape})."
+            )
         return Y
 
     def forward(self, X: np.ndarray) -> ForwardCache:
@@ -156,8 +160,8 @@ class GlassBoxMLP:
         z: list[np.ndarray | None] = [None]
         for l in range(1, self.n_layers + 1):
             sigma, _ = self._act(l)
-            z.append(a[l - 1] @ self.weights[l - 1].T + self.biases[l - 1])   # z⁽ˡ⁾ = a⁽ˡ⁻¹⁾W⁽ˡ⁾ᵀ + b⁽ˡ⁾
-            a.append(sigma(z[l]))                                            # a⁽ˡ⁾ = σ(z⁽ˡ⁾)
+            z.append(a[l - 1] @ self.weights[l - 1].T + self.biases[l - 1])  # z⁽ˡ⁾ = a⁽ˡ⁻¹⁾W⁽ˡ⁾ᵀ + b⁽ˡ⁾
+            a.append(sigma(z[l]))  # a⁽ˡ⁾ = σ(z⁽ˡ⁾)
         return ForwardCache(a=a, z=z)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
@@ -181,14 +185,14 @@ class GlassBoxMLP:
         dC_da: list[np.ndarray | None] = [None] * (L + 1)
         s_prime: list[np.ndarray | None] = [None] * (L + 1)
 
-        dC_da[L] = 2.0 * (a[L] - Y)                     # ∂C₀/∂a⁽ᴸ⁾ = 2(a⁽ᴸ⁾ − y), per sample
+        dC_da[L] = 2.0 * (a[L] - Y)  # ∂C₀/∂a⁽ᴸ⁾ = 2(a⁽ᴸ⁾ − y), per sample
         for l in range(L, 0, -1):
             _, dsigma = self._act(l)
-            s_prime[l] = dsigma(z[l])                   # ∂a⁽ˡ⁾/∂z⁽ˡ⁾ = σ′(z⁽ˡ⁾)
-            delta = s_prime[l] * dC_da[l]               # ∂C₀/∂z⁽ˡ⁾ = σ′(z⁽ˡ⁾)·∂C₀/∂a⁽ˡ⁾, shape (n, units_l)
+            s_prime[l] = dsigma(z[l])  # ∂a⁽ˡ⁾/∂z⁽ˡ⁾ = σ′(z⁽ˡ⁾)
+            delta = s_prime[l] * dC_da[l]  # ∂C₀/∂z⁽ˡ⁾ = σ′(z⁽ˡ⁾)·∂C₀/∂a⁽ˡ⁾, shape (n, units_l)
             # ∂C/∂w_jk = (1/n) Σ_samples a_k⁽ˡ⁻¹⁾ · σ′(z_j⁽ˡ⁾) · ∂C₀/∂a_j⁽ˡ⁾   (∂z_j/∂w_jk = a_k⁽ˡ⁻¹⁾)
             dW[l] = delta.T @ a[l - 1] / n
-            db[l] = delta.sum(axis=0) / n               # ∂z_j/∂b_j = 1
+            db[l] = delta.sum(axis=0) / n  # ∂z_j/∂b_j = 1
             if l > 1:
                 # ∂C₀/∂a_k⁽ˡ⁻¹⁾ = Σ_j w_jk⁽ˡ⁾ · σ′(z_j⁽ˡ⁾) · ∂C₀/∂a_j⁽ˡ⁾   (∂z_j/∂a_k = w_jk)
                 dC_da[l - 1] = delta @ self.weights[l - 1]
@@ -346,21 +350,27 @@ def run_demo(
     # The check first, at the initial weights (and again after training, below).
     dW_ref, db_ref = autograd_gradients(net, X, y)
     g = net.gradients(X, y)
-    err_init = max(max(np.max(np.abs(g.dW[l] - dW_ref[l - 1])), np.max(np.abs(g.db[l] - db_ref[l - 1])))
-                   for l in range(1, net.n_layers + 1))
+    err_init = max(
+        max(np.max(np.abs(g.dW[l] - dW_ref[l - 1])), np.max(np.abs(g.db[l] - db_ref[l - 1])))
+        for l in range(1, net.n_layers + 1)
+    )
 
     history = np.empty(epochs)
     chunk = max(1, epochs // 20)
     done = 0
     for _ in progress(range(0, epochs, chunk), desc="backprop demo: training"):
         k = min(chunk, epochs - done)
-        history[done : done + k] = net.train(X, y, epochs=k, learning_rate=learning_rate, batch_size=16, seed=seed + done)
+        history[done : done + k] = net.train(
+            X, y, epochs=k, learning_rate=learning_rate, batch_size=16, seed=seed + done
+        )
         done += k
 
     dW_ref, db_ref = autograd_gradients(net, X, y)
     g = net.gradients(X, y)
-    err_trained = max(max(np.max(np.abs(g.dW[l] - dW_ref[l - 1])), np.max(np.abs(g.db[l] - db_ref[l - 1])))
-                      for l in range(1, net.n_layers + 1))
+    err_trained = max(
+        max(np.max(np.abs(g.dW[l] - dW_ref[l - 1])), np.max(np.abs(g.db[l] - db_ref[l - 1])))
+        for l in range(1, net.n_layers + 1)
+    )
     depth_stats = {act: gradient_norms_by_depth(act, seed=seed) for act in ("sigmoid", "tanh", "relu")}
 
     metrics: dict[str, float] = {
@@ -387,13 +397,19 @@ def run_demo(
     ax.legend(fontsize=8)
     ax = axes[0, 1]
     ax.semilogy(np.arange(1, epochs + 1), history)
-    ax.set(xlabel="epoch", ylabel="cost C (mean squared error)",
-           title=f"Training; |grad − autograd| ≤ {max(err_init, err_trained):.1e}")
+    ax.set(
+        xlabel="epoch",
+        ylabel="cost C (mean squared error)",
+        title=f"Training; |grad − autograd| ≤ {max(err_init, err_trained):.1e}",
+    )
     ax = axes[1, 0]
     for act, st in depth_stats.items():
         ax.semilogy(np.arange(1, len(st["grad_norm"]) + 1), st["grad_norm"], "o-", label=act)
-    ax.set(xlabel="layer l (1 = next to the input)", ylabel="‖∂C/∂W⁽ˡ⁾‖",
-           title="Gradient size per layer at initialisation (6 hidden layers)")
+    ax.set(
+        xlabel="layer l (1 = next to the input)",
+        ylabel="‖∂C/∂W⁽ˡ⁾‖",
+        title="Gradient size per layer at initialisation (6 hidden layers)",
+    )
     ax.legend()
     ax = axes[1, 1]
     st = depth_stats["sigmoid"]

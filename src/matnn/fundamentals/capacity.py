@@ -27,7 +27,12 @@ from matnn.core.exceptions import ConfigError
 from matnn.fundamentals._validation import as_features, as_targets, check_positive
 
 __all__ = [
-    "CapacityCurve", "polynomial_fit_errors", "polynomial_capacity", "network_capacity", "network_training_curve", "run_demo",
+    "CapacityCurve",
+    "polynomial_fit_errors",
+    "polynomial_capacity",
+    "network_capacity",
+    "network_training_curve",
+    "run_demo",
 ]
 
 
@@ -105,8 +110,13 @@ def _draws(seed: int, repeats: int, n_train: int, n_val: int, noise: float):
 
 
 def polynomial_capacity(
-    *, degrees: Sequence[int] = tuple(range(16)), n_train: int = 20, n_val: int = 200, noise: float = 0.25,
-    repeats: int = 20, seed: int = 0,
+    *,
+    degrees: Sequence[int] = tuple(range(16)),
+    n_train: int = 20,
+    n_val: int = 200,
+    noise: float = 0.25,
+    repeats: int = 20,
+    seed: int = 0,
 ) -> CapacityCurve:
     """Train/validation MSE of polynomials of each degree over ``repeats`` training sets of ``n_train`` points."""
     check_positive(repeats, owner="polynomial_capacity", name="repeats", integer=True)
@@ -118,8 +128,16 @@ def polynomial_capacity(
 
 
 def network_capacity(
-    *, widths: Sequence[int] = (1, 2, 4, 16, 64, 256), n_train: int = 20, n_val: int = 200, noise: float = 0.25,
-    repeats: int = 3, epochs: int = 1000, learning_rate: float = 0.01, seed: int = 0, device: str | None = None,
+    *,
+    widths: Sequence[int] = (1, 2, 4, 16, 64, 256),
+    n_train: int = 20,
+    n_val: int = 200,
+    noise: float = 0.25,
+    repeats: int = 3,
+    epochs: int = 1000,
+    learning_rate: float = 0.01,
+    seed: int = 0,
+    device: str | None = None,
     show_progress: bool = True,
 ) -> CapacityCurve:
     """Train/validation MSE of ``Dense(width, tanh) → Dense(1)`` networks (matnn ``compile``/``fit``).
@@ -135,7 +153,9 @@ def network_capacity(
     check_positive(epochs, owner="network_capacity", name="epochs", integer=True)
     train = np.empty((repeats, len(widths)))
     val = np.empty((repeats, len(widths)))
-    jobs = [(r, x_tr, y_tr, x_val, y_val) for r, x_tr, y_tr, x_val, y_val in _draws(seed, repeats, n_train, n_val, noise)]
+    jobs = [
+        (r, x_tr, y_tr, x_val, y_val) for r, x_tr, y_tr, x_val, y_val in _draws(seed, repeats, n_train, n_val, noise)
+    ]
     bar = progress(total=len(jobs) * len(widths), desc="capacity: networks", enabled=show_progress)
     for r, x_tr, y_tr, x_val, y_val in jobs:
         for j, width in enumerate(widths):
@@ -146,7 +166,9 @@ def network_capacity(
             norm.adapt(x_tr[:, None])
             model = matnn.Sequential([norm, Dense(int(width), activation="tanh"), Dense(1)])
             model.compile(optimizer=matnn.optimizers.Adam(learning_rate=learning_rate), loss="mse")
-            model.fit(x_tr[:, None], y_tr[:, None], epochs=epochs, batch_size=n_train, shuffle=False, verbose=0, device=device)
+            model.fit(
+                x_tr[:, None], y_tr[:, None], epochs=epochs, batch_size=n_train, shuffle=False, verbose=0, device=device
+            )
             train[r, j] = np.mean((model.predict(x_tr[:, None]).ravel() - y_tr) ** 2)
             val[r, j] = np.mean((model.predict(x_val[:, None]).ravel() - y_val) ** 2)
             bar.update(1)
@@ -155,8 +177,16 @@ def network_capacity(
 
 
 def network_training_curve(
-    *, width: int = 64, hidden_layers: int = 2, n_train: int = 20, n_val: int = 200, noise: float = 0.25,
-    epochs: int = 4000, learning_rate: float = 0.01, seed: int = 0, device: str | None = None,
+    *,
+    width: int = 64,
+    hidden_layers: int = 2,
+    n_train: int = 20,
+    n_val: int = 200,
+    noise: float = 0.25,
+    epochs: int = 4000,
+    learning_rate: float = 0.01,
+    seed: int = 0,
+    device: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Train/validation MSE per epoch of one wide tanh network: capacity used grows with training time.
 
@@ -183,8 +213,16 @@ def network_training_curve(
     norm.adapt(x_tr[:, None])
     model = matnn.Sequential([norm, *[Dense(width, activation="tanh") for _ in range(hidden_layers)], Dense(1)])
     model.compile(optimizer=matnn.optimizers.Adam(learning_rate=learning_rate), loss="mse")
-    hist = model.fit(x_tr[:, None], y_tr[:, None], epochs=epochs, batch_size=n_train, shuffle=False,
-                     validation_data=(x_val[:, None], y_val[:, None]), verbose=0, device=device)
+    hist = model.fit(
+        x_tr[:, None],
+        y_tr[:, None],
+        epochs=epochs,
+        batch_size=n_train,
+        shuffle=False,
+        validation_data=(x_val[:, None], y_val[:, None]),
+        verbose=0,
+        device=device,
+    )
     return np.asarray(hist.history["loss"]), np.asarray(hist.history["val_loss"])
 
 
@@ -204,7 +242,9 @@ def run_demo(
     out = Path(out_dir)
     noise = 0.25
     if not 1 <= max_degree <= 19:
-        raise ConfigError(f"The 'max_degree' parameter of the capacity demo must be in [1, 19] (20 training points). Got {max_degree!r}.")
+        raise ConfigError(
+            f"The 'max_degree' parameter of the capacity demo must be in [1, 19] (20 training points). Got {max_degree!r}."
+        )
     degrees = list(range(max_degree + 1))
     poly = polynomial_capacity(degrees=degrees, noise=noise, seed=seed)
     vm = poly.val_mse.mean(axis=0)
@@ -226,33 +266,37 @@ def run_demo(
     if networks:
         net = network_capacity(noise=noise, seed=seed, device=device)
         nv, nt = net.val_mse.mean(axis=0), net.train_mse.mean(axis=0)
-        metrics.update({
-            "net_repeats": net.train_mse.shape[0],
-            "net_best_width": net.best_capacity,
-            "net_val_mse_best": float(nv.min()),
-            "net_val_mse_best_std": float(net.val_mse.std(axis=0)[net.best_index]),
-            "net_train_mse_width_min": float(nt[0]),
-            "net_train_mse_width_max": float(nt[-1]),
-            "net_val_mse_width_min": float(nv[0]),
-            "net_val_mse_width_max": float(nv[-1]),
-            "net_width_min": int(net.capacity[0]),
-            "net_width_max": int(net.capacity[-1]),
-        })
+        metrics.update(
+            {
+                "net_repeats": net.train_mse.shape[0],
+                "net_best_width": net.best_capacity,
+                "net_val_mse_best": float(nv.min()),
+                "net_val_mse_best_std": float(net.val_mse.std(axis=0)[net.best_index]),
+                "net_train_mse_width_min": float(nt[0]),
+                "net_train_mse_width_max": float(nt[-1]),
+                "net_val_mse_width_min": float(nv[0]),
+                "net_val_mse_width_max": float(nv[-1]),
+                "net_width_min": int(net.capacity[0]),
+                "net_width_max": int(net.capacity[-1]),
+            }
+        )
         tr, va = network_training_curve(noise=noise, seed=seed, device=device)
         time_curve = (tr, va)
         best = int(np.argmin(va))
-        metrics.update({
-            "net_time_width": 64,
-            "net_time_hidden_layers": 2,
-            "net_time_epochs": len(va),
-            "net_time_best_epoch": best + 1,
-            "net_time_val_mse_best": float(va[best]),
-            "net_time_val_mse_final": float(va[-1]),
-            "net_time_train_mse_at_best": float(tr[best]),
-            "net_time_train_mse_final": float(tr[-1]),
-            # Overfitting: validation ends well above its minimum while the training error kept falling.
-            "net_time_overfits": bool(va[-1] >= 1.2 * va[best] and tr[-1] < tr[best]),
-        })
+        metrics.update(
+            {
+                "net_time_width": 64,
+                "net_time_hidden_layers": 2,
+                "net_time_epochs": len(va),
+                "net_time_best_epoch": best + 1,
+                "net_time_val_mse_best": float(va[best]),
+                "net_time_val_mse_final": float(va[-1]),
+                "net_time_train_mse_at_best": float(tr[best]),
+                "net_time_train_mse_final": float(tr[-1]),
+                # Overfitting: validation ends well above its minimum while the training error kept falling.
+                "net_time_overfits": bool(va[-1] >= 1.2 * va[best] and tr[-1] < tr[best]),
+            }
+        )
 
     fig, axes = plt.subplots(2, 2, figsize=(11, 8.5))
     axes = axes.ravel()
@@ -264,7 +308,13 @@ def run_demo(
             vals = getattr(curve, key)
             # One faint line per training set, the mean bold (a ±std band is meaningless on a log axis).
             ax.plot(curve.capacity, vals.T, "-", color=color, alpha=0.15, lw=0.8)
-            ax.plot(curve.capacity, vals.mean(axis=0), "o-", color=color, label=f"{name} (mean of {vals.shape[0]} training sets)")
+            ax.plot(
+                curve.capacity,
+                vals.mean(axis=0),
+                "o-",
+                color=color,
+                label=f"{name} (mean of {vals.shape[0]} training sets)",
+            )
         ax.axhline(noise**2, color="k", ls=":", lw=1, label="noise variance")
         ax.axvline(curve.best_capacity, color="tab:orange", ls="--", lw=1)
         ax.set_yscale("log")
@@ -279,7 +329,9 @@ def run_demo(
         ax.loglog(ep, tr, color="tab:blue", label="training")
         ax.loglog(ep, va, color="tab:orange", label="validation")
         ax.axhline(noise**2, color="k", ls=":", lw=1, label="noise variance")
-        ax.axvline(metrics["net_time_best_epoch"], color="tab:orange", ls="--", lw=1, label="best epoch (early stopping)")
+        ax.axvline(
+            metrics["net_time_best_epoch"], color="tab:orange", ls="--", lw=1, label="best epoch (early stopping)"
+        )
         ax.set(xlabel="epoch", ylabel="mean squared error", title="Capacity used grows with training time (2×64 tanh)")
         ax.legend(fontsize=8)
     ax = axes[3]
@@ -289,7 +341,9 @@ def run_demo(
     ax.plot(grid, np.sin(2 * np.pi * grid), "k:", lw=1, label="true sin(2πx)")
     for d, style in ((1, "b-"), (poly.best_capacity, "g-"), (max_degree, "r-")):
         p = np.polynomial.Legendre.fit(x_tr, y_tr, d, domain=[0, 1])
-        ax.plot(grid, p(grid), style, label=f"degree {d}" + (" (best on validation)" if d == poly.best_capacity else ""))
+        ax.plot(
+            grid, p(grid), style, label=f"degree {d}" + (" (best on validation)" if d == poly.best_capacity else "")
+        )
     ax.set(ylim=(-2, 2), xlabel="x", ylabel="y", title="Underfit, good fit, overfit (polynomials)")
     ax.legend(fontsize=7)
     if net is None:

@@ -51,7 +51,9 @@ def same_padding(size: int, kernel: int, stride: int = 1) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
-def _resolve_padding(padding, h: int, w: int, kh: int, kw: int, sh: int, sw: int) -> tuple[tuple[int, int], tuple[int, int]]:
+def _resolve_padding(
+    padding, h: int, w: int, kh: int, kw: int, sh: int, sw: int
+) -> tuple[tuple[int, int], tuple[int, int]]:
     if isinstance(padding, str):
         if padding == "valid":
             return (0, 0), (0, 0)
@@ -180,7 +182,12 @@ def _pool(x: np.ndarray, pool_size, strides, padding: str, op: str) -> np.ndarra
     count = np.zeros((1, h_out, w_out, 1))
     for u in range(ph_):
         for v in range(pw_):
-            sl = (slice(None), slice(u, u + (h_out - 1) * sh + 1, sh), slice(v, v + (w_out - 1) * sw + 1, sw), slice(None))
+            sl = (
+                slice(None),
+                slice(u, u + (h_out - 1) * sh + 1, sh),
+                slice(v, v + (w_out - 1) * sw + 1, sw),
+                slice(None),
+            )
             if op == "max":
                 acc = np.maximum(acc, xp[sl])
             else:
@@ -189,11 +196,15 @@ def _pool(x: np.ndarray, pool_size, strides, padding: str, op: str) -> np.ndarra
     return acc if op == "max" else acc / count
 
 
-def max_pool2d(x: np.ndarray, pool_size: int | tuple[int, int] = 2, *, strides=None, padding: str = "valid") -> np.ndarray:
+def max_pool2d(
+    x: np.ndarray, pool_size: int | tuple[int, int] = 2, *, strides=None, padding: str = "valid"
+) -> np.ndarray:
     """Max pooling of ``x`` (n, H, W, C): the largest value in each window (stride defaults to the window)."""
     return _pool(x, pool_size, strides, padding, "max")
 
 
-def average_pool2d(x: np.ndarray, pool_size: int | tuple[int, int] = 2, *, strides=None, padding: str = "valid") -> np.ndarray:
+def average_pool2d(
+    x: np.ndarray, pool_size: int | tuple[int, int] = 2, *, strides=None, padding: str = "valid"
+) -> np.ndarray:
     """Average pooling of ``x`` (n, H, W, C); padded cells are excluded from the mean."""
     return _pool(x, pool_size, strides, padding, "avg")

@@ -132,7 +132,12 @@ def xor(*, n_per_corner: int = 1, noise: float = 0.0, seed: int = 0) -> tuple[np
 
 
 def noisy_sine(
-    n_samples: int = 30, *, noise: float = 0.25, low: float = 0.0, high: float = 1.0, stratified: bool = True,
+    n_samples: int = 30,
+    *,
+    noise: float = 0.25,
+    low: float = 0.0,
+    high: float = 1.0,
+    stratified: bool = True,
     seed: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``y = sin(2πx) + noise`` with ``x`` random in ``[low, high]`` (the classic capacity example).

@@ -36,8 +36,12 @@ Check = Callable[[Mapping[str, Any]], "bool | None"]
 #: demo name → {check description: predicate on the demo's metrics}
 CHECKS: dict[str, dict[str, Check]] = {
     "linear-regression": {
-        "closed form = gradient descent (|Δ| < 1e-6)": lambda m: max(m["abs_diff_slope"], m["abs_diff_intercept"]) < 1e-6,
-        "normal equations = gradient descent, 3 features (|Δ| < 1e-6)": lambda m: m["multi_max_abs_diff_normal_eq_vs_gd"] < 1e-6,
+        "closed form = gradient descent (|Δ| < 1e-6)": lambda m: (
+            max(m["abs_diff_slope"], m["abs_diff_intercept"]) < 1e-6
+        ),
+        "normal equations = gradient descent, 3 features (|Δ| < 1e-6)": lambda m: (
+            m["multi_max_abs_diff_normal_eq_vs_gd"] < 1e-6
+        ),
         "normal equations = scikit-learn (|Δ| < 1e-9)": lambda m: m["multi_max_abs_diff_normal_eq_vs_sklearn"] < 1e-9,
     },
     "logistic-regression": {
@@ -49,19 +53,24 @@ CHECKS: dict[str, dict[str, Check]] = {
         "reports non-convergence on XOR": lambda m: not m["xor_converged"] and m["xor_epochs"] == m["max_epochs"],
     },
     "activations": {
-        "every derivative = autograd (|Δ| < 1e-12)": lambda m: max(
-            v for k, v in m.items() if k.endswith("_error_vs_autograd") or k.endswith("_error_vs_finite_difference")
-        ) < 1e-12,
+        "every derivative = autograd (|Δ| < 1e-12)": lambda m: (
+            max(
+                v for k, v in m.items() if k.endswith("_error_vs_autograd") or k.endswith("_error_vs_finite_difference")
+            )
+            < 1e-12
+        ),
     },
     "backprop": {
-        "hand-written gradients = autograd (|Δ| < 1e-8, float64)": lambda m: max(
-            m["max_abs_grad_diff_vs_autograd_init"], m["max_abs_grad_diff_vs_autograd_trained"]
-        ) < 1e-8,
+        "hand-written gradients = autograd (|Δ| < 1e-8, float64)": lambda m: (
+            max(m["max_abs_grad_diff_vs_autograd_init"], m["max_abs_grad_diff_vs_autograd_trained"]) < 1e-8
+        ),
         "training lowers the cost tenfold": lambda m: m["cost_final"] < 0.1 * m["cost_initial"],
     },
     "capacity": {
         "polynomial validation error is U-shaped": lambda m: bool(m["poly_val_u_shaped"]),
-        "polynomial training error falls with degree": lambda m: m[f"poly_train_mse_deg{max(_degrees(m))}"] < m["poly_train_mse_deg0"],
+        "polynomial training error falls with degree": lambda m: (
+            m[f"poly_train_mse_deg{max(_degrees(m))}"] < m["poly_train_mse_deg0"]
+        ),
         # None = not applicable (run with networks=False / --no-networks).
         "width-1 network underfits (wider fits training data better)": lambda m: (
             m["net_train_mse_width_max"] < m["net_train_mse_width_min"] if "net_repeats" in m else None
@@ -76,16 +85,26 @@ CHECKS: dict[str, dict[str, Check]] = {
     },
     "hopfield": {
         "energy never rises at any single-unit update": lambda m: m["energy_max_increase_per_update"] <= 0.0,
-        "every stored digit recalled exactly from its corrupted cue": lambda m: m["digits_recalled_exactly"] == m["digits_stored"],
-        "capacity extrapolated to N → ∞ within 0.03 of 0.138": lambda m: abs(m["capacity_extrapolated_load"] - 0.138) < 0.03,
+        "every stored digit recalled exactly from its corrupted cue": lambda m: (
+            m["digits_recalled_exactly"] == m["digits_stored"]
+        ),
+        "capacity extrapolated to N → ∞ within 0.03 of 0.138": lambda m: (
+            abs(m["capacity_extrapolated_load"] - 0.138) < 0.03
+        ),
         "recall works at P/N = 0.08 and fails at 0.24": lambda m: (
             m["capacity_fraction_retrieved_at_0_08"] > 0.9 and m["capacity_fraction_retrieved_at_0_24"] < 0.2
         ),
     },
     "rbm": {
-        "reconstruction error < 0.04 per pixel (untrained ≈ 0.25)": lambda m: m["reconstruction_mse_per_pixel_train"] < 0.04,
-        "free energy of the training data falls": lambda m: m["free_energy_train_final_kT"] < m["free_energy_train_first_epoch_kT"],
-        "held-out data within 3 kT of training data (no overfitting)": lambda m: abs(m["free_energy_gap_test_minus_train_kT"]) < 3.0,
+        "reconstruction error < 0.04 per pixel (untrained ≈ 0.25)": lambda m: (
+            m["reconstruction_mse_per_pixel_train"] < 0.04
+        ),
+        "free energy of the training data falls": lambda m: (
+            m["free_energy_train_final_kT"] < m["free_energy_train_first_epoch_kT"]
+        ),
+        "held-out data within 3 kT of training data (no overfitting)": lambda m: (
+            abs(m["free_energy_gap_test_minus_train_kT"]) < 3.0
+        ),
     },
 }
 
@@ -122,7 +141,9 @@ def evaluate_checks(name: str, metrics: Mapping[str, Any]) -> dict[str, bool]:
     return out
 
 
-def run_all(out_dir: str | Path, *, seed: int = 0, demos: list[str] | None = None, show_progress: bool = True) -> dict[str, Any]:
+def run_all(
+    out_dir: str | Path, *, seed: int = 0, demos: list[str] | None = None, show_progress: bool = True
+) -> dict[str, Any]:
     """Run every demo (or ``demos``) into ``out_dir/<demo>/`` and write a summary.
 
     Writes ``out_dir/metrics.json`` (flat: ``<demo>_<metric>`` with '-' turned into '_', plus
@@ -137,7 +158,12 @@ def run_all(out_dir: str | Path, *, seed: int = 0, demos: list[str] | None = Non
     for n in names:
         _module(n)  # fail early on an unknown name
     summary: dict[str, Any] = {"seed": seed}
-    lines = ["# matnn fundamentals: summary", "", f"Seed {seed}. Each demo wrote a figure and `metrics.json` into its folder.", ""]
+    lines = [
+        "# matnn fundamentals: summary",
+        "",
+        f"Seed {seed}. Each demo wrote a figure and `metrics.json` into its folder.",
+        "",
+    ]
     all_ok = True
     for name in progress(names, desc="fundamentals", enabled=show_progress):
         t0 = time.perf_counter()
@@ -152,8 +178,12 @@ def run_all(out_dir: str | Path, *, seed: int = 0, demos: list[str] | None = Non
         summary[f"{prefix}_wall_time_s"] = round(wall, 3)
         summary[f"{prefix}_checks_passed"] = ok
         figures = sorted(p.name for p in (out / name).glob("*.png"))
-        lines += [f"## {name} — {DEMOS[name][1]}", "", f"Wall time {wall:.1f} s. Figure(s): "
-                  + ", ".join(f"[{f}]({name}/{f})" for f in figures), ""]
+        lines += [
+            f"## {name} — {DEMOS[name][1]}",
+            "",
+            f"Wall time {wall:.1f} s. Figure(s): " + ", ".join(f"[{f}]({name}/{f})" for f in figures),
+            "",
+        ]
         lines += [f"- {'PASS' if passed else 'FAIL'}: {desc}" for desc, passed in checks.items()]
         lines.append("")
     summary["all_checks_passed"] = all_ok

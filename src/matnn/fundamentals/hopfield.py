@@ -92,7 +92,10 @@ def overlap(pattern: np.ndarray, state: np.ndarray) -> np.ndarray:
 
     Row by row for batches (``(B, N)`` with ``(B, N)`` or ``(N,)``) → ``(B,)``.
     """
-    return np.sum(np.asarray(state, dtype=np.float64) * np.asarray(pattern, dtype=np.float64), axis=-1) / np.shape(pattern)[-1]
+    return (
+        np.sum(np.asarray(state, dtype=np.float64) * np.asarray(pattern, dtype=np.float64), axis=-1)
+        / np.shape(pattern)[-1]
+    )
 
 
 def corrupt(pattern: np.ndarray, flip_fraction: float, rng: np.random.Generator) -> np.ndarray:
@@ -128,8 +131,14 @@ class RecallResult:
     energies: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)
 
 
-def recall(weights: np.ndarray, cue: np.ndarray, *, rng: np.random.Generator, max_sweeps: int = 100,
-           record_energy: bool = False) -> RecallResult:
+def recall(
+    weights: np.ndarray,
+    cue: np.ndarray,
+    *,
+    rng: np.random.Generator,
+    max_sweeps: int = 100,
+    record_energy: bool = False,
+) -> RecallResult:
     """Asynchronous recall from ``cue``: units updated one at a time, in a random order each sweep.
 
     Parameters
@@ -175,8 +184,12 @@ def recall(weights: np.ndarray, cue: np.ndarray, *, rng: np.random.Generator, ma
         if not active.any():
             break
     converged = ~active
-    return RecallResult(state=s[0] if single else s, sweeps=sweeps, converged=bool(converged[0]) if single else converged,
-                        energies=np.asarray(energies))
+    return RecallResult(
+        state=s[0] if single else s,
+        sweeps=sweeps,
+        converged=bool(converged[0]) if single else converged,
+        energies=np.asarray(energies),
+    )
 
 
 @dataclass
@@ -205,9 +218,17 @@ class CapacityCurve:
     threshold: float
 
 
-def capacity_curve(n_units: int = 400, loads: Any = None, *, trials: int = 2, flip_fraction: float = 0.0,
-                   threshold: float = 0.95, max_patterns_recalled: int = 40, max_sweeps: int = 50,
-                   seed: int = 0) -> CapacityCurve:
+def capacity_curve(
+    n_units: int = 400,
+    loads: Any = None,
+    *,
+    trials: int = 2,
+    flip_fraction: float = 0.0,
+    threshold: float = 0.95,
+    max_patterns_recalled: int = 40,
+    max_sweeps: int = 50,
+    seed: int = 0,
+) -> CapacityCurve:
     """Measure recall against the load ``α = P/N`` for random ±1 patterns.
 
     For each load: store ``P = round(α·N)`` random patterns (``trials`` times), start recall from each
@@ -245,8 +266,14 @@ def capacity_curve(n_units: int = 400, loads: Any = None, *, trials: int = 2, fl
         capacity = float(loads[j - 1] + (f0 - 0.5) / (f0 - f1) * (loads[j] - loads[j - 1]))
     elif below.size:
         capacity = float(loads[0])
-    return CapacityCurve(loads=loads, mean_overlap=np.asarray(mean_m), fraction_retrieved=frac_arr,
-                         capacity=capacity, n_units=n_units, threshold=threshold)
+    return CapacityCurve(
+        loads=loads,
+        mean_overlap=np.asarray(mean_m),
+        fraction_retrieved=frac_arr,
+        capacity=capacity,
+        n_units=n_units,
+        threshold=threshold,
+    )
 
 
 def extrapolate_capacity(sizes: Any, capacities: Any) -> tuple[float, float]:
@@ -302,8 +329,10 @@ def run_demo(out_dir: str | Path, *, seed: int = 0, n_units: int = 800, flip_fra
     cross = xi @ xi.T / xi.shape[1]
     sizes = [n_units // 8, n_units // 4, n_units // 2, n_units]
     loads = np.arange(0.06, 0.261, 0.02)
-    curves = [capacity_curve(n, loads, trials=max(1, n_units // n), threshold=0.97, seed=seed + i)
-              for i, n in enumerate(sizes)]
+    curves = [
+        capacity_curve(n, loads, trials=max(1, n_units // n), threshold=0.97, seed=seed + i)
+        for i, n in enumerate(sizes)
+    ]
     alpha_inf, slope = extrapolate_capacity(sizes, [c.capacity for c in curves])
     big = curves[-1]
 
@@ -328,8 +357,9 @@ def run_demo(out_dir: str | Path, *, seed: int = 0, n_units: int = 800, flip_fra
     fig = plt.figure(figsize=(17, 6.5))
     grid = fig.add_gridspec(len(digits), 8)
     for row, (p, c, r) in enumerate(zip(xi, cues, results, strict=True)):
-        for col, (img, title) in enumerate(((p, "stored"), (c, f"cue ({flip_fraction:.0%} flipped)"),
-                                            (r.state, f"recalled, m = {overlaps[row]:.2f}"))):
+        for col, (img, title) in enumerate(
+            ((p, "stored"), (c, f"cue ({flip_fraction:.0%} flipped)"), (r.state, f"recalled, m = {overlaps[row]:.2f}"))
+        ):
             ax = fig.add_subplot(grid[row, col])
             ax.imshow(img.reshape(8, 8), cmap="gray_r", vmin=-1, vmax=1)
             ax.set_xticks([]), ax.set_yticks([])
@@ -344,12 +374,16 @@ def run_demo(out_dir: str | Path, *, seed: int = 0, n_units: int = 800, flip_fra
         ax.plot(c.loads, c.fraction_retrieved, "o-", ms=3, label=f"N = {c.n_units}")
     ax.axvline(THEORETICAL_CAPACITY, color="k", ls=":", label=f"theory α_c = {THEORETICAL_CAPACITY}")
     ax.axhline(0.5, color="gray", lw=0.5)
-    ax.set(xlabel="load α = P/N", ylabel=f"fraction recalled with overlap ≥ {big.threshold}",
-           title="Recall of random patterns against the load", ylim=(-0.05, 1.05))
+    ax.set(
+        xlabel="load α = P/N",
+        ylabel=f"fraction recalled with overlap ≥ {big.threshold}",
+        title="Recall of random patterns against the load",
+        ylim=(-0.05, 1.05),
+    )
     ax.legend(fontsize=8)
     ax = fig.add_subplot(grid[:, 6:8])
     inv = np.linspace(0, max(sizes[0] ** -0.5, 1e-9) * 1.05, 50)
-    ax.plot([n ** -0.5 for n in sizes], [c.capacity for c in curves], "o", label="measured (fraction = ½)")
+    ax.plot([n**-0.5 for n in sizes], [c.capacity for c in curves], "o", label="measured (fraction = ½)")
     ax.plot(inv, alpha_inf + slope * inv, "-", label=f"fit α_∞ + a/√N, α_∞ = {alpha_inf:.3f}")
     ax.axhline(THEORETICAL_CAPACITY, color="k", ls=":", label="theory 0.138")
     ax.set(xlabel="1/√N", ylabel="critical load α_c(N)", title="Finite networks hold a little more")

@@ -54,16 +54,38 @@ __all__ = [
 
 #: LeNet-5 Table I: the S2 maps (0–5) each C3 map (0–15) sees.
 LENET5_C3_TABLE: tuple[tuple[int, ...], ...] = (
-    (0, 1, 2), (1, 2, 3), (2, 3, 4), (3, 4, 5), (0, 4, 5), (0, 1, 5),
-    (0, 1, 2, 3), (1, 2, 3, 4), (2, 3, 4, 5), (0, 3, 4, 5), (0, 1, 4, 5), (0, 1, 2, 5),
-    (0, 1, 3, 4), (1, 2, 4, 5), (0, 2, 3, 5),
+    (0, 1, 2),
+    (1, 2, 3),
+    (2, 3, 4),
+    (3, 4, 5),
+    (0, 4, 5),
+    (0, 1, 5),
+    (0, 1, 2, 3),
+    (1, 2, 3, 4),
+    (2, 3, 4, 5),
+    (0, 3, 4, 5),
+    (0, 1, 4, 5),
+    (0, 1, 2, 5),
+    (0, 1, 3, 4),
+    (1, 2, 4, 5),
+    (0, 2, 3, 5),
     (0, 1, 2, 3, 4, 5),
 )
 
 #: LeNet-1 H3: 12 maps over the 4 H2 maps, 20 kernels in all (the count the 1989 paper implies).
 LENET1_H3_TABLE: tuple[tuple[int, ...], ...] = (
-    (0,), (1,), (2,), (3,),
-    (0, 1), (1, 2), (2, 3), (0, 3), (0, 2), (1, 3), (0, 2), (1, 3),
+    (0,),
+    (1,),
+    (2,),
+    (3,),
+    (0, 1),
+    (1, 2),
+    (2, 3),
+    (0, 3),
+    (0, 2),
+    (1, 3),
+    (0, 2),
+    (1, 3),
 )
 
 _A, _S = 1.7159, 2.0 / 3.0  # f(±1) = ±1, the steepest gain at the origin near 1
@@ -129,9 +151,13 @@ class PartialConv2D(Layer):
         try:
             self.table = tuple(tuple(int(i) for i in row) for row in table)
         except (TypeError, ValueError):
-            raise ConfigError(f"'table' of PartialConv2D must be a list of lists of input-map indices; got {table!r}") from None
+            raise ConfigError(
+                f"'table' of PartialConv2D must be a list of lists of input-map indices; got {table!r}"
+            ) from None
         if not self.table or any(not row or min(row) < 0 for row in self.table):
-            raise ConfigError(f"'table' of PartialConv2D needs a non-empty list of non-negative indices per output map; got {table!r}")
+            raise ConfigError(
+                f"'table' of PartialConv2D needs a non-empty list of non-negative indices per output map; got {table!r}"
+            )
         if isinstance(kernel_size, bool) or not isinstance(kernel_size, int) or kernel_size < 1:
             raise ConfigError(f"'kernel_size' of PartialConv2D must be a positive int; got {kernel_size!r}")
         self.kernel_size = kernel_size
@@ -140,7 +166,9 @@ class PartialConv2D(Layer):
         _check_image(input_shape, "PartialConv2D")
         c = int(input_shape[-1])
         if max(max(row) for row in self.table) >= c:
-            raise ShapeError(f"PartialConv2D's table refers to input map {max(max(r) for r in self.table)} but the input has {c} maps")
+            raise ShapeError(
+                f"PartialConv2D's table refers to input map {max(max(r) for r in self.table)} but the input has {c} maps"
+            )
         k = self.kernel_size
         self.kernels = nn.ParameterList()
         for row in self.table:  # LeCun's initialisation: uniform in ±2.4 / fan-in
@@ -159,8 +187,7 @@ class PartialConv2D(Layer):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         xc = x.movedim(-1, 1)
-        maps = [F.conv2d(xc.index_select(1, getattr(self, f"_index{i}")), kern)
-                for i, kern in enumerate(self.kernels)]
+        maps = [F.conv2d(xc.index_select(1, getattr(self, f"_index{i}")), kern) for i, kern in enumerate(self.kernels)]
         return (torch.cat(maps, 1) + self.bias.view(1, -1, 1, 1)).movedim(1, -1)
 
     def get_config(self) -> dict[str, Any]:
@@ -216,13 +243,22 @@ def lenet1(n_classes: int = 10) -> Any:
     import matnn
     from matnn.layers import Conv2D, Dense, Flatten
 
-    return matnn.Sequential([
-        Conv2D(4, 5, input_shape=(28, 28, 1), name="H1"), ScaledTanh(),
-        Subsampling2D(name="H2"), ScaledTanh(),
-        PartialConv2D(LENET1_H3_TABLE, 5, name="H3"), ScaledTanh(),
-        Subsampling2D(name="H4"), ScaledTanh(),
-        Flatten(), Dense(n_classes, name="output"), ScaledTanh(),
-    ], name="lenet1")
+    return matnn.Sequential(
+        [
+            Conv2D(4, 5, input_shape=(28, 28, 1), name="H1"),
+            ScaledTanh(),
+            Subsampling2D(name="H2"),
+            ScaledTanh(),
+            PartialConv2D(LENET1_H3_TABLE, 5, name="H3"),
+            ScaledTanh(),
+            Subsampling2D(name="H4"),
+            ScaledTanh(),
+            Flatten(),
+            Dense(n_classes, name="output"),
+            ScaledTanh(),
+        ],
+        name="lenet1",
+    )
 
 
 def lenet5(n_classes: int = 10, *, rbf_seed: int = 0) -> Any:
@@ -235,15 +271,25 @@ def lenet5(n_classes: int = 10, *, rbf_seed: int = 0) -> Any:
     import matnn
     from matnn.layers import Conv2D, Dense, Flatten
 
-    return matnn.Sequential([
-        Conv2D(6, 5, input_shape=(32, 32, 1), name="C1"), ScaledTanh(),
-        Subsampling2D(name="S2"), ScaledTanh(),
-        PartialConv2D(LENET5_C3_TABLE, 5, name="C3"), ScaledTanh(),
-        Subsampling2D(name="S4"), ScaledTanh(),
-        Conv2D(120, 5, name="C5"), ScaledTanh(),
-        Flatten(), Dense(84, name="F6"), ScaledTanh(),
-        EuclideanRBF(n_classes, seed=rbf_seed, name="output"),
-    ], name="lenet5")
+    return matnn.Sequential(
+        [
+            Conv2D(6, 5, input_shape=(32, 32, 1), name="C1"),
+            ScaledTanh(),
+            Subsampling2D(name="S2"),
+            ScaledTanh(),
+            PartialConv2D(LENET5_C3_TABLE, 5, name="C3"),
+            ScaledTanh(),
+            Subsampling2D(name="S4"),
+            ScaledTanh(),
+            Conv2D(120, 5, name="C5"),
+            ScaledTanh(),
+            Flatten(),
+            Dense(84, name="F6"),
+            ScaledTanh(),
+            EuclideanRBF(n_classes, seed=rbf_seed, name="output"),
+        ],
+        name="lenet5",
+    )
 
 
 def count_connections(model: Any) -> int:

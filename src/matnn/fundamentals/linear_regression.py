@@ -61,7 +61,9 @@ def fit_closed_form_1d(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """
     X = as_features(x, owner="fit_closed_form_1d", name="x")
     if X.shape[1] != 1:
-        raise DataError(f"fit_closed_form_1d takes one feature; x has {X.shape[1]}. Use fit_normal_equations for several.")
+        raise DataError(
+            f"fit_closed_form_1d takes one feature; x has {X.shape[1]}. Use fit_normal_equations for several."
+        )
     x1 = X[:, 0]
     y = as_targets(y, x1.shape[0], owner="fit_closed_form_1d")
     x_mean, y_mean = x1.mean(), y.mean()
@@ -189,8 +191,8 @@ def fit_gradient_descent(
     epoch = 0
     with np.errstate(over="ignore", invalid="ignore"):  # a too-large step overflows; caught below
         for epoch in range(max_epochs + 1):
-            residual = A @ theta - y                  # ŷ − y, shape (n,)
-            losses[epoch] = residual @ residual / n   # MSE
+            residual = A @ theta - y  # ŷ − y, shape (n,)
+            losses[epoch] = residual @ residual / n  # MSE
             path[epoch] = theta
             if not np.isfinite(losses[epoch]):
                 raise DivergenceError(
@@ -198,7 +200,7 @@ def fit_gradient_descent(
                     f"steps must be below 2/λ_max = {2.0 / lam_max:g} for these data.",
                     epoch=epoch,
                 )
-            grad = 2.0 / n * (A.T @ residual)         # ∇MSE = (2/n) Aᵀ(Aθ − y)
+            grad = 2.0 / n * (A.T @ residual)  # ∇MSE = (2/n) Aᵀ(Aθ − y)
             if np.linalg.norm(grad) < tol:
                 converged = True
                 break
@@ -272,7 +274,13 @@ def run_demo(out_dir: str | Path, *, seed: int = 0, n_samples: int = 100) -> dic
     grid = np.linspace(x.min(), x.max(), 50)
     ax.scatter(x, y, s=12, alpha=0.6, label="data")
     ax.plot(grid, m_cf * grid + b_cf, "k-", lw=3, alpha=0.5, label=f"closed form: y = {m_cf:.4f}x {b_cf:+.4f}")
-    ax.plot(grid, gd.weights[0] * grid + gd.bias, "r--", lw=1.5, label=f"gradient descent: y = {gd.weights[0]:.4f}x {gd.bias:+.4f}")
+    ax.plot(
+        grid,
+        gd.weights[0] * grid + gd.bias,
+        "r--",
+        lw=1.5,
+        label=f"gradient descent: y = {gd.weights[0]:.4f}x {gd.bias:+.4f}",
+    )
     ax.set(xlabel="x", ylabel="y", title="Two routes, one line")
     ax.legend(fontsize=8)
 
@@ -281,7 +289,7 @@ def run_demo(out_dir: str | Path, *, seed: int = 0, n_samples: int = 100) -> dic
     ms = np.linspace(min(path[:, 0].min(), m_cf) - 1.0, max(path[:, 0].max(), m_cf) + 1.0, 120)
     bs = np.linspace(min(path[:, 1].min(), b_cf) - 2.0, max(path[:, 1].max(), b_cf) + 2.0, 120)
     M, B = np.meshgrid(ms, bs)
-    R = M[..., None] * x + B[..., None] - y           # residuals on the (m, b) grid, shape (120, 120, n)
+    R = M[..., None] * x + B[..., None] - y  # residuals on the (m, b) grid, shape (120, 120, n)
     L = np.mean(R * R, axis=-1)
     cs = ax.contour(M, B, L, levels=np.geomspace(L.min() + 1e-3, L.max(), 15), cmap="viridis", linewidths=0.8)
     ax.clabel(cs, fontsize=6, fmt="%.2g")

@@ -110,12 +110,14 @@ def fit_logistic_gd(
     converged = False
     epoch = 0
     for epoch in range(max_epochs + 1):
-        z = A @ theta                      # logits, shape (n,)
+        z = A @ theta  # logits, shape (n,)
         losses[epoch] = log_loss(y, z)
         if not np.isfinite(losses[epoch]):
-            raise DivergenceError(f"fit_logistic_gd diverged at step {epoch} (learning_rate={learning_rate:g}).", epoch=epoch)
-        p = sigmoid(z)                     # predicted probability of class 1
-        grad = A.T @ (p - y) / n           # ∇C = (1/n) Aᵀ(p − y)
+            raise DivergenceError(
+                f"fit_logistic_gd diverged at step {epoch} (learning_rate={learning_rate:g}).", epoch=epoch
+            )
+        p = sigmoid(z)  # predicted probability of class 1
+        grad = A.T @ (p - y) / n  # ∇C = (1/n) Aᵀ(p − y)
         if np.linalg.norm(grad) < tol:
             converged = True
             break
@@ -190,10 +192,23 @@ def run_demo(out_dir: str | Path, *, seed: int = 0, n_samples: int = 200, separa
     ax.plot([], [], "k-", lw=2.5, label="glass-box boundary (p = 0.5)")
     for label, marker in ((0, "o"), (1, "^")):
         sel = y == label
-        ax.scatter(X[sel, 0], X[sel, 1], marker=marker, s=16, edgecolor="k", linewidth=0.4,
-                   c="tab:blue" if label == 0 else "tab:red", label=f"class {label}")
-    ax.set(xlim=(x0[0], x0[-1]), ylim=(x1[0], x1[-1]), xlabel="x₁", ylabel="x₂",
-           title=f"Logistic regression (accuracy {metrics['train_accuracy']:.2f})")
+        ax.scatter(
+            X[sel, 0],
+            X[sel, 1],
+            marker=marker,
+            s=16,
+            edgecolor="k",
+            linewidth=0.4,
+            c="tab:blue" if label == 0 else "tab:red",
+            label=f"class {label}",
+        )
+    ax.set(
+        xlim=(x0[0], x0[-1]),
+        ylim=(x1[0], x1[-1]),
+        xlabel="x₁",
+        ylabel="x₂",
+        title=f"Logistic regression (accuracy {metrics['train_accuracy']:.2f})",
+    )
     ax.legend(fontsize=8, loc="upper left")
 
     ax = axes[1]

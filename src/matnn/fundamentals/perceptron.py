@@ -104,8 +104,8 @@ def train_perceptron(
         order = rng.permutation(len(y)) if shuffle else np.arange(len(y))
         n_wrong = 0
         for i in order:
-            y_hat = 1.0 if X[i] @ w + b >= 0 else 0.0    # step activation
-            error = y[i] - y_hat                          # +1, 0 or −1
+            y_hat = 1.0 if X[i] @ w + b >= 0 else 0.0  # step activation
+            error = y[i] - y_hat  # +1, 0 or −1
             if error != 0.0:
                 w = w + learning_rate * error * X[i]
                 b = b + learning_rate * error
@@ -116,8 +116,13 @@ def train_perceptron(
             break
     acc = float(np.mean(perceptron_predict(X, w, b) == y))
     return PerceptronResult(
-        weights=w, bias=float(b), converged=converged, epochs=len(mistakes), n_updates=int(sum(mistakes)),
-        mistakes_per_epoch=np.asarray(mistakes), accuracy=acc,
+        weights=w,
+        bias=float(b),
+        converged=converged,
+        epochs=len(mistakes),
+        n_updates=int(sum(mistakes)),
+        mistakes_per_epoch=np.asarray(mistakes),
+        accuracy=acc,
     )
 
 
@@ -184,8 +189,16 @@ def run_demo(out_dir: str | Path, *, seed: int = 0, max_epochs: int = 100) -> di
         ax.contourf(G0, G1, P, levels=[-0.5, 0.5, 1.5], colors=["tab:blue", "tab:red"], alpha=0.2)
         for label, marker, color in ((0, "o", "tab:blue"), (1, "^", "tab:red")):
             sel = y == label
-            ax.scatter(X[sel, 0], X[sel, 1], marker=marker, c=color, s=40 if len(y) < 10 else 16,
-                       edgecolor="k", linewidth=0.4, label=f"class {label}")
+            ax.scatter(
+                X[sel, 0],
+                X[sel, 1],
+                marker=marker,
+                c=color,
+                s=40 if len(y) < 10 else 16,
+                edgecolor="k",
+                linewidth=0.4,
+                label=f"class {label}",
+            )
         ax.set(xlim=(x0[0], x0[-1]), ylim=(x1[0], x1[-1]), xlabel="x₁", ylabel="x₂")
         ax.set_title(title, fontsize=9)
         ax.legend(fontsize=8)

@@ -97,7 +97,9 @@ class RBM:
         """Mean-field one-step reconstruction ``p(v | p(h | v))`` (no sampling)."""
         return self.visible_probs(self.hidden_probs(v))
 
-    def cd_gradients(self, v0: torch.Tensor, k: int = 1) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    def cd_gradients(
+        self, v0: torch.Tensor, k: int = 1
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """CD-k estimates of the log-likelihood gradient (ascent directions) and the negative samples.
 
         Returns ``(dW, db, dc, v_k)`` with ``dW = (v₀ᵀ p(h|v₀) − v_kᵀ p(h|v_k)) / n`` etc.
@@ -114,9 +116,12 @@ class RBM:
     def log_partition_exact(self) -> float:
         """``ln Z`` by summing over every hidden configuration (only for ``n_hidden <= 20``)."""
         if self.n_hidden > 20:
-            raise ShapeError(f"log_partition_exact enumerates 2^n_hidden states; n_hidden = {self.n_hidden} is too many")
-        hs = torch.tensor(np.array(np.meshgrid(*[[0.0, 1.0]] * self.n_hidden)).reshape(self.n_hidden, -1).T,
-                          dtype=self.W.dtype)
+            raise ShapeError(
+                f"log_partition_exact enumerates 2^n_hidden states; n_hidden = {self.n_hidden} is too many"
+            )
+        hs = torch.tensor(
+            np.array(np.meshgrid(*[[0.0, 1.0]] * self.n_hidden)).reshape(self.n_hidden, -1).T, dtype=self.W.dtype
+        )
         # Σ_v e^{−E(v,h)} = e^{c·h} Π_i (1 + e^{b_i + (Wh)_i})
         terms = hs @ self.c + F.softplus(self.b + hs @ self.W.T).sum(-1)
         return float(torch.logsumexp(terms, 0))
@@ -145,9 +150,19 @@ def _as_binary(x: Any, owner: str) -> torch.Tensor:
     return t
 
 
-def train_rbm(x_train: Any, *, n_hidden: int = 64, k: int = 1, epochs: int = 30, batch_size: int = 20,
-              learning_rate: float = 0.05, weight_decay: float = 1e-4, x_test: Any = None, seed: int = 0,
-              rbm: RBM | None = None) -> tuple[RBM, RBMHistory]:
+def train_rbm(
+    x_train: Any,
+    *,
+    n_hidden: int = 64,
+    k: int = 1,
+    epochs: int = 30,
+    batch_size: int = 20,
+    learning_rate: float = 0.05,
+    weight_decay: float = 1e-4,
+    x_test: Any = None,
+    seed: int = 0,
+    rbm: RBM | None = None,
+) -> tuple[RBM, RBMHistory]:
     """Train an RBM by CD-k with momentum (0.5 for 5 epochs, then 0.9) and L2 weight decay.
 
     Parameters
@@ -186,7 +201,7 @@ def train_rbm(x_train: Any, *, n_hidden: int = 64, k: int = 1, epochs: int = 30,
         order = torch.randperm(v.shape[0], generator=gen)
         neg = v[:0]
         for start in range(0, v.shape[0], batch_size):
-            v0 = v[order[start:start + batch_size]]
+            v0 = v[order[start : start + batch_size]]
             dW, db, dc, neg = model.cd_gradients(v0, k)
             for vv, g, decay in zip(vel, (dW, db, dc), (weight_decay, 0.0, 0.0), strict=True):
                 param = model.W if vv is vel[0] else (model.b if vv is vel[1] else model.c)
@@ -217,8 +232,15 @@ def binarized_digits(threshold: float = 0.5, seed: int = 0, test_fraction: float
     return x[tr], x[te], d.target[tr], d.target[te]
 
 
-def run_demo(out_dir: str | Path, *, seed: int = 0, hidden: int = 64, cd_k: int = 1, epochs: int = 30,
-             learning_rate: float = 0.05) -> dict[str, Any]:
+def run_demo(
+    out_dir: str | Path,
+    *,
+    seed: int = 0,
+    hidden: int = 64,
+    cd_k: int = 1,
+    epochs: int = 30,
+    learning_rate: float = 0.05,
+) -> dict[str, Any]:
     """Train an RBM with ``hidden`` units by CD-``cd_k`` on the binarised digits; show reconstructions,
     samples, filters and free energies.
 
@@ -237,8 +259,9 @@ def run_demo(out_dir: str | Path, *, seed: int = 0, hidden: int = 64, cd_k: int 
     v_tr, v_te = torch.as_tensor(x_tr), torch.as_tensor(x_te)
     err0 = float(((untrained.reconstruct(v_tr) - v_tr) ** 2).mean())
     f0 = float(untrained.free_energy(v_tr).mean())
-    model, hist = train_rbm(x_tr, x_test=x_te, n_hidden=n_hidden, k=k, epochs=epochs, learning_rate=learning_rate,
-                            seed=seed)
+    model, hist = train_rbm(
+        x_tr, x_test=x_te, n_hidden=n_hidden, k=k, epochs=epochs, learning_rate=learning_rate, seed=seed
+    )
     # samples: 10 chains from random pixels, 1000 Gibbs steps each; the mean-field p(v|h) is shown
     chains = (torch.rand(10, model.n_visible, generator=model.generator, dtype=torch.float64) < 0.5).double()
     _, samples = model.gibbs(chains, 1000)
@@ -264,9 +287,12 @@ def run_demo(out_dir: str | Path, *, seed: int = 0, hidden: int = 64, cd_k: int 
     fig, axes = plt.subplots(4, n_show, figsize=(12, 5.6))
     rec = model.reconstruct(v_te[:n_show]).numpy()
     wmax = float(model.W.abs().max())
-    rows = (("test digit", x_te[:n_show], "gray_r", 0, 1), ("reconstruction p(v|h)", rec, "gray_r", 0, 1),
-            ("sample (1000 Gibbs steps)", samples.numpy(), "gray_r", 0, 1),
-            ("hidden-unit filter W[:, j]", model.W[:, :n_show].T.numpy(), "RdBu_r", -wmax, wmax))
+    rows = (
+        ("test digit", x_te[:n_show], "gray_r", 0, 1),
+        ("reconstruction p(v|h)", rec, "gray_r", 0, 1),
+        ("sample (1000 Gibbs steps)", samples.numpy(), "gray_r", 0, 1),
+        ("hidden-unit filter W[:, j]", model.W[:, :n_show].T.numpy(), "RdBu_r", -wmax, wmax),
+    )
     for r, (title, imgs, cmap, lo, hi) in enumerate(rows):
         for j in range(n_show):
             ax = axes[r, j]

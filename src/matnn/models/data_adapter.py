@@ -104,8 +104,10 @@ def _convert(obj: Structure, what: str, float_dtype: torch.dtype) -> Structure:
         return None
     if isinstance(obj, Mapping):
         return {k: _as_tensor(v, f"{what}[{k!r}]", float_dtype) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)) and len(obj) > 0 and all(
-        isinstance(v, (np.ndarray, torch.Tensor)) or hasattr(v, "to_numpy") for v in obj
+    if (
+        isinstance(obj, (list, tuple))
+        and len(obj) > 0
+        and all(isinstance(v, (np.ndarray, torch.Tensor)) or hasattr(v, "to_numpy") for v in obj)
     ):
         return type(obj)(_as_tensor(v, f"{what}[{i}]", float_dtype) for i, v in enumerate(obj))
     return _as_tensor(obj, what, float_dtype)
@@ -137,8 +139,16 @@ class TensorData:
         Floating arrays are converted to this dtype (the model's).
     """
 
-    def __init__(self, x: Any, y: Any = None, sample_weight: Any = None, *, device: torch.device,
-                 float_dtype: torch.dtype = torch.float32, names: tuple[str, str, str] = ("x", "y", "sample_weight")) -> None:
+    def __init__(
+        self,
+        x: Any,
+        y: Any = None,
+        sample_weight: Any = None,
+        *,
+        device: torch.device,
+        float_dtype: torch.dtype = torch.float32,
+        names: tuple[str, str, str] = ("x", "y", "sample_weight"),
+    ) -> None:
         xt = _convert(x, f"Input {names[0]}", float_dtype)
         yt = _convert(y, f"Target {names[1]}", float_dtype)
         wt = _convert(sample_weight, names[2], float_dtype)
@@ -173,12 +183,20 @@ class TensorData:
     def take(self, idx: torch.Tensor) -> tuple[Structure, Structure, torch.Tensor | None]:
         """The samples at integer positions ``idx`` (a device tensor)."""
         pick = lambda t: t.index_select(0, idx)  # noqa: E731
-        return structure_map(pick, self.x), structure_map(pick, self.y), None if self.sample_weight is None else pick(self.sample_weight)
+        return (
+            structure_map(pick, self.x),
+            structure_map(pick, self.y),
+            None if self.sample_weight is None else pick(self.sample_weight),
+        )
 
     def slice(self, start: int, stop: int) -> tuple[Structure, Structure, torch.Tensor | None]:
         """Contiguous samples ``start:stop`` (views, no copy)."""
         cut = lambda t: t[start:stop]  # noqa: E731
-        return structure_map(cut, self.x), structure_map(cut, self.y), None if self.sample_weight is None else cut(self.sample_weight)
+        return (
+            structure_map(cut, self.x),
+            structure_map(cut, self.y),
+            None if self.sample_weight is None else cut(self.sample_weight),
+        )
 
     def split_last(self, fraction: float) -> tuple[TensorData, TensorData]:
         """Keras's ``validation_split``: the last ``fraction`` of the samples (before any shuffling)."""
@@ -186,18 +204,22 @@ class TensorData:
             raise ConfigError(f"validation_split must be in (0, 1). Got {fraction!r}.")
         n_val = int(round(self.n * fraction))
         if n_val < 1 or n_val >= self.n:
-            raise DataError(f"validation_split={fraction} leaves {self.n - n_val} training and {n_val} validation samples out of {self.n}; both need at least one.")
+            raise DataError(
+                f"validation_split={fraction} leaves {self.n - n_val} training and {n_val} validation samples out of {self.n}; both need at least one."
+            )
         cut = self.n - n_val
         a = TensorData._from_parts(*self.slice(0, cut), self.device)
         b = TensorData._from_parts(*self.slice(cut, self.n), self.device)
         return a, b
 
-    def batches(self, batch_size: int, order: torch.Tensor | None = None) -> Iterator[tuple[Structure, Structure, torch.Tensor | None]]:
+    def batches(
+        self, batch_size: int, order: torch.Tensor | None = None
+    ) -> Iterator[tuple[Structure, Structure, torch.Tensor | None]]:
         for start in range(0, self.n, batch_size):
             if order is None:
                 yield self.slice(start, start + batch_size)
             else:
-                yield self.take(order[start:start + batch_size])
+                yield self.take(order[start : start + batch_size])
 
     def steps(self, batch_size: int) -> int:
         return -(-self.n // batch_size)
@@ -226,10 +248,16 @@ class LoaderData:
                 elif len(item) == 2:
                     (x, y), w = item, None
                 else:
-                    raise DataError(f"A data loader must yield x, (x, y) or (x, y, sample_weight); got a sequence of {len(item)} items.")
+                    raise DataError(
+                        f"A data loader must yield x, (x, y) or (x, y, sample_weight); got a sequence of {len(item)} items."
+                    )
             else:
                 x, y, w = item, None, None
-            yield to_device(x, self.device, non_blocking), to_device(y, self.device, non_blocking), to_device(w, self.device, non_blocking)
+            yield (
+                to_device(x, self.device, non_blocking),
+                to_device(y, self.device, non_blocking),
+                to_device(w, self.device, non_blocking),
+            )
 
     def steps(self, batch_size: int | None = None) -> int | None:
         try:
@@ -238,9 +266,19 @@ class LoaderData:
             return None
 
 
-def adapt(x: Any, y: Any = None, sample_weight: Any = None, *, device: torch.device, float_dtype: torch.dtype,
-          batch_size: int | None = None, shuffle: bool = False, collate_fn: Any = None,
-          generator: torch.Generator | None = None, names: tuple[str, str, str] = ("x", "y", "sample_weight")) -> TensorData | LoaderData:
+def adapt(
+    x: Any,
+    y: Any = None,
+    sample_weight: Any = None,
+    *,
+    device: torch.device,
+    float_dtype: torch.dtype,
+    batch_size: int | None = None,
+    shuffle: bool = False,
+    collate_fn: Any = None,
+    generator: torch.Generator | None = None,
+    names: tuple[str, str, str] = ("x", "y", "sample_weight"),
+) -> TensorData | LoaderData:
     """Pick the in-memory or the streaming path for ``x``."""
     if isinstance(x, DataLoader):
         if y is not None or sample_weight is not None:
@@ -249,8 +287,13 @@ def adapt(x: Any, y: Any = None, sample_weight: Any = None, *, device: torch.dev
     if isinstance(x, Dataset) and not isinstance(x, (np.ndarray, torch.Tensor)):
         if y is not None or sample_weight is not None:
             raise ConfigError("When x is a Dataset, targets and weights must come from the dataset (pass y=None).")
-        loader = DataLoader(x, batch_size=batch_size or 32, shuffle=shuffle, collate_fn=collate_fn,
-                            generator=generator if shuffle else None)
+        loader = DataLoader(
+            x,
+            batch_size=batch_size or 32,
+            shuffle=shuffle,
+            collate_fn=collate_fn,
+            generator=generator if shuffle else None,
+        )
         return LoaderData(loader, device)
     if x is None:
         raise DataError("No input data: x is None.")
@@ -260,5 +303,3 @@ def adapt(x: Any, y: Any = None, sample_weight: Any = None, *, device: torch.dev
 def check_batch_size(batch_size: Any, owner: str = "Model.fit") -> int:
     """``batch_size`` as an int ≥ 1, else the one-line :class:`ConfigError`."""
     return int(check(owner, "batch_size", batch_size, positive(int)))
-
-

@@ -69,7 +69,9 @@ class Model(nn.Module):
 
     def __init__(self, *args: Any, name: str | None = None, **kwargs: Any) -> None:
         if args or kwargs:
-            raise ConfigError(f"Model() got unexpected arguments {args or ''}{kwargs or ''}; use Model(inputs, outputs) for the functional form.")
+            raise ConfigError(
+                f"Model() got unexpected arguments {args or ''}{kwargs or ''}; use Model(inputs, outputs) for the functional form."
+            )
         super().__init__()
         self.name = name or type(self).__name__.lower()
         self.optimizer: optimizers_mod.Optimizer | None = None
@@ -98,15 +100,23 @@ class Model(nn.Module):
 
     def _check_targets(self, y: Any) -> None:
         """Let a single compiled loss refuse targets it cannot mean (labels 0/1/2 for a binary loss, ...)."""
-        if y is None or not isinstance(y, (np.ndarray, torch.Tensor, list)) or not isinstance(self.loss, losses_mod.Loss):
+        if (
+            y is None
+            or not isinstance(y, (np.ndarray, torch.Tensor, list))
+            or not isinstance(self.loss, losses_mod.Loss)
+        ):
             return
         shape = getattr(self, "output_shape_", None)
         n_outputs = shape[-1] if isinstance(shape, tuple) and shape and isinstance(shape[-1], int) else None
         self.loss.check_targets(y, n_outputs)
 
     def _regularized_layers(self) -> list[nn.Module]:
-        return [m for m in self.modules() if isinstance(m, Layer)
-                and (getattr(m, "kernel_regularizer", None) is not None or getattr(m, "bias_regularizer", None) is not None)]
+        return [
+            m
+            for m in self.modules()
+            if isinstance(m, Layer)
+            and (getattr(m, "kernel_regularizer", None) is not None or getattr(m, "bias_regularizer", None) is not None)
+        ]
 
     def _regularization_loss(self) -> torch.Tensor | None:
         # fit() caches the list: walking every module at every step costs more than a small model's maths
@@ -128,7 +138,9 @@ class Model(nn.Module):
     def set_weights(self, weights: Sequence[np.ndarray]) -> None:
         state = self.state_dict()
         if len(weights) != len(state):
-            raise ShapeError(f"set_weights got {len(weights)} arrays but the model has {len(state)} weights and buffers.")
+            raise ShapeError(
+                f"set_weights got {len(weights)} arrays but the model has {len(state)} weights and buffers."
+            )
         new = {}
         for (k, v), w in zip(state.items(), weights, strict=True):
             t = torch.as_tensor(np.asarray(w))
@@ -138,9 +150,17 @@ class Model(nn.Module):
         self.load_state_dict(new)
 
     # ================================================================ compile
-    def compile(self, optimizer: Any = "rmsprop", loss: Any = None, metrics: Sequence[Any] | None = None, *,
-                loss_weights: Sequence[float] | dict | None = None, clipnorm: float | None = None,
-                clipvalue: float | None = None, jit_compile: bool = False) -> None:  # type: ignore[override]
+    def compile(
+        self,
+        optimizer: Any = "rmsprop",
+        loss: Any = None,
+        metrics: Sequence[Any] | None = None,
+        *,
+        loss_weights: Sequence[float] | dict | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        jit_compile: bool = False,
+    ) -> None:  # type: ignore[override]
         """Choose the loss to minimise, the optimizer and the metrics to report.
 
         Parameters
@@ -170,7 +190,9 @@ class Model(nn.Module):
         ``jit_compile=True`` is the way to graph compilation.
         """
         if loss is None and type(self).compute_loss is Model.compute_loss:
-            raise ConfigError("compile() needs a loss, e.g. loss='mse' (regression) or loss='categorical_crossentropy' (classification).")
+            raise ConfigError(
+                "compile() needs a loss, e.g. loss='mse' (regression) or loss='categorical_crossentropy' (classification)."
+            )
         opt = optimizers_mod.get(optimizer)
         if clipnorm is not None:
             opt.clipnorm = float(check("Model.compile", "clipnorm", clipnorm, positive()))
@@ -197,8 +219,10 @@ class Model(nn.Module):
         if not isinstance(flag, bool):
             raise ConfigError(f"'jit_compile' must be True or False. Got {flag!r} instead.")
         if flag and self.inference_requires_grad:
-            raise ConfigError(f"jit_compile=True is not available for {type(self).__name__}: its outputs are "
-                              "differentiated with respect to its inputs (forces), which torch.compile cannot train.")
+            raise ConfigError(
+                f"jit_compile=True is not available for {type(self).__name__}: its outputs are "
+                "differentiated with respect to its inputs (forces), which torch.compile cannot train."
+            )
         # The module travels as an argument, so a copy of the model (deepcopy) never runs the original's graph:
         # dynamo's guards see a different module and compile again.
         self.__dict__["_jit_fn"] = torch.compile(_call_module, dynamic=True) if flag else None
@@ -215,8 +239,12 @@ class Model(nn.Module):
             import warnings
 
             reason = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
-            warnings.warn(f"jit_compile: torch.compile failed ({type(exc).__name__}: {reason}); "
-                          f"{type(self).__name__} runs eagerly instead.", RuntimeWarning, stacklevel=2)
+            warnings.warn(
+                f"jit_compile: torch.compile failed ({type(exc).__name__}: {reason}); "
+                f"{type(self).__name__} runs eagerly instead.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
             return out
 
     def _describe_compile(self, optimizer: Any, loss: Any, metrics: Any, loss_weights: Any) -> dict[str, Any] | None:
@@ -253,7 +281,9 @@ class Model(nn.Module):
             raise DataError("fit/evaluate need targets y (the data gave none).")
         if isinstance(self.loss, list):
             if not isinstance(y_pred, (list, tuple)) or len(y_pred) != len(self.loss):
-                raise ShapeError(f"compile() got {len(self.loss)} losses but the model returned {1 if isinstance(y_pred, torch.Tensor) else len(y_pred)} outputs.")
+                raise ShapeError(
+                    f"compile() got {len(self.loss)} losses but the model returned {1 if isinstance(y_pred, torch.Tensor) else len(y_pred)} outputs."
+                )
             ys = y if isinstance(y, (list, tuple)) else [y]
             weights = self.loss_weights or [1.0] * len(self.loss)
             total = sum(w * fn(t, p, sample_weight) for fn, t, p, w in zip(self.loss, ys, y_pred, weights, strict=True))
@@ -286,7 +316,11 @@ class Model(nn.Module):
         if expected is None or not isinstance(data, TensorData):
             return
         x = data.x
-        got = [tuple(t.shape[1:]) for t in (x if isinstance(x, (list, tuple)) else [x])] if not isinstance(x, dict) else None
+        got = (
+            [tuple(t.shape[1:]) for t in (x if isinstance(x, (list, tuple)) else [x])]
+            if not isinstance(x, dict)
+            else None
+        )
         if got is None:
             return
         exp = expected if isinstance(expected, list) else [expected]
@@ -297,7 +331,9 @@ class Model(nn.Module):
                 hint = ""
                 if len(g) + 1 == len(e) and e[-1] == 1:
                     hint = " Add a channel axis, e.g. x[..., None]."
-                raise ShapeError(f"{self.name} expects inputs of shape (None, {', '.join(map(str, e))}) but got (n, {', '.join(map(str, g))}).{hint}")
+                raise ShapeError(
+                    f"{self.name} expects inputs of shape (None, {', '.join(map(str, e))}) but got (n, {', '.join(map(str, g))}).{hint}"
+                )
 
     def _ensure_built(self, data: Any) -> None:
         """Create lazy weights from one real batch, then the optimizer."""
@@ -318,12 +354,27 @@ class Model(nn.Module):
         return next(iter(data.batches()))[0]
 
     # ================================================================ fit / evaluate / predict
-    def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1, verbose: Any = "auto",
-            callbacks: Sequence[Any] | None = None, validation_split: float = 0.0, validation_data: Any = None,
-            shuffle: bool = True, sample_weight: Any = None, class_weight: dict[int, float] | None = None,
-            initial_epoch: int = 0, validation_batch_size: int | None = None, *, device: Any = None,
-            collate_fn: Callable | None = None, restore_on_divergence: bool = True,
-            divergence_factor: float | None = 1e4) -> Any:
+    def fit(
+        self,
+        x: Any = None,
+        y: Any = None,
+        batch_size: int | None = None,
+        epochs: int = 1,
+        verbose: Any = "auto",
+        callbacks: Sequence[Any] | None = None,
+        validation_split: float = 0.0,
+        validation_data: Any = None,
+        shuffle: bool = True,
+        sample_weight: Any = None,
+        class_weight: dict[int, float] | None = None,
+        initial_epoch: int = 0,
+        validation_batch_size: int | None = None,
+        *,
+        device: Any = None,
+        collate_fn: Callable | None = None,
+        restore_on_divergence: bool = True,
+        divergence_factor: float | None = 1e4,
+    ) -> Any:
         """Train the model for ``epochs`` passes over the data.
 
         Parameters
@@ -367,7 +418,9 @@ class Model(nn.Module):
         from matnn.models.training import fit_loop
 
         if not self.compiled:
-            raise NotFittedError(f"{self.name} must be compiled before fit(): call model.compile(optimizer=..., loss=...).")
+            raise NotFittedError(
+                f"{self.name} must be compiled before fit(): call model.compile(optimizer=..., loss=...)."
+            )
         config.get_num_threads()
         epochs = int(check("Model.fit", "epochs", epochs, positive(int)))
         batch_size = check_batch_size(batch_size if batch_size is not None else 32)
@@ -386,8 +439,17 @@ class Model(nn.Module):
         self._check_targets(y)
         if class_weight is not None:
             sample_weight = _class_weights_to_sample(y, class_weight, sample_weight)
-        train = data_adapter.adapt(x, y, sample_weight, device=dev, float_dtype=self._float_dtype(), batch_size=batch_size,
-                                   shuffle=shuffle, collate_fn=collate_fn, generator=generator)
+        train = data_adapter.adapt(
+            x,
+            y,
+            sample_weight,
+            device=dev,
+            float_dtype=self._float_dtype(),
+            batch_size=batch_size,
+            shuffle=shuffle,
+            collate_fn=collate_fn,
+            generator=generator,
+        )
         validation = None
         if validation_data is not None:
             if validation_split:
@@ -395,32 +457,67 @@ class Model(nn.Module):
             validation = self._adapt_validation(validation_data, dev, collate_fn, batch_size)
         elif validation_split:
             if not isinstance(train, TensorData):
-                raise ConfigError("validation_split needs in-memory arrays; pass validation_data=DataLoader(...) with a DataLoader.")
+                raise ConfigError(
+                    "validation_split needs in-memory arrays; pass validation_data=DataLoader(...) with a DataLoader."
+                )
             train, validation = train.split_last(float(validation_split))
         self._check_input(train)
         self._ensure_built(train)
         self.to(dev)
         vbs = validation_batch_size or max(batch_size, 1024)
-        return fit_loop(self, train, epochs=epochs, batch_size=batch_size, shuffle=shuffle, validation=validation,
-                        callbacks=list(callbacks or []), verbose=verbose, initial_epoch=int(initial_epoch),
-                        generator=generator, validation_batch_size=vbs, restore_on_divergence=restore_on_divergence,
-                        divergence_factor=None if divergence_factor is None else float(check("Model.fit", "divergence_factor", divergence_factor, Interval(float, 1, None, closed="neither"))))
+        return fit_loop(
+            self,
+            train,
+            epochs=epochs,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            validation=validation,
+            callbacks=list(callbacks or []),
+            verbose=verbose,
+            initial_epoch=int(initial_epoch),
+            generator=generator,
+            validation_batch_size=vbs,
+            restore_on_divergence=restore_on_divergence,
+            divergence_factor=None
+            if divergence_factor is None
+            else float(
+                check("Model.fit", "divergence_factor", divergence_factor, Interval(float, 1, None, closed="neither"))
+            ),
+        )
 
     def _adapt_validation(self, validation_data: Any, dev: torch.device, collate_fn: Any, batch_size: int) -> Any:
         if isinstance(validation_data, (torch.utils.data.DataLoader, torch.utils.data.Dataset)) and not isinstance(
             validation_data, (np.ndarray, torch.Tensor)
         ):
-            return data_adapter.adapt(validation_data, device=dev, float_dtype=self._float_dtype(), batch_size=batch_size,
-                                      collate_fn=collate_fn)
+            return data_adapter.adapt(
+                validation_data,
+                device=dev,
+                float_dtype=self._float_dtype(),
+                batch_size=batch_size,
+                collate_fn=collate_fn,
+            )
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
-            raise ConfigError("validation_data must be (x_val, y_val) or (x_val, y_val, sample_weight_val) or a DataLoader.")
-        return data_adapter.adapt(*validation_data, device=dev, float_dtype=self._float_dtype(),
-                                  names=("x_val", "y_val", "sample_weight_val"))
+            raise ConfigError(
+                "validation_data must be (x_val, y_val) or (x_val, y_val, sample_weight_val) or a DataLoader."
+            )
+        return data_adapter.adapt(
+            *validation_data, device=dev, float_dtype=self._float_dtype(), names=("x_val", "y_val", "sample_weight_val")
+        )
 
-    def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None, verbose: Any = 0,
-                 sample_weight: Any = None, steps: int | None = None, callbacks: Sequence[Any] | None = None,
-                 return_dict: bool = False, *, device: Any = None,
-                 collate_fn: Callable | None = None) -> float | list[float] | dict[str, float]:
+    def evaluate(
+        self,
+        x: Any = None,
+        y: Any = None,
+        batch_size: int | None = None,
+        verbose: Any = 0,
+        sample_weight: Any = None,
+        steps: int | None = None,
+        callbacks: Sequence[Any] | None = None,
+        return_dict: bool = False,
+        *,
+        device: Any = None,
+        collate_fn: Callable | None = None,
+    ) -> float | list[float] | dict[str, float]:
         """Loss and metrics on ``(x, y)`` in inference mode, returned as Keras returns them.
 
         Returns
@@ -434,13 +531,16 @@ class Model(nn.Module):
         if not self.compiled and type(self).compute_loss is Model.compute_loss:
             raise NotFittedError(f"{self.name} must be compiled before evaluate().")
         if steps is not None or callbacks:
-            raise ConfigError("evaluate(): 'steps' and 'callbacks' must be None (matnn evaluates the whole data set once)")
+            raise ConfigError(
+                "evaluate(): 'steps' and 'callbacks' must be None (matnn evaluates the whole data set once)"
+            )
         config.get_num_threads()
         dev = self._device(device)
         self.to(dev)
         bs = check_batch_size(batch_size or 1024)
-        data = data_adapter.adapt(x, y, sample_weight, device=dev, float_dtype=self._float_dtype(), batch_size=bs,
-                                  collate_fn=collate_fn)
+        data = data_adapter.adapt(
+            x, y, sample_weight, device=dev, float_dtype=self._float_dtype(), batch_size=bs, collate_fn=collate_fn
+        )
         self._check_input(data)
         self._ensure_built(data)
         logs = evaluate_loop(self, data, batch_size=bs)
@@ -450,8 +550,15 @@ class Model(nn.Module):
             return logs["loss"]
         return [logs["loss"]] + [logs[m.name] for m in self._metric_objects]
 
-    def predict(self, x: Any, batch_size: int | None = None, verbose: Any = 0, *, device: Any = None,
-                collate_fn: Callable | None = None) -> Any:
+    def predict(
+        self,
+        x: Any,
+        batch_size: int | None = None,
+        verbose: Any = 0,
+        *,
+        device: Any = None,
+        collate_fn: Callable | None = None,
+    ) -> Any:
         """Outputs for ``x`` as NumPy arrays (a list for several outputs), in inference mode."""
         from matnn.models.training import predict_loop
 
@@ -540,10 +647,13 @@ def unique_layer_name(layer: nn.Module, taken: set[str]) -> str:
 
 def shape_error(layer: nn.Module, x: Any, exc: Exception) -> ShapeError:
     shape = tuple(x.shape) if isinstance(x, torch.Tensor) else [tuple(t.shape) for t in x]
-    return ShapeError(f"Layer '{getattr(layer, 'name', type(layer).__name__)}' ({type(layer).__name__}) cannot take an input of shape {shape}: {str(exc).splitlines()[0]}")
+    return ShapeError(
+        f"Layer '{getattr(layer, 'name', type(layer).__name__)}' ({type(layer).__name__}) cannot take an input of shape {shape}: {str(exc).splitlines()[0]}"
+    )
 
 
 # --- The functional form: Model(inputs, outputs) ---------------------------------------------
+
 
 def _as_list(x: Any) -> list[SymbolicTensor]:
     items = list(x) if isinstance(x, (list, tuple)) else [x]
@@ -582,7 +692,9 @@ class Functional(Model):
         reachable_inputs = {id(t) for t in order if isinstance(t.layer, InputLayer)}
         for t in order:
             if isinstance(t.layer, InputLayer) and id(t) not in {id(i) for i in ins}:
-                raise ConfigError(f"The outputs depend on an Input ({t.layer.name or 'unnamed'}) that is not listed in Model(inputs=...).")
+                raise ConfigError(
+                    f"The outputs depend on an Input ({t.layer.name or 'unnamed'}) that is not listed in Model(inputs=...)."
+                )
         for t in ins:
             if id(t) not in reachable_inputs:
                 raise ConfigError(f"Input {t.layer.name or 'unnamed'} is not connected to the outputs.")
@@ -609,11 +721,13 @@ class Functional(Model):
             key = (id(t.layer), parents)
             if key not in call_index:
                 call_index[key] = len(self._nodes)
-                self._nodes.append({
-                    "layer": layer_names[id(t.layer)],
-                    "inputs": [list(tensor_key[p]) for p in parents],
-                    "list_input": len(t.inputs) > 1 or _called_with_list(t),
-                })
+                self._nodes.append(
+                    {
+                        "layer": layer_names[id(t.layer)],
+                        "inputs": [list(tensor_key[p]) for p in parents],
+                        "list_input": len(t.inputs) > 1 or _called_with_list(t),
+                    }
+                )
             tensor_key[id(t)] = (call_index[key], t.index)
         self._outputs = [list(tensor_key[id(t)]) for t in outs]
         self.input_shape_ = [t.shape for t in ins] if self._multi_input else ins[0].shape
@@ -659,18 +773,26 @@ class Functional(Model):
     def from_config(cls, config: dict[str, Any]) -> Functional:
         from matnn.core.layers.input_layer import Input
 
-        inputs = [Input(tuple(spec["shape"]), dtype=spec.get("dtype", "float32"), name=spec.get("name")) for spec in config["inputs"]]
+        inputs = [
+            Input(tuple(spec["shape"]), dtype=spec.get("dtype", "float32"), name=spec.get("name"))
+            for spec in config["inputs"]
+        ]
         layers: dict[str, Layer] = {}
         for spec in config["layers"]:
             cfg = {k: v for k, v in spec["config"].items() if k != "input_shape"}
-            layers[spec["name"]] = deserialize({"class_name": spec["class_name"], "module": spec.get("module"), "config": cfg})
+            layers[spec["name"]] = deserialize(
+                {"class_name": spec["class_name"], "module": spec.get("module"), "config": cfg}
+            )
         values: list[Any] = []
         for node in config["nodes"]:
             args = [inputs[i] if n < 0 else _pick(values[n], i) for n, i in node["inputs"]]
             values.append(layers[node["layer"]](args if node["list_input"] else args[0]))
         outs = [inputs[i] if n < 0 else _pick(values[n], i) for n, i in config["outputs"]]
-        return cls(inputs if config["multi_input"] else inputs[0], outs if config["multi_output"] else outs[0],
-                   name=config.get("name"))
+        return cls(
+            inputs if config["multi_input"] else inputs[0],
+            outs if config["multi_output"] else outs[0],
+            name=config.get("name"),
+        )
 
 
 def _pick(value: Any, index: int) -> Any:
@@ -684,4 +806,3 @@ def _called_with_list(t: SymbolicTensor) -> bool:
     from matnn.core.layers.merging import Add, Average, Concatenate, Multiply, Subtract
 
     return isinstance(t.layer, (Concatenate, Add, Average, Multiply, Subtract))
-

@@ -30,7 +30,9 @@ def predict_monte_carlo(
         spread of the passes (population standard deviation), a rough per-row uncertainty.
     """
     if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 1:
-        raise ConfigError(f"n_samples must be a positive integer (number of dropout passes). Got {n_samples!r} instead.")
+        raise ConfigError(
+            f"n_samples must be a positive integer (number of dropout passes). Got {n_samples!r} instead."
+        )
     total = None
     total_sq = None
     # fork_rng restores the CPU (and CUDA, when present) generators afterwards

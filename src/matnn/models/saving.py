@@ -48,7 +48,7 @@ def current_module_paths(spec: Any) -> Any:
     if isinstance(module, str):
         for old, new in MOVED_MODULES.items():
             if module == old or module.startswith(old + "."):
-                out["module"] = new + module[len(old):]
+                out["module"] = new + module[len(old) :]
     return out
 
 
@@ -97,8 +97,13 @@ def _read(filepath: str | os.PathLike, what: str) -> dict[str, Any]:
     return payload
 
 
-def load_model(filepath: str | os.PathLike, *, custom_objects: dict[str, type] | None = None, compile: bool = True,
-               device: Any = None) -> Any:
+def load_model(
+    filepath: str | os.PathLike,
+    *,
+    custom_objects: dict[str, type] | None = None,
+    compile: bool = True,
+    device: Any = None,
+) -> Any:
     """Rebuild a model saved with ``model.save``: architecture, weights, compile settings and metadata.
 
     Parameters
@@ -127,8 +132,12 @@ def load_model(filepath: str | os.PathLike, *, custom_objects: dict[str, type] |
         loss = cfg["loss"]
         if isinstance(loss, dict):
             loss = deserialize(loss)
-        model.compile(optimizer=optimizers.get(cfg["optimizer"]), loss=loss, metrics=cfg.get("metrics") or None,
-                      loss_weights=cfg.get("loss_weights"))
+        model.compile(
+            optimizer=optimizers.get(cfg["optimizer"]),
+            loss=loss,
+            metrics=cfg.get("metrics") or None,
+            loss_weights=cfg.get("loss_weights"),
+        )
         if "optimizer_state" in payload:
             model.optimizer.build(model.parameters())
             model.optimizer.load_state_dict(payload["optimizer_state"])
@@ -150,7 +159,9 @@ def _load_state(model: torch.nn.Module, state: dict[str, torch.Tensor], filepath
         )
     for k, v in state.items():
         if tuple(own[k].shape) != tuple(v.shape):
-            raise DataError(f"The weight '{k}' in {str(filepath)!r} has shape {tuple(v.shape)}; the model expects {tuple(own[k].shape)}.")
+            raise DataError(
+                f"The weight '{k}' in {str(filepath)!r} has shape {tuple(v.shape)}; the model expects {tuple(own[k].shape)}."
+            )
     model.load_state_dict(state)
 
 

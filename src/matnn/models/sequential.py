@@ -23,10 +23,14 @@ from matnn.models.model import _SHAPE_WORDS, Model, shape_error, unique_layer_na
 __all__ = ["Sequential", "unique_layer_name"]
 
 
-
 def _hooked(layer: nn.Module) -> bool:
-    return bool(layer._forward_hooks or layer._forward_pre_hooks or not isinstance(layer, Layer)
-                or nn.modules.module._global_forward_hooks or nn.modules.module._global_forward_pre_hooks)
+    return bool(
+        layer._forward_hooks
+        or layer._forward_pre_hooks
+        or not isinstance(layer, Layer)
+        or nn.modules.module._global_forward_hooks
+        or nn.modules.module._global_forward_pre_hooks
+    )
 
 
 @register_serializable("matnn>Sequential")
@@ -79,8 +83,15 @@ class Sequential(Model):
             return
         if not isinstance(layer, nn.Module):
             raise ConfigError(f"Sequential.add() takes a layer (a torch.nn.Module). Got {layer!r}.")
-        if isinstance(layer, Layer) and layer._input_shape_arg is not None and len(self._stack) and self.input_shape_ is None:
-            raise ConfigError(f"input_shape was given to layer '{layer.name or type(layer).__name__}', which is not the first layer.")
+        if (
+            isinstance(layer, Layer)
+            and layer._input_shape_arg is not None
+            and len(self._stack)
+            and self.input_shape_ is None
+        ):
+            raise ConfigError(
+                f"input_shape was given to layer '{layer.name or type(layer).__name__}', which is not the first layer."
+            )
         name = unique_layer_name(layer, set(self._stack.keys()))
         if isinstance(layer, Layer):
             layer.name = name
@@ -197,8 +208,11 @@ class Sequential(Model):
     def from_config(cls, config: dict[str, Any]) -> Sequential:
         layers = []
         for spec in config.get("layers", []):
-            spec = {"class_name": spec["class_name"], "module": spec.get("module"),
-                    "config": {k: v for k, v in spec["config"].items() if k != "input_shape"}}
+            spec = {
+                "class_name": spec["class_name"],
+                "module": spec.get("module"),
+                "config": {k: v for k, v in spec["config"].items() if k != "input_shape"},
+            }
             layers.append(deserialize(spec))
         model = cls(layers, name=config.get("name"))
         if config.get("build_input_shape") is not None:

@@ -28,13 +28,22 @@ def summary_table(model: nn.Module, line_length: int = 80) -> str:
     w1 = max([len("Layer (type)")] + [len(r[0]) for r in rows]) + 2
     w2 = max([len("Output Shape")] + [len(r[1]) for r in rows]) + 2
     width = max(line_length, w1 + w2 + 12)
-    lines = [f'Model: "{getattr(model, "name", type(model).__name__)}"', "─" * width,
-             f"{'Layer (type)':<{w1}}{'Output Shape':<{w2}}{'Param #':>10}", "═" * width]
+    lines = [
+        f'Model: "{getattr(model, "name", type(model).__name__)}"',
+        "─" * width,
+        f"{'Layer (type)':<{w1}}{'Output Shape':<{w2}}{'Param #':>10}",
+        "═" * width,
+    ]
     for r in rows:
         lines.append(f"{r[0]:<{w1}}{r[1]:<{w2}}{r[2]:>10}")
     lines.append("═" * width)
     total, trainable = _n_params(model), _n_params(model, True)
-    lines += [f"Total params: {total:,}", f"Trainable params: {trainable:,}", f"Non-trainable params: {total - trainable:,}", "─" * width]
+    lines += [
+        f"Total params: {total:,}",
+        f"Trainable params: {trainable:,}",
+        f"Non-trainable params: {total - trainable:,}",
+        "─" * width,
+    ]
     return "\n".join(lines)
 
 

@@ -25,7 +25,6 @@ from matnn.core.callbacks import BackupAndRestore, CallbackList, History, Progre
 from matnn.core.exceptions import ConfigError, DivergenceError, MatnnError
 from matnn.models.data_adapter import LoaderData, TensorData, first_tensor, num_samples
 
-
 __all__ = ["fit_loop", "evaluate_loop", "predict_loop"]
 
 #: A matnn ``Model``. Not imported: model.py imports this module, and imports point one way.
@@ -39,7 +38,9 @@ def _progress_callbacks(verbose: Any) -> list:
         return [ProgressBar(mode="auto")]
     if verbose in (2, "2", "epoch"):
         return [ProgressBar(mode="epoch")]
-    raise ConfigError(f"verbose must be 0 (silent), 1 (progress bar), 2 (one line per epoch) or 'auto'. Got {verbose!r}.")
+    raise ConfigError(
+        f"verbose must be 0 (silent), 1 (progress bar), 2 (one line per epoch) or 'auto'. Got {verbose!r}."
+    )
 
 
 def _snapshot(model: Model, snap: dict[str, torch.Tensor] | None) -> dict[str, torch.Tensor]:
@@ -67,12 +68,23 @@ class _LossTrend:
             self.best, self.best_epoch = loss, epoch
             return False
         # Only for positive losses (MSE, MAE, cross-entropy): a ratio means nothing for a loss that can be negative.
-        return (self.factor is not None and self.best > 0 and self.first > 0
-                and loss > self.factor * self.best and loss > self.factor * self.first)
+        return (
+            self.factor is not None
+            and self.best > 0
+            and self.first > 0
+            and loss > self.factor * self.best
+            and loss > self.factor * self.first
+        )
 
 
-def _check_divergence(model: Model, losses: list[torch.Tensor], epoch_loss: float, epoch: int,
-                      snapshot: dict[str, torch.Tensor] | None, best_epoch: int = -1) -> None:
+def _check_divergence(
+    model: Model,
+    losses: list[torch.Tensor],
+    epoch_loss: float,
+    epoch: int,
+    snapshot: dict[str, torch.Tensor] | None,
+    best_epoch: int = -1,
+) -> None:
     if math.isfinite(epoch_loss):
         return
     stacked = torch.stack(losses)
@@ -80,9 +92,13 @@ def _check_divergence(model: Model, losses: list[torch.Tensor], epoch_loss: floa
     batch = int(bad[0]) if len(bad) else -1
     if snapshot is not None:
         model.load_state_dict(snapshot)
-    restored = (f"the weights were restored to the end of epoch {best_epoch + 1}, its lowest training loss"
-                if best_epoch >= 0 and snapshot is not None
-                else "the weights are those of the start of training" if snapshot is not None else "the weights were not restored")
+    restored = (
+        f"the weights were restored to the end of epoch {best_epoch + 1}, its lowest training loss"
+        if best_epoch >= 0 and snapshot is not None
+        else "the weights are those of the start of training"
+        if snapshot is not None
+        else "the weights were not restored"
+    )
     raise DivergenceError(
         f"Training diverged: the loss became {'NaN' if math.isnan(epoch_loss) else 'infinite'} at epoch {epoch + 1}, "
         f"batch {batch + 1}; {restored}. Try a smaller learning rate, gradient clipping (clipnorm=1.0) or "
@@ -101,21 +117,45 @@ def _result_logs(loss_sum: torch.Tensor, count: float, metrics: list, prefix: st
     return logs
 
 
-def fit_loop(model: Model, train: TensorData | LoaderData, *, epochs: int, batch_size: int, shuffle: bool,
-             validation: TensorData | LoaderData | None, callbacks: list, verbose: Any, initial_epoch: int,
-             generator: torch.Generator, validation_batch_size: int, restore_on_divergence: bool,
-             divergence_factor: float | None = None) -> History:
+def fit_loop(
+    model: Model,
+    train: TensorData | LoaderData,
+    *,
+    epochs: int,
+    batch_size: int,
+    shuffle: bool,
+    validation: TensorData | LoaderData | None,
+    callbacks: list,
+    verbose: Any,
+    initial_epoch: int,
+    generator: torch.Generator,
+    validation_batch_size: int,
+    restore_on_divergence: bool,
+    divergence_factor: float | None = None,
+) -> History:
     history = History()
     from matnn.core.callbacks.ambient import make_ambient_callbacks
 
     user_cbs = [*(callbacks or []), *make_ambient_callbacks()]
     backups = [cb for cb in user_cbs if isinstance(cb, BackupAndRestore)]
-    ordered = [history, *[cb for cb in user_cbs if not isinstance(cb, BackupAndRestore)], *_progress_callbacks(verbose), *backups]
+    ordered = [
+        history,
+        *[cb for cb in user_cbs if not isinstance(cb, BackupAndRestore)],
+        *_progress_callbacks(verbose),
+        *backups,
+    ]
     steps = train.steps(batch_size)
-    cbs = CallbackList(ordered, model, {"epochs": epochs, "steps": steps, "batch_size": batch_size,
-                                        "samples": train.n, "verbose": verbose})
-    model._fit_state = {"generator": generator, "initial_epoch": initial_epoch, "callbacks": cbs.callbacks,
-                        "regularized": model._regularized_layers()}
+    cbs = CallbackList(
+        ordered,
+        model,
+        {"epochs": epochs, "steps": steps, "batch_size": batch_size, "samples": train.n, "verbose": verbose},
+    )
+    model._fit_state = {
+        "generator": generator,
+        "initial_epoch": initial_epoch,
+        "callbacks": cbs.callbacks,
+        "regularized": model._regularized_layers(),
+    }
     model.stop_training = False
     model.history = history
     want_batch_logs = bool(cbs.batch_callbacks)
@@ -128,10 +168,24 @@ def fit_loop(model: Model, train: TensorData | LoaderData, *, epochs: int, batch
         if parallel:
             par = _Parallel(model, train, validation, batch_size)
             validation = par.validation
-        _epochs(model, train, validation, cbs, par, epochs=epochs, start=start, batch_size=batch_size, shuffle=shuffle,
-                generator=generator, validation_batch_size=validation_batch_size, snapshot=snapshot,
-                divergence_factor=divergence_factor,
-                want_batch_logs=want_batch_logs, in_memory=isinstance(train, TensorData), device=train.device)
+        _epochs(
+            model,
+            train,
+            validation,
+            cbs,
+            par,
+            epochs=epochs,
+            start=start,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            generator=generator,
+            validation_batch_size=validation_batch_size,
+            snapshot=snapshot,
+            divergence_factor=divergence_factor,
+            want_batch_logs=want_batch_logs,
+            in_memory=isinstance(train, TensorData),
+            device=train.device,
+        )
     except RuntimeError as exc:
         if not parallel or isinstance(exc, MatnnError) or not _is_communication_error(exc):
             raise
@@ -143,10 +197,25 @@ def fit_loop(model: Model, train: TensorData | LoaderData, *, epochs: int, batch
     return history
 
 
-def _epochs(model: Model, train: TensorData | LoaderData, validation: TensorData | LoaderData | None, cbs: CallbackList,
-            par: _Parallel | None, *, epochs: int, start: int, batch_size: int, shuffle: bool, generator: torch.Generator,
-            validation_batch_size: int, snapshot: dict[str, torch.Tensor] | None, want_batch_logs: bool,
-            in_memory: bool, device: torch.device, divergence_factor: float | None = None) -> None:
+def _epochs(
+    model: Model,
+    train: TensorData | LoaderData,
+    validation: TensorData | LoaderData | None,
+    cbs: CallbackList,
+    par: _Parallel | None,
+    *,
+    epochs: int,
+    start: int,
+    batch_size: int,
+    shuffle: bool,
+    generator: torch.Generator,
+    validation_batch_size: int,
+    snapshot: dict[str, torch.Tensor] | None,
+    want_batch_logs: bool,
+    in_memory: bool,
+    device: torch.device,
+    divergence_factor: float | None = None,
+) -> None:
     optimizer = model.optimizer
     metrics = model._metric_objects
     net = par.net if par is not None else model
@@ -159,7 +228,9 @@ def _epochs(model: Model, train: TensorData | LoaderData, validation: TensorData
         losses: list[torch.Tensor] = []
         sizes: list[int] = []
         if in_memory:
-            order = torch.randperm(train.n, generator=generator, device=generator.device).to(device) if shuffle else None
+            order = (
+                torch.randperm(train.n, generator=generator, device=generator.device).to(device) if shuffle else None
+            )
             batch_iter = train.batches(batch_size, order) if par is None else par.batches(epoch, order)
         else:
             batch_iter = train.batches() if par is None else par.batches(epoch, None)
@@ -203,15 +274,22 @@ def _epochs(model: Model, train: TensorData | LoaderData, validation: TensorData
                 epoch=epoch,
             )
         if validation is not None:
-            val_logs = evaluate_loop(model, validation, batch_size=validation_batch_size, prefix="val_",
-                                     all_reduce=par is not None and par.shard_validation)
+            val_logs = evaluate_loop(
+                model,
+                validation,
+                batch_size=validation_batch_size,
+                prefix="val_",
+                all_reduce=par is not None and par.shard_validation,
+            )
             logs.update(val_logs)
         logs["lr"] = float(optimizer.learning_rate)
         if snapshot is not None and trend.best_epoch == epoch:  # keep the weights of the lowest training loss
             snapshot = _snapshot(model, snapshot)
         cbs.on_epoch_end(epoch, logs)
         if par is not None:
-            model.stop_training = par.any(model.stop_training)  # a rank-dependent decision (a time limit) ends every rank
+            model.stop_training = par.any(
+                model.stop_training
+            )  # a rank-dependent decision (a time limit) ends every rank
         if model.stop_training:
             break
     cbs.on_train_end()
@@ -221,14 +299,17 @@ def _is_communication_error(exc: BaseException) -> bool:
     if isinstance(exc, getattr(torch.distributed, "DistError", ())):
         return True
     text = str(exc).lower()
-    return any(w in text for w in ("gloo", "nccl", "connection", "timed out", "timeout", "peer", "socket", "broken pipe"))
+    return any(
+        w in text for w in ("gloo", "nccl", "connection", "timed out", "timeout", "peer", "socket", "broken pipe")
+    )
 
 
 class _Parallel:
     """What one rank of a data-parallel ``fit`` needs: the DDP wrapper, its batches, and the reductions."""
 
-    def __init__(self, model: Model, train: TensorData | LoaderData, validation: TensorData | LoaderData | None,
-                 batch_size: int) -> None:
+    def __init__(
+        self, model: Model, train: TensorData | LoaderData, validation: TensorData | LoaderData | None, batch_size: int
+    ) -> None:
         from torch.nn.parallel import DistributedDataParallel
 
         self.world = dist.world_size()
@@ -236,8 +317,10 @@ class _Parallel:
         self.train = train
         self.batch_size = batch_size
         if isinstance(train, TensorData) and train.n < self.world:
-            raise ConfigError(f"Data-parallel training on {self.world} processes needs at least {self.world} "
-                              f"training samples; got {train.n}.")
+            raise ConfigError(
+                f"Data-parallel training on {self.world} processes needs at least {self.world} "
+                f"training samples; got {train.n}."
+            )
         self.bn_layers = dist.convert_sync_batchnorm(model)
         device = train.device
         ids = [device.index] if device.type == "cuda" else None
@@ -245,9 +328,11 @@ class _Parallel:
         # agree: no per-step broadcast of buffers.
         import inspect
 
-        no_buffer_sync = ({"forward_sync_buffers": False}
-                          if "forward_sync_buffers" in inspect.signature(DistributedDataParallel.__init__).parameters
-                          else {"broadcast_buffers": False})
+        no_buffer_sync = (
+            {"forward_sync_buffers": False}
+            if "forward_sync_buffers" in inspect.signature(DistributedDataParallel.__init__).parameters
+            else {"broadcast_buffers": False}
+        )
         # Kernels whose size-1 axes give them unusual strides (a 1-channel convolution) make DDP warn at every
         # step that its gradient bucket is laid out differently; the copy that costs is negligible here.
         warnings.filterwarnings("ignore", message="Grad strides do not match bucket view strides")
@@ -300,8 +385,9 @@ class _Parallel:
 
     def reduce(self, loss_sum: torch.Tensor, count: float, metrics: list) -> tuple[torch.Tensor, float]:
         """Sum the epoch's loss, sample count and metric states over ranks."""
-        packed = torch.stack([loss_sum.detach().reshape(()).double(), torch.tensor(count, dtype=torch.float64,
-                                                                                   device=loss_sum.device)])
+        packed = torch.stack(
+            [loss_sum.detach().reshape(()).double(), torch.tensor(count, dtype=torch.float64, device=loss_sum.device)]
+        )
         dist.all_reduce_sum(packed)
         _reduce_metric_states(metrics)
         return packed[0].to(loss_sum.dtype), float(packed[1])
@@ -318,8 +404,10 @@ def _reduce_metric_states(metrics: list) -> None:
     for m in metrics:
         state = getattr(m, "_state", None)
         if state is None:
-            raise ConfigError(f"Metric {m.name!r} saw no samples on rank {dist.rank()}; data-parallel training needs "
-                              "samples on every rank.")
+            raise ConfigError(
+                f"Metric {m.name!r} saw no samples on rank {dist.rank()}; data-parallel training needs "
+                "samples on every rank."
+            )
         for t in state:
             dist.all_reduce_sum(t)
 
@@ -341,8 +429,14 @@ def _validation_loader(data: LoaderData, world: int, rank: int) -> Any:
     from torch.utils.data import DataLoader
 
     loader = data.loader
-    return DataLoader(loader.dataset, batch_size=loader.batch_size, sampler=_ShardSampler(data.n, world, rank),
-                      collate_fn=loader.collate_fn, num_workers=loader.num_workers, pin_memory=loader.pin_memory)
+    return DataLoader(
+        loader.dataset,
+        batch_size=loader.batch_size,
+        sampler=_ShardSampler(data.n, world, rank),
+        collate_fn=loader.collate_fn,
+        num_workers=loader.num_workers,
+        pin_memory=loader.pin_memory,
+    )
 
 
 def _distributed_loader(data: LoaderData, world: int, rank: int, *, shuffle: bool) -> Any:
@@ -358,11 +452,19 @@ def _distributed_loader(data: LoaderData, world: int, rank: int, *, shuffle: boo
     if shuffled and loader.generator is not None:
         seed = int(torch.randint(0, 2**31 - 1, (1,), generator=loader.generator).item())
     seed = dist.broadcast_int(seed, data.device)
-    sampler = DistributedSampler(loader.dataset, num_replicas=world, rank=rank, shuffle=shuffled, seed=seed,
-                                 drop_last=False)
+    sampler = DistributedSampler(
+        loader.dataset, num_replicas=world, rank=rank, shuffle=shuffled, seed=seed, drop_last=False
+    )
     per_rank = max(1, (loader.batch_size or 1) // world)
-    return DataLoader(loader.dataset, batch_size=per_rank, sampler=sampler, collate_fn=loader.collate_fn,
-                      num_workers=loader.num_workers, pin_memory=loader.pin_memory, drop_last=loader.drop_last)
+    return DataLoader(
+        loader.dataset,
+        batch_size=per_rank,
+        sampler=sampler,
+        collate_fn=loader.collate_fn,
+        num_workers=loader.num_workers,
+        pin_memory=loader.pin_memory,
+        drop_last=loader.drop_last,
+    )
 
 
 def _batch_len(xb: Any, yb: Any) -> int:
@@ -378,8 +480,9 @@ def _update_metrics(metrics: list, yb: Any, y_pred: Any, wb: Any) -> None:
         m.update(yb, y_pred, wb)
 
 
-def evaluate_loop(model: Model, data: TensorData | LoaderData, *, batch_size: int, prefix: str = "",
-                  all_reduce: bool = False) -> dict[str, float]:
+def evaluate_loop(
+    model: Model, data: TensorData | LoaderData, *, batch_size: int, prefix: str = "", all_reduce: bool = False
+) -> dict[str, float]:
     """Loss and metrics over ``data`` in inference mode (dropout off, running batch-norm statistics).
 
     ``all_reduce=True`` (data-parallel ``fit``): ``data`` is this rank's part, and the sums behind the loss
@@ -406,7 +509,9 @@ def evaluate_loop(model: Model, data: TensorData | LoaderData, *, batch_size: in
     if total is None:
         raise ConfigError("The evaluation data produced no batches.")
     if all_reduce:
-        packed = torch.stack([total.reshape(()).double(), torch.tensor(count, dtype=torch.float64, device=total.device)])
+        packed = torch.stack(
+            [total.reshape(()).double(), torch.tensor(count, dtype=torch.float64, device=total.device)]
+        )
         dist.all_reduce_sum(packed)
         _reduce_metric_states(metrics)
         total, count = packed[0].to(total.dtype), float(packed[1])
@@ -436,5 +541,3 @@ def predict_loop(model: Model, data: TensorData | LoaderData, *, batch_size: int
     if isinstance(first, dict):
         return {k: torch.cat([o[k] for o in outputs]).cpu().numpy() for k in first}
     return [torch.cat([o[i] for o in outputs]).cpu().numpy() for i in range(len(first))]
-
-

@@ -33,7 +33,9 @@ def to_categorical(x: Any, num_classes: int | None = None) -> np.ndarray:
     if arr.size and not np.issubdtype(arr.dtype, np.integer):
         as_int = arr.astype(np.int64)
         if not np.array_equal(as_int, arr):
-            raise ValueError(f"to_categorical needs integer class labels; got values such as {arr.reshape(-1)[:3].tolist()}")
+            raise ValueError(
+                f"to_categorical needs integer class labels; got values such as {arr.reshape(-1)[:3].tolist()}"
+            )
         arr = as_int
     arr = arr.astype(np.int64, copy=False)
     if arr.ndim > 1 and arr.shape[-1] == 1:

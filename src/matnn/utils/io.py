@@ -18,8 +18,17 @@ from typing import IO, Any
 
 import numpy as np
 
-__all__ = ["atomic_write", "atomic_path", "atomic_save_npz", "write_json", "write_metrics", "read_json", "to_jsonable", "ensure_dir",
-           "file_sha256"]
+__all__ = [
+    "atomic_write",
+    "atomic_path",
+    "atomic_save_npz",
+    "write_json",
+    "write_metrics",
+    "read_json",
+    "to_jsonable",
+    "ensure_dir",
+    "file_sha256",
+]
 
 
 def ensure_dir(path: str | os.PathLike) -> Path:

@@ -49,7 +49,11 @@ def plot_learning_curves(
         ax.plot(epochs, values, label=f"train {key}")
         if f"val_{key}" in hist:
             ax.plot(epochs, np.asarray(hist[f"val_{key}"], dtype=float), label=f"validation {key}")
-        use_log = logy if logy is not None else bool(np.all(values[np.isfinite(values)] > 0)) and key in {"loss", "mse", "mae", "rmse"}
+        use_log = (
+            logy
+            if logy is not None
+            else bool(np.all(values[np.isfinite(values)] > 0)) and key in {"loss", "mse", "mae", "rmse"}
+        )
         if use_log:
             ax.set_yscale("log")
         ax.set_xlabel("epoch")

@@ -33,8 +33,13 @@ from matnn.core.exceptions import ConfigError
 __all__ = ["NeuralNetRegressor", "NeuralNetClassifier", "default_mlp"]
 
 
-def default_mlp(n_features: int, n_outputs: int, hidden_layer_sizes: Sequence[int] = (64, 64),
-                activation: str = "relu", output_activation: str | None = None) -> Any:
+def default_mlp(
+    n_features: int,
+    n_outputs: int,
+    hidden_layer_sizes: Sequence[int] = (64, 64),
+    activation: str = "relu",
+    output_activation: str | None = None,
+) -> Any:
     """The network used when no ``build_fn`` is given: Dense layers with ReLU."""
     from matnn.core.layers import Dense
     from matnn.models.sequential import Sequential
@@ -42,17 +47,31 @@ def default_mlp(n_features: int, n_outputs: int, hidden_layer_sizes: Sequence[in
     model = Sequential()
     for i, units in enumerate(hidden_layer_sizes):
         model.add(Dense(int(units), activation=activation, **({"input_shape": (n_features,)} if i == 0 else {})))
-    model.add(Dense(n_outputs, activation=output_activation, **({} if hidden_layer_sizes else {"input_shape": (n_features,)})))
+    model.add(
+        Dense(n_outputs, activation=output_activation, **({} if hidden_layer_sizes else {"input_shape": (n_features,)}))
+    )
     return model
 
 
 class _NeuralNetBase(BaseEstimator):
     _default_loss = "mse"
 
-    def __init__(self, build_fn: Callable[..., Any] | None = None, *, build_params: dict[str, Any] | None = None,
-                 optimizer: str = "adam", learning_rate: float = 1e-3, loss: Any = None, epochs: int = 100,
-                 batch_size: int = 32, validation_split: float = 0.0, callbacks: list | None = None, verbose: int = 0,
-                 random_state: int | None = None, device: str | None = None) -> None:
+    def __init__(
+        self,
+        build_fn: Callable[..., Any] | None = None,
+        *,
+        build_params: dict[str, Any] | None = None,
+        optimizer: str = "adam",
+        learning_rate: float = 1e-3,
+        loss: Any = None,
+        epochs: int = 100,
+        batch_size: int = 32,
+        validation_split: float = 0.0,
+        callbacks: list | None = None,
+        verbose: int = 0,
+        random_state: int | None = None,
+        device: str | None = None,
+    ) -> None:
         self.build_fn = build_fn
         self.build_params = build_params
         self.optimizer = optimizer
@@ -68,7 +87,7 @@ class _NeuralNetBase(BaseEstimator):
 
     # ``build__units=...`` routes to build_params, so GridSearchCV can search the architecture.
     def set_params(self, **params: Any) -> _NeuralNetBase:
-        routed = {k[len("build__"):]: v for k, v in params.items() if k.startswith("build__")}
+        routed = {k[len("build__") :]: v for k, v in params.items() if k.startswith("build__")}
         rest = {k: v for k, v in params.items() if not k.startswith("build__")}
         if routed:
             merged = dict(self.build_params) if isinstance(self.build_params, dict) else {}
@@ -89,7 +108,11 @@ class _NeuralNetBase(BaseEstimator):
         fn = self.build_fn or self._default_build
         model = fn(n_features, n_outputs, **(self.build_params or {}))
         if not getattr(model, "compiled", False):
-            opt = optimizers.get(self.optimizer) if not isinstance(self.optimizer, str) else optimizers.get(self.optimizer, learning_rate=self.learning_rate)
+            opt = (
+                optimizers.get(self.optimizer)
+                if not isinstance(self.optimizer, str)
+                else optimizers.get(self.optimizer, learning_rate=self.learning_rate)
+            )
             model.compile(optimizer=opt, loss=self.loss or self._default_loss)
         return model
 
@@ -105,10 +128,17 @@ class _NeuralNetBase(BaseEstimator):
             if self.random_state is not None:
                 torch.manual_seed(int(self.random_state))
             self.model_ = self._build(X.shape[1], n_outputs)
-            history = self.model_.fit(X, y, epochs=self.epochs, batch_size=min(self.batch_size, len(X)),
-                                      validation_split=self.validation_split, sample_weight=sample_weight,
-                                      callbacks=copy.deepcopy(self.callbacks) if self.callbacks else None,
-                                      verbose=self.verbose, device=self.device)
+            history = self.model_.fit(
+                X,
+                y,
+                epochs=self.epochs,
+                batch_size=min(self.batch_size, len(X)),
+                validation_split=self.validation_split,
+                sample_weight=sample_weight,
+                callbacks=copy.deepcopy(self.callbacks) if self.callbacks else None,
+                verbose=self.verbose,
+                device=self.device,
+            )
         self.history_ = history.history
 
     def _forward(self, X: Any) -> np.ndarray:
@@ -192,7 +222,9 @@ class NeuralNetClassifier(ClassifierMixin, _NeuralNetBase):
         self._encoder = LabelEncoder().fit(y)
         self.classes_ = self._encoder.classes_
         if len(self.classes_) < 2:
-            raise ConfigError(f"NeuralNetClassifier needs at least two classes; y has only one class: {self.classes_.tolist()}.")
+            raise ConfigError(
+                f"NeuralNetClassifier needs at least two classes; y has only one class: {self.classes_.tolist()}."
+            )
         codes = self._encoder.transform(y).astype(np.int64)
         self._fit(X, codes, len(self.classes_), sample_weight)
         return self
@@ -200,7 +232,9 @@ class NeuralNetClassifier(ClassifierMixin, _NeuralNetBase):
     def predict_proba(self, X: Any) -> np.ndarray:
         p = self._forward(X)
         if p.shape[1] != len(self.classes_):
-            raise ConfigError(f"The network outputs {p.shape[1]} values per sample but there are {len(self.classes_)} classes.")
+            raise ConfigError(
+                f"The network outputs {p.shape[1]} values per sample but there are {len(self.classes_)} classes."
+            )
         return p
 
     def predict(self, X: Any) -> np.ndarray:

@@ -22,7 +22,11 @@ class Monitor:
         if self.monitor not in logs:
             raise ConfigError(
                 f"{self.owner} monitors '{self.monitor}', which is not logged. Available: {', '.join(sorted(logs)) or 'none'}"
-                + (" (val_* quantities need validation_split or validation_data)." if self.monitor.startswith("val_") else ".")
+                + (
+                    " (val_* quantities need validation_split or validation_data)."
+                    if self.monitor.startswith("val_")
+                    else "."
+                )
             )
         return float(logs[self.monitor])
 

@@ -15,8 +15,8 @@ from typing import Any
 
 __all__ = ["ambient_callbacks", "make_ambient_callbacks"]
 
-_FACTORIES: contextvars.ContextVar[tuple[Callable[[], Any], ...]] = (
-    contextvars.ContextVar("matnn_ambient_callbacks", default=())
+_FACTORIES: contextvars.ContextVar[tuple[Callable[[], Any], ...]] = contextvars.ContextVar(
+    "matnn_ambient_callbacks", default=()
 )
 
 

@@ -66,8 +66,13 @@ class BackupAndRestore(Callback):
         Remove the backup once training finishes normally.
     """
 
-    def __init__(self, backup_dir: str | os.PathLike, save_freq: str = "epoch", double_checkpoint: bool = False,
-                 delete_checkpoint: bool = True) -> None:
+    def __init__(
+        self,
+        backup_dir: str | os.PathLike,
+        save_freq: str = "epoch",
+        double_checkpoint: bool = False,
+        delete_checkpoint: bool = True,
+    ) -> None:
         super().__init__()
         check_keras_only("BackupAndRestore", {"save_freq": save_freq, "double_checkpoint": double_checkpoint})
         self.backup_dir = Path(backup_dir)

@@ -46,15 +46,25 @@ class Callback:
     @property
     def uses_batch_hooks(self) -> bool:
         cls = type(self)
-        return (cls.on_train_batch_end is not Callback.on_train_batch_end
-                or cls.on_train_batch_begin is not Callback.on_train_batch_begin)
+        return (
+            cls.on_train_batch_end is not Callback.on_train_batch_end
+            or cls.on_train_batch_begin is not Callback.on_train_batch_begin
+        )
 
 
 class CallbackList:
     """Dispatch each hook to every callback, in order."""
 
-    def __init__(self, callbacks: Iterable[Callback] | None = None, model: Any = None, params: dict[str, Any] | None = None,
-                 *, add_history: bool = False, add_progbar: bool = False, **more_params: Any) -> None:
+    def __init__(
+        self,
+        callbacks: Iterable[Callback] | None = None,
+        model: Any = None,
+        params: dict[str, Any] | None = None,
+        *,
+        add_history: bool = False,
+        add_progbar: bool = False,
+        **more_params: Any,
+    ) -> None:
         check_keras_only("CallbackList", {"add_history": add_history, "add_progbar": add_progbar})
         self.callbacks = list(callbacks or [])
         params = {**(params or {}), **more_params}  # Keras passes the fit parameters as keywords

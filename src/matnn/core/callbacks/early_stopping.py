@@ -37,13 +37,25 @@ class EarlyStopping(Callback):
         Epoch at which training stopped (0 if it ran to the end).
     """
 
-    def __init__(self, monitor: str = "val_loss", min_delta: float = 0.0, patience: int = 0, verbose: int = 0,
-                 mode: str = "auto", baseline: float | None = None, restore_best_weights: bool = False,
-                 start_from_epoch: int = 0) -> None:
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        min_delta: float = 0.0,
+        patience: int = 0,
+        verbose: int = 0,
+        mode: str = "auto",
+        baseline: float | None = None,
+        restore_best_weights: bool = False,
+        start_from_epoch: int = 0,
+    ) -> None:
         super().__init__()
         self._mon = Monitor(monitor, mode, min_delta, "EarlyStopping")
         self.monitor, self.patience, self.verbose = monitor, int(patience), verbose
-        self.baseline, self.restore_best_weights, self.start_from_epoch = baseline, bool(restore_best_weights), int(start_from_epoch)
+        self.baseline, self.restore_best_weights, self.start_from_epoch = (
+            baseline,
+            bool(restore_best_weights),
+            int(start_from_epoch),
+        )
         self._reset()
 
     def _reset(self) -> None:
@@ -84,10 +96,17 @@ class EarlyStopping(Callback):
         if self.restore_best_weights and self.best_weights is not None:
             self.model.load_state_dict(self.best_weights)
         if self.stopped_epoch and self.verbose:
-            print(f"Epoch {self.stopped_epoch + 1}: early stopping (best {self.monitor} {self.best:.6g} at epoch {self.best_epoch + 1})")
+            print(
+                f"Epoch {self.stopped_epoch + 1}: early stopping (best {self.monitor} {self.best:.6g} at epoch {self.best_epoch + 1})"
+            )
 
     def get_state(self) -> dict[str, Any]:
-        return {"wait": self.wait, "best": self._mon.best, "best_epoch": self.best_epoch, "best_weights": self.best_weights}
+        return {
+            "wait": self.wait,
+            "best": self._mon.best,
+            "best_epoch": self.best_epoch,
+            "best_weights": self.best_weights,
+        }
 
     def set_state(self, state: dict[str, Any]) -> None:
         self.wait, self._mon.best, self.best_epoch = state["wait"], state["best"], state["best_epoch"]

@@ -14,16 +14,37 @@ __all__ = ["LambdaCallback"]
 class LambdaCallback(Callback):
     """Build a callback from functions, e.g. ``LambdaCallback(on_epoch_end=lambda epoch, logs: ...)``."""
 
-    def __init__(self, on_epoch_begin: Callable | None = None, on_epoch_end: Callable | None = None,
-                 on_train_begin: Callable | None = None, on_train_end: Callable | None = None,
-                 on_train_batch_begin: Callable | None = None, on_train_batch_end: Callable | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        on_epoch_begin: Callable | None = None,
+        on_epoch_end: Callable | None = None,
+        on_train_begin: Callable | None = None,
+        on_train_end: Callable | None = None,
+        on_train_batch_begin: Callable | None = None,
+        on_train_batch_end: Callable | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__()
-        check_keras_only("LambdaCallback", kwargs, ["on_epoch_begin", "on_epoch_end", "on_train_begin", "on_train_end",
-                                                    "on_train_batch_begin", "on_train_batch_end"])
-        self._fns = {"on_epoch_begin": on_epoch_begin, "on_epoch_end": on_epoch_end, "on_train_begin": on_train_begin,
-                     "on_train_end": on_train_end, "on_train_batch_begin": on_train_batch_begin,
-                     "on_train_batch_end": on_train_batch_end}
+        check_keras_only(
+            "LambdaCallback",
+            kwargs,
+            [
+                "on_epoch_begin",
+                "on_epoch_end",
+                "on_train_begin",
+                "on_train_end",
+                "on_train_batch_begin",
+                "on_train_batch_end",
+            ],
+        )
+        self._fns = {
+            "on_epoch_begin": on_epoch_begin,
+            "on_epoch_end": on_epoch_end,
+            "on_train_begin": on_train_begin,
+            "on_train_end": on_train_end,
+            "on_train_batch_begin": on_train_batch_begin,
+            "on_train_batch_end": on_train_batch_end,
+        }
 
     @property
     def uses_batch_hooks(self) -> bool:

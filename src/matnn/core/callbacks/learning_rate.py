@@ -32,11 +32,24 @@ class LearningRateScheduler(Callback):
 class ReduceLROnPlateau(Callback):
     """Multiply the learning rate by ``factor`` after ``patience`` epochs without improvement."""
 
-    def __init__(self, monitor: str = "val_loss", factor: float = 0.1, patience: int = 10, verbose: int = 0,
-                 mode: str = "auto", min_delta: float = 1e-4, cooldown: int = 0, min_lr: float = 0.0, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        factor: float = 0.1,
+        patience: int = 10,
+        verbose: int = 0,
+        mode: str = "auto",
+        min_delta: float = 1e-4,
+        cooldown: int = 0,
+        min_lr: float = 0.0,
+        **kwargs: Any,
+    ) -> None:
         super().__init__()
-        check_keras_only("ReduceLROnPlateau", kwargs, ["monitor", "factor", "patience", "verbose", "mode", "min_delta",
-                                                       "cooldown", "min_lr"])
+        check_keras_only(
+            "ReduceLROnPlateau",
+            kwargs,
+            ["monitor", "factor", "patience", "verbose", "mode", "min_delta", "cooldown", "min_lr"],
+        )
         if not 0.0 < factor < 1.0:
             raise ConfigError(f"The 'factor' of ReduceLROnPlateau must be in (0, 1). Got {factor!r}.")
         self._mon = Monitor(monitor, mode, min_delta, "ReduceLROnPlateau")

@@ -8,8 +8,8 @@ from typing import Any
 
 from matnn.core.callbacks._monitor import Monitor
 from matnn.core.callbacks.base import Callback
-from matnn.core.keras_args import check_keras_only
 from matnn.core.distributed import is_main_process
+from matnn.core.keras_args import check_keras_only
 
 __all__ = ["ModelCheckpoint"]
 
@@ -33,11 +33,21 @@ class ModelCheckpoint(Callback):
     mode : {"auto", "min", "max"}
     """
 
-    def __init__(self, filepath: str | os.PathLike, monitor: str = "val_loss", verbose: int = 0,
-                 save_best_only: bool = False, save_weights_only: bool = False, mode: str = "auto",
-                 save_freq: str = "epoch", initial_value_threshold: float | None = None) -> None:
+    def __init__(
+        self,
+        filepath: str | os.PathLike,
+        monitor: str = "val_loss",
+        verbose: int = 0,
+        save_best_only: bool = False,
+        save_weights_only: bool = False,
+        mode: str = "auto",
+        save_freq: str = "epoch",
+        initial_value_threshold: float | None = None,
+    ) -> None:
         super().__init__()
-        check_keras_only("ModelCheckpoint", {"save_freq": save_freq, "initial_value_threshold": initial_value_threshold})
+        check_keras_only(
+            "ModelCheckpoint", {"save_freq": save_freq, "initial_value_threshold": initial_value_threshold}
+        )
         self.filepath = str(filepath)
         self.monitor, self.verbose = monitor, verbose
         self.save_best_only, self.save_weights_only = bool(save_best_only), bool(save_weights_only)

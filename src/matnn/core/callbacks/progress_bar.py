@@ -45,8 +45,14 @@ class ProgressBar(Callback):
         if self.per_batch:
             from tqdm.auto import tqdm
 
-            self._bar = tqdm(total=self.params.get("steps"), desc=f"Epoch {epoch + 1}/{self.epochs}", leave=False,
-                             file=self.stream, dynamic_ncols=True, mininterval=0.2)
+            self._bar = tqdm(
+                total=self.params.get("steps"),
+                desc=f"Epoch {epoch + 1}/{self.epochs}",
+                leave=False,
+                file=self.stream,
+                dynamic_ncols=True,
+                mininterval=0.2,
+            )
 
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         if self._bar is not None:

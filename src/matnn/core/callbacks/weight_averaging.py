@@ -101,8 +101,11 @@ class StochasticWeightAveraging(Callback):
                 p.copy_(averaged[name].to(p.device, p.dtype))
 
     def get_state(self) -> dict[str, Any]:
-        return {"n_averaged": self.n_averaged, "names": self._names,
-                "avg": None if self._avg is None else [a.detach().cpu() for a in self._avg]}
+        return {
+            "n_averaged": self.n_averaged,
+            "names": self._names,
+            "avg": None if self._avg is None else [a.detach().cpu() for a in self._avg],
+        }
 
     def set_state(self, state: dict[str, Any]) -> None:
         self.n_averaged, self._names, self._avg = int(state["n_averaged"]), state["names"], state["avg"]

@@ -14,16 +14,22 @@ PADDINGS = ("valid", "same")
 def as_tuple(value: Any, n: int, what: str, owner: str) -> tuple[int, ...]:
     if isinstance(value, int) and not isinstance(value, bool):
         value = (value,) * n
-    if not isinstance(value, (tuple, list)) or len(value) != n or not all(
-        isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in value
+    if (
+        not isinstance(value, (tuple, list))
+        or len(value) != n
+        or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in value)
     ):
-        raise ConfigError(f"The '{what}' parameter of {owner} must be a positive integer or a tuple of {n}. Got {value!r} instead.")
+        raise ConfigError(
+            f"The '{what}' parameter of {owner} must be a positive integer or a tuple of {n}. Got {value!r} instead."
+        )
     return tuple(int(v) for v in value)
 
 
 def check_padding(padding: str, owner: str, allowed: Sequence[str] = PADDINGS) -> str:
     if not isinstance(padding, str) or padding.lower() not in allowed:
-        raise ConfigError(f"The 'padding' parameter of {owner} must be one of {', '.join(map(repr, allowed))}. Got {padding!r} instead.")
+        raise ConfigError(
+            f"The 'padding' parameter of {owner} must be one of {', '.join(map(repr, allowed))}. Got {padding!r} instead."
+        )
     return padding.lower()
 
 

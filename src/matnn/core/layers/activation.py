@@ -64,8 +64,9 @@ class Dropout(Layer):
 
     layout_agnostic = True
 
-    def __init__(self, rate: float, noise_shape: Any = None, seed: int | None = None, *, monte_carlo: bool = False,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, rate: float, noise_shape: Any = None, seed: int | None = None, *, monte_carlo: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0.0 <= rate < 1.0:
             raise ConfigError(f"The 'rate' parameter of Dropout must be a number in [0, 1). Got {rate!r} instead.")
@@ -73,8 +74,10 @@ class Dropout(Layer):
             if not isinstance(noise_shape, (tuple, list)) or not all(
                 d is None or (isinstance(d, int) and not isinstance(d, bool) and d >= 1) for d in noise_shape
             ):
-                raise ConfigError(f"'noise_shape' of Dropout must be None or a tuple of positive ints/None "
-                                  f"(batch axis included); got {noise_shape!r}")
+                raise ConfigError(
+                    f"'noise_shape' of Dropout must be None or a tuple of positive ints/None "
+                    f"(batch axis included); got {noise_shape!r}"
+                )
             noise_shape = tuple(noise_shape)
             self.layout_agnostic = False  # the mask's axes refer to the channels-last layout
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
@@ -99,12 +102,16 @@ class Dropout(Layer):
             return x
         if self.noise_shape is None and self.seed is None:
             return F.dropout(x, self.rate, True)
-        shape = tuple(x.shape) if self.noise_shape is None else tuple(
-            x.shape[i] if d is None else d for i, d in enumerate(self.noise_shape)
+        shape = (
+            tuple(x.shape)
+            if self.noise_shape is None
+            else tuple(x.shape[i] if d is None else d for i, d in enumerate(self.noise_shape))
         )
         if len(shape) != x.dim():
-            raise ShapeError(f"Dropout noise_shape {self.noise_shape} has {len(shape)} axes but the input has {x.dim()} "
-                             f"(shape {tuple(x.shape)}).")
+            raise ShapeError(
+                f"Dropout noise_shape {self.noise_shape} has {len(shape)} axes but the input has {x.dim()} "
+                f"(shape {tuple(x.shape)})."
+            )
         keep = torch.rand(shape, generator=self._mask_generator(x.device), device=x.device, dtype=x.dtype) >= self.rate
         return x * keep.to(x.dtype) / (1.0 - self.rate)
 
@@ -160,8 +167,9 @@ class Lambda(Layer):
     the script (pass it in ``custom_objects`` when loading).
     """
 
-    def __init__(self, function: Any, output_shape: Any = None, arguments: dict[str, Any] | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, function: Any, output_shape: Any = None, arguments: dict[str, Any] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         if not callable(function):
             raise ConfigError(f"'function' of Lambda must be callable; got {function!r}")
@@ -189,8 +197,10 @@ class Lambda(Layer):
         fn = self.function
         module, qualname = getattr(fn, "__module__", None), getattr(fn, "__qualname__", "<lambda>")
         if module is None or "<" in qualname or callable(self.output_shape_arg):
-            raise ConfigError("A Lambda layer holding an anonymous function (lambda) cannot be saved as an architecture; "
-                              "use a named module-level function, or save the weights and rebuild the model from the script.")
+            raise ConfigError(
+                "A Lambda layer holding an anonymous function (lambda) cannot be saved as an architecture; "
+                "use a named module-level function, or save the weights and rebuild the model from the script."
+            )
         cfg = super().get_config()
         cfg["function"] = f"{module}:{qualname}"
         if self.output_shape_arg is not None:

@@ -57,8 +57,11 @@ def _accepted_keywords(cls: type) -> list[str]:
     names: list[str] = []
     for klass in cls.__mro__:
         if "__init__" in vars(klass):
-            names += [k for k, p in inspect.signature(klass.__init__).parameters.items()
-                      if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and k != "self"]
+            names += [
+                k
+                for k, p in inspect.signature(klass.__init__).parameters.items()
+                if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and k != "self"
+            ]
     return names
 
 
@@ -75,8 +78,16 @@ class SymbolicTensor:
 
     __slots__ = ("shape", "dtype", "layer", "inputs", "index", "name")
 
-    def __init__(self, shape: Shape, *, layer: Any, inputs: list[SymbolicTensor], index: int = 0,
-                 dtype: torch.dtype = torch.float32, name: str | None = None) -> None:
+    def __init__(
+        self,
+        shape: Shape,
+        *,
+        layer: Any,
+        inputs: list[SymbolicTensor],
+        index: int = 0,
+        dtype: torch.dtype = torch.float32,
+        name: str | None = None,
+    ) -> None:
         self.shape = tuple(shape)
         self.dtype = dtype
         self.layer = layer
@@ -116,9 +127,17 @@ class Layer(nn.Module):
     #: True when ``forward_cf`` already returns a channels-last tensor (global pooling).
     cf_returns_channels_last: bool = False
 
-    def __init__(self, *, name: str | None = None, input_shape: Sequence[int | None] | None = None,
-                 input_dim: int | None = None, trainable: bool = True, dtype: Any = None,
-                 batch_input_shape: Sequence[int | None] | None = None, **keras_kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        input_shape: Sequence[int | None] | None = None,
+        input_dim: int | None = None,
+        trainable: bool = True,
+        dtype: Any = None,
+        batch_input_shape: Sequence[int | None] | None = None,
+        **keras_kwargs: Any,
+    ) -> None:
         super().__init__()
         # Keras keywords matnn does not implement (kernel_constraint, data_format='channels_first', ...)
         # are accepted at their Keras default and otherwise refused by name.
@@ -159,7 +178,9 @@ class Layer(nn.Module):
                         p.requires_grad_(False)
             out = self.compute_output_shape(input_shape)
         except ShapeError as exc:
-            raise ShapeError(f"Layer '{self.name or snake_case(type(self).__name__)}' ({type(self).__name__}): {exc}") from None
+            raise ShapeError(
+                f"Layer '{self.name or snake_case(type(self).__name__)}' ({type(self).__name__}): {exc}"
+            ) from None
         self.input_shape, self.output_shape = input_shape, out
         return out
 
@@ -248,6 +269,7 @@ class Layer(nn.Module):
         norm = lambda v: list(v) if isinstance(v, tuple) else v  # noqa: E731
         cfg = self.get_config()
         cfg.pop("name", None)
+
         def same(d: Any, v: Any) -> bool:
             if isinstance(d, int) and isinstance(v, (list, tuple)):
                 return all(x == d for x in v)

@@ -26,14 +26,29 @@ class _Conv(Layer):
     rank = 0
     supports_channels_first = True
 
-    def __init__(self, filters: int, kernel_size: Any, strides: Any = 1, padding: str = "valid", *,
-                 dilation_rate: Any = 1, groups: int = 1, activation: Any = None, use_bias: bool = True,
-                 kernel_initializer: str = "glorot_uniform", bias_initializer: str = "zeros",
-                 kernel_regularizer: Any = None, bias_regularizer: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: Any,
+        strides: Any = 1,
+        padding: str = "valid",
+        *,
+        dilation_rate: Any = 1,
+        groups: int = 1,
+        activation: Any = None,
+        use_bias: bool = True,
+        kernel_initializer: str = "glorot_uniform",
+        bias_initializer: str = "zeros",
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         owner = type(self).__name__
         if isinstance(filters, bool) or not isinstance(filters, int) or filters < 1:
-            raise ConfigError(f"The 'filters' parameter of {owner} must be a positive integer. Got {filters!r} instead.")
+            raise ConfigError(
+                f"The 'filters' parameter of {owner} must be a positive integer. Got {filters!r} instead."
+            )
         self.filters = filters
         if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1 or filters % groups:
             raise ConfigError(f"'groups' of {owner} must be a positive int dividing filters={filters}; got {groups!r}")
@@ -58,7 +73,11 @@ class _Conv(Layer):
             want = "(steps, channels)" if self.rank == 1 else "(height, width, channels)"
             raise ShapeError(
                 f"{type(self).__name__} expects samples of shape {want} (channels last); got input shape {input_shape}. "
-                + ("Add a channel axis, e.g. x[..., None]." if isinstance(input_shape, tuple) and len(input_shape) == self.rank else "")
+                + (
+                    "Add a channel axis, e.g. x[..., None]."
+                    if isinstance(input_shape, tuple) and len(input_shape) == self.rank
+                    else ""
+                )
             )
 
     def build(self, input_shape: Shape) -> None:
@@ -100,7 +119,9 @@ class _Conv(Layer):
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         self._check_rank(input_shape)
         if self.built and input_shape[-1] != self.weight.shape[1] * self.groups:
-            raise ShapeError(f"expected {self.weight.shape[1] * self.groups} input channels, got input shape {input_shape}")
+            raise ShapeError(
+                f"expected {self.weight.shape[1] * self.groups} input channels, got input shape {input_shape}"
+            )
         spatial = tuple(
             out_length(n, k, s, d, self.padding)
             for n, k, s, d in zip(input_shape[:-1], self.kernel_size, self.strides, self.dilation_rate, strict=True)
@@ -121,10 +142,17 @@ class _Conv(Layer):
     def get_config(self) -> dict[str, Any]:
         cfg = super().get_config()
         one = (lambda t: t[0]) if self.rank == 1 else list
-        cfg.update(filters=self.filters, kernel_size=one(self.kernel_size), strides=one(self.strides),
-                   padding=self.padding, dilation_rate=one(self.dilation_rate), activation=self.activation_spec,
-                   use_bias=self.use_bias, kernel_initializer=self.kernel_initializer,
-                   bias_initializer=self.bias_initializer)
+        cfg.update(
+            filters=self.filters,
+            kernel_size=one(self.kernel_size),
+            strides=one(self.strides),
+            padding=self.padding,
+            dilation_rate=one(self.dilation_rate),
+            activation=self.activation_spec,
+            use_bias=self.use_bias,
+            kernel_initializer=self.kernel_initializer,
+            bias_initializer=self.bias_initializer,
+        )
         if self.groups != 1:
             cfg["groups"] = self.groups
         if self.kernel_regularizer is not None:
@@ -190,10 +218,23 @@ class Conv2DTranspose(Layer):
 
     supports_channels_first = True
 
-    def __init__(self, filters: int, kernel_size: Any, strides: Any = (1, 1), padding: str = "valid",
-                 output_padding: Any = None, *, dilation_rate: Any = (1, 1), activation: Any = None,
-                 use_bias: bool = True, kernel_initializer: str = "glorot_uniform", bias_initializer: str = "zeros",
-                 kernel_regularizer: Any = None, bias_regularizer: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: Any,
+        strides: Any = (1, 1),
+        padding: str = "valid",
+        output_padding: Any = None,
+        *,
+        dilation_rate: Any = (1, 1),
+        activation: Any = None,
+        use_bias: bool = True,
+        kernel_initializer: str = "glorot_uniform",
+        bias_initializer: str = "zeros",
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         owner = "Conv2DTranspose"
         if isinstance(filters, bool) or not isinstance(filters, int) or filters < 1:
@@ -206,11 +247,22 @@ class Conv2DTranspose(Layer):
         if output_padding is None:
             self.output_padding: tuple[int, ...] | None = None
         else:
-            op = (output_padding,) * 2 if isinstance(output_padding, int) and not isinstance(output_padding, bool) else output_padding
-            if not isinstance(op, (tuple, list)) or len(op) != 2 or not all(
-                isinstance(v, int) and not isinstance(v, bool) and 0 <= v < s for v, s in zip(op, self.strides, strict=False)
+            op = (
+                (output_padding,) * 2
+                if isinstance(output_padding, int) and not isinstance(output_padding, bool)
+                else output_padding
+            )
+            if (
+                not isinstance(op, (tuple, list))
+                or len(op) != 2
+                or not all(
+                    isinstance(v, int) and not isinstance(v, bool) and 0 <= v < s
+                    for v, s in zip(op, self.strides, strict=False)
+                )
             ):
-                raise ConfigError(f"'output_padding' of {owner} must be None or ints in [0, strides); got {output_padding!r}")
+                raise ConfigError(
+                    f"'output_padding' of {owner} must be None or ints in [0, strides); got {output_padding!r}"
+                )
             self.output_padding = tuple(op)
         self.activation_spec = activations.serialize(activation)
         self.activation = activations.get(activation)
@@ -222,7 +274,9 @@ class Conv2DTranspose(Layer):
 
     def _check_rank(self, input_shape: Shape) -> None:
         if not isinstance(input_shape, tuple) or len(input_shape) != 3:
-            raise ShapeError(f"Conv2DTranspose expects samples of shape (height, width, channels); got input shape {input_shape}.")
+            raise ShapeError(
+                f"Conv2DTranspose expects samples of shape (height, width, channels); got input shape {input_shape}."
+            )
 
     def build(self, input_shape: Shape) -> None:
         self._check_rank(input_shape)
@@ -240,8 +294,10 @@ class Conv2DTranspose(Layer):
 
     def _lengths(self, spatial: tuple) -> tuple:
         ops = self.output_padding or (None, None)
-        return tuple(_deconv_length(n, k, s, d, self.padding, op) for n, k, s, d, op in zip(
-            spatial, self.kernel_size, self.strides, self.dilation_rate, ops, strict=True))
+        return tuple(
+            _deconv_length(n, k, s, d, self.padding, op)
+            for n, k, s, d, op in zip(spatial, self.kernel_size, self.strides, self.dilation_rate, ops, strict=True)
+        )
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         self._check_rank(input_shape)
@@ -251,8 +307,20 @@ class Conv2DTranspose(Layer):
         full = F.conv_transpose2d(x, self.weight, None, self.strides, 0, 0, 1, self.dilation_rate)
         pads: list[int] = []
         # crop (negative pad) or extend the full transposed convolution to Keras's output size
-        for axis, (n, k, s, d, target) in reversed(list(enumerate(zip(
-                x.shape[2:], self.kernel_size, self.strides, self.dilation_rate, self._lengths(tuple(x.shape[2:])), strict=True)))):
+        for axis, (n, k, s, d, target) in reversed(
+            list(
+                enumerate(
+                    zip(
+                        x.shape[2:],
+                        self.kernel_size,
+                        self.strides,
+                        self.dilation_rate,
+                        self._lengths(tuple(x.shape[2:])),
+                        strict=True,
+                    )
+                )
+            )
+        ):
             eff = (k - 1) * d + 1
             if self.output_padding is not None:
                 before = eff // 2 if self.padding == "same" else 0
@@ -270,10 +338,18 @@ class Conv2DTranspose(Layer):
 
     def get_config(self) -> dict[str, Any]:
         cfg = super().get_config()
-        cfg.update(filters=self.filters, kernel_size=list(self.kernel_size), strides=list(self.strides),
-                   padding=self.padding, output_padding=None if self.output_padding is None else list(self.output_padding),
-                   dilation_rate=list(self.dilation_rate), activation=self.activation_spec, use_bias=self.use_bias,
-                   kernel_initializer=self.kernel_initializer, bias_initializer=self.bias_initializer)
+        cfg.update(
+            filters=self.filters,
+            kernel_size=list(self.kernel_size),
+            strides=list(self.strides),
+            padding=self.padding,
+            output_padding=None if self.output_padding is None else list(self.output_padding),
+            dilation_rate=list(self.dilation_rate),
+            activation=self.activation_spec,
+            use_bias=self.use_bias,
+            kernel_initializer=self.kernel_initializer,
+            bias_initializer=self.bias_initializer,
+        )
         if self.kernel_regularizer is not None:
             cfg["kernel_regularizer"] = self.kernel_regularizer.get_config()
         if self.bias_regularizer is not None:

@@ -43,9 +43,18 @@ class Dense(Layer):
     Input ``(n, ..., in_features)`` → output ``(n, ..., units)``.
     """
 
-    def __init__(self, units: int, activation: Any = None, *, use_bias: bool = True,
-                 kernel_initializer: str = "glorot_uniform", bias_initializer: str = "zeros",
-                 kernel_regularizer: Any = None, bias_regularizer: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        units: int,
+        activation: Any = None,
+        *,
+        use_bias: bool = True,
+        kernel_initializer: str = "glorot_uniform",
+        bias_initializer: str = "zeros",
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.units = _check_units(units, "units", "Dense")
         self.activation_spec = activations.serialize(activation)
@@ -82,8 +91,13 @@ class Dense(Layer):
 
     def get_config(self) -> dict[str, Any]:
         cfg = super().get_config()
-        cfg.update(units=self.units, activation=self.activation_spec, use_bias=self.use_bias,
-                   kernel_initializer=self.kernel_initializer, bias_initializer=self.bias_initializer)
+        cfg.update(
+            units=self.units,
+            activation=self.activation_spec,
+            use_bias=self.use_bias,
+            kernel_initializer=self.kernel_initializer,
+            bias_initializer=self.bias_initializer,
+        )
         if self.kernel_regularizer is not None:
             cfg["kernel_regularizer"] = self.kernel_regularizer.get_config()
         if self.bias_regularizer is not None:

@@ -23,7 +23,9 @@ class Embedding(Layer):
     Shape: ``(n, ...)`` integers in ``[0, input_dim)`` → ``(n, ..., output_dim)``.
     """
 
-    def __init__(self, input_dim: int, output_dim: int, *, embeddings_initializer: str = "random_uniform", **kwargs: Any) -> None:
+    def __init__(
+        self, input_dim: int, output_dim: int, *, embeddings_initializer: str = "random_uniform", **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         for what, v in (("input_dim", input_dim), ("output_dim", output_dim)):
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
@@ -45,5 +47,7 @@ class Embedding(Layer):
 
     def get_config(self) -> dict[str, Any]:
         cfg = super().get_config()
-        cfg.update(input_dim=self.input_dim, output_dim=self.output_dim, embeddings_initializer=self.embeddings_initializer)
+        cfg.update(
+            input_dim=self.input_dim, output_dim=self.output_dim, embeddings_initializer=self.embeddings_initializer
+        )
         return cfg

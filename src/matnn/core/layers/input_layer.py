@@ -18,8 +18,15 @@ _DTYPES = {"float32": torch.float32, "float64": torch.float64, "int64": torch.in
 class InputLayer(Layer):
     """Identity layer that records the model's input shape (batch dimension excluded)."""
 
-    def __init__(self, shape: Any = None, *, dtype: str | None = "float32", name: str | None = None,
-                 batch_shape: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        shape: Any = None,
+        *,
+        dtype: str | None = "float32",
+        name: str | None = None,
+        batch_shape: Any = None,
+        **kwargs: Any,
+    ) -> None:
         if shape is None:
             shape = kwargs.pop("input_shape", None)
         if shape is None and batch_shape is not None:

@@ -36,7 +36,9 @@ class Concatenate(Layer):
             raise ShapeError(f"Concatenate axis {self.axis} is out of range for inputs of shapes {shapes}.")
         for s in shapes:
             if len(s) != rank or any(a != b for i, (a, b) in enumerate(zip(s, shapes[0], strict=True)) if i != ax):
-                raise ShapeError(f"Concatenate along axis {self.axis} needs matching other dimensions; got shapes {shapes}.")
+                raise ShapeError(
+                    f"Concatenate along axis {self.axis} needs matching other dimensions; got shapes {shapes}."
+                )
         size = None if any(s[ax] is None for s in shapes) else sum(s[ax] for s in shapes)
         return tuple(size if i == ax else d for i, d in enumerate(shapes[0]))
 

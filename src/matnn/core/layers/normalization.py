@@ -36,9 +36,17 @@ class BatchNormalization(Layer):
 
     supports_channels_first = True
 
-    def __init__(self, axis: int = -1, momentum: float = 0.99, epsilon: float = 1e-3,
-                 center: bool = True, scale: bool = True, beta_initializer: str = "zeros",
-                 gamma_initializer: str = "ones", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        axis: int = -1,
+        momentum: float = 0.99,
+        epsilon: float = 1e-3,
+        center: bool = True,
+        scale: bool = True,
+        beta_initializer: str = "zeros",
+        gamma_initializer: str = "ones",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.beta_initializer, self.gamma_initializer = beta_initializer, gamma_initializer
         initializers.get(beta_initializer), initializers.get(gamma_initializer)
@@ -46,11 +54,19 @@ class BatchNormalization(Layer):
             raise ConfigError(f"BatchNormalization supports axis=-1 (channels-last) only. Got axis={axis!r}.")
         if not 0.0 <= momentum < 1.0:
             raise ConfigError(f"The 'momentum' parameter of BatchNormalization must be in [0, 1). Got {momentum!r}.")
-        self.axis, self.momentum, self.epsilon, self.center, self.scale = axis, float(momentum), float(epsilon), center, scale
+        self.axis, self.momentum, self.epsilon, self.center, self.scale = (
+            axis,
+            float(momentum),
+            float(epsilon),
+            center,
+            scale,
+        )
 
     def build(self, input_shape: Shape) -> None:
         if not input_shape or input_shape[-1] is None:
-            raise ShapeError(f"BatchNormalization needs a known channel (last) dimension. Got input shape {input_shape}.")
+            raise ShapeError(
+                f"BatchNormalization needs a known channel (last) dimension. Got input shape {input_shape}."
+            )
         c = int(input_shape[-1])
         self.gamma = nn.Parameter(initializers.get(self.gamma_initializer)(torch.empty(c))) if self.scale else None
         self.beta = nn.Parameter(initializers.get(self.beta_initializer)(torch.empty(c))) if self.center else None
@@ -62,8 +78,16 @@ class BatchNormalization(Layer):
         # A batch with one value per channel (65 samples in batches of 32 end on one) has no variance:
         # normalise it with the moving statistics and leave them unchanged, instead of failing.
         use_batch = self.training and x.numel() > x.shape[1]
-        return F.batch_norm(x, self.moving_mean, self.moving_variance, self.gamma, self.beta,
-                            use_batch, 1.0 - self.momentum, self.epsilon)
+        return F.batch_norm(
+            x,
+            self.moving_mean,
+            self.moving_variance,
+            self.gamma,
+            self.beta,
+            use_batch,
+            1.0 - self.momentum,
+            self.epsilon,
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() == 2:
@@ -86,8 +110,16 @@ class LayerNormalization(Layer):
     ``axis=-1`` only (the feature axis, Keras's default); ``center``/``scale`` learn β/γ.
     """
 
-    def __init__(self, axis: int = -1, epsilon: float = 1e-3, center: bool = True, scale: bool = True,
-                 beta_initializer: str = "zeros", gamma_initializer: str = "ones", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        axis: int = -1,
+        epsilon: float = 1e-3,
+        center: bool = True,
+        scale: bool = True,
+        beta_initializer: str = "zeros",
+        gamma_initializer: str = "ones",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         if axis not in (-1, [-1], (-1,)):
             raise ConfigError(f"'axis' of LayerNormalization must be -1 (the last axis); got {axis!r}")
@@ -107,7 +139,12 @@ class LayerNormalization(Layer):
     def get_config(self) -> dict[str, Any]:
         cfg = super().get_config()
         cfg["epsilon"] = self.epsilon
-        for key, default in (("center", True), ("scale", True), ("beta_initializer", "zeros"), ("gamma_initializer", "ones")):
+        for key, default in (
+            ("center", True),
+            ("scale", True),
+            ("beta_initializer", "zeros"),
+            ("gamma_initializer", "ones"),
+        ):
             if getattr(self, key) != default:
                 cfg[key] = getattr(self, key)
         return cfg
@@ -126,8 +163,9 @@ class Normalization(Layer):
     >>> norm.adapt(x_train)   # doctest: +SKIP
     """
 
-    def __init__(self, axis: int | None = -1, mean: Any = None, variance: Any = None, invert: bool = False,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, axis: int | None = -1, mean: Any = None, variance: Any = None, invert: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.invert = bool(invert)
         if axis not in (-1, None):

@@ -70,7 +70,10 @@ class _Pool(Layer):
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         self._check_rank(input_shape)
-        spatial = tuple(out_length(n, k, s, 1, self.padding) for n, k, s in zip(input_shape[:-1], self.pool_size, self.strides, strict=True))
+        spatial = tuple(
+            out_length(n, k, s, 1, self.padding)
+            for n, k, s in zip(input_shape[:-1], self.pool_size, self.strides, strict=True)
+        )
         return (*spatial, input_shape[-1])
 
     def _pool(self, x: torch.Tensor) -> torch.Tensor:
@@ -135,7 +138,9 @@ class _GlobalPool(Layer):
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         if not isinstance(input_shape, tuple) or len(input_shape) != self.rank + 1:
-            raise ShapeError(f"{type(self).__name__} expects samples with {self.rank} spatial axes and channels last; got input shape {input_shape}.")
+            raise ShapeError(
+                f"{type(self).__name__} expects samples with {self.rank} spatial axes and channels last; got input shape {input_shape}."
+            )
         return (*([1] * self.rank), input_shape[-1]) if self.keepdims else (input_shape[-1],)
 
     def _reduce(self, x: torch.Tensor, dims: tuple[int, ...]) -> torch.Tensor:

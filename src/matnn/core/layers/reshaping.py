@@ -38,7 +38,9 @@ class Reshape(Layer):
         if isinstance(target_shape, int):
             target_shape = (target_shape,)
         if not isinstance(target_shape, (tuple, list)) or sum(1 for d in target_shape if d == -1) > 1:
-            raise ConfigError(f"The 'target_shape' parameter of Reshape must be a tuple with at most one -1. Got {target_shape!r}.")
+            raise ConfigError(
+                f"The 'target_shape' parameter of Reshape must be a tuple with at most one -1. Got {target_shape!r}."
+            )
         self.target_shape = tuple(int(d) for d in target_shape)
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
@@ -49,7 +51,9 @@ class Reshape(Layer):
         if -1 in self.target_shape:
             rest = math.prod(known)
             if rest == 0 or total % rest:
-                raise ShapeError(f"cannot reshape samples of shape {input_shape} ({total} values) to {self.target_shape}")
+                raise ShapeError(
+                    f"cannot reshape samples of shape {input_shape} ({total} values) to {self.target_shape}"
+                )
             return tuple(total // rest if d == -1 else d for d in self.target_shape)
         if math.prod(self.target_shape) != total:
             raise ShapeError(f"cannot reshape samples of shape {input_shape} ({total} values) to {self.target_shape}")
@@ -101,7 +105,9 @@ class UpSampling2D(Layer):
         super().__init__(**kwargs)
         self.size = as_tuple(size, 2, "size", "UpSampling2D")
         if interpolation not in ("nearest", "bilinear"):
-            raise ConfigError(f"The 'interpolation' parameter of UpSampling2D must be 'nearest' or 'bilinear'. Got {interpolation!r}.")
+            raise ConfigError(
+                f"The 'interpolation' parameter of UpSampling2D must be 'nearest' or 'bilinear'. Got {interpolation!r}."
+            )
         self.interpolation = interpolation
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
@@ -122,5 +128,3 @@ class UpSampling2D(Layer):
         cfg = super().get_config()
         cfg.update(size=list(self.size), interpolation=self.interpolation)
         return cfg
-
-

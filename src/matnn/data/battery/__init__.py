@@ -57,12 +57,16 @@ def load_dataset(path: str | os.PathLike, *, require_labels: bool = False, **kwa
     elif suffix in (".h5", ".hdf5", ".hdf"):
         ds = load_battdat_hdf5(p, **kwargs)
     else:
-        raise DataError(f"Unknown battery file type {suffix!r} for {p}. Allowed: .npz (Severson format), .csv (cycler time series), .h5/.hdf5 (battdat).")
+        raise DataError(
+            f"Unknown battery file type {suffix!r} for {p}. Allowed: .npz (Severson format), .csv (cycler time series), .h5/.hdf5 (battdat)."
+        )
     if require_labels and not ds.has_labels:
         import numpy as np
 
         bad = int(np.flatnonzero(~(ds.cycle_life > 0))[0])
-        raise DataError(f"{p}: cell {ds.cell_ids[bad]!r} has no valid cycle life ({ds.cycle_life[bad]!r}); training data needs labels.")
+        raise DataError(
+            f"{p}: cell {ds.cell_ids[bad]!r} has no valid cycle life ({ds.cycle_life[bad]!r}); training data needs labels."
+        )
     return ds
 
 

@@ -96,7 +96,10 @@ class BatteryDataset:
     def __post_init__(self) -> None:
         for name in ("qdlin", "cycle_life", "voltage"):
             if np.iscomplexobj(getattr(self, name)):  # float64 conversion would drop the imaginary part silently
-                raise DataError(f"BatteryDataset.{name} is complex; it must hold real numbers" + (f" (source: {self.source})." if self.source else "."))
+                raise DataError(
+                    f"BatteryDataset.{name} is complex; it must hold real numbers"
+                    + (f" (source: {self.source})." if self.source else ".")
+                )
         self.qdlin = np.asarray(self.qdlin, dtype=np.float64)
         self.cycle_life = np.asarray(self.cycle_life, dtype=np.float64).reshape(-1)
         self.voltage = np.asarray(self.voltage, dtype=np.float64).reshape(-1)
@@ -116,11 +119,11 @@ class BatteryDataset:
                 f"BatteryDataset.voltage has {self.voltage.size} points but qdlin has {n_v} voltage points{where}."
             )
         if self.cycles.shape != (n_c,):
-            raise ShapeError(
-                f"BatteryDataset.cycles has {self.cycles.size} entries but qdlin has {n_c} cycles{where}."
-            )
+            raise ShapeError(f"BatteryDataset.cycles has {self.cycles.size} entries but qdlin has {n_c} cycles{where}.")
         if n_c > 1 and np.any(np.diff(self.cycles) != 1):
-            raise DataError(f"BatteryDataset.cycles must be consecutive cycle numbers; got {self.cycles.tolist()[:5]}...{where}.")
+            raise DataError(
+                f"BatteryDataset.cycles must be consecutive cycle numbers; got {self.cycles.tolist()[:5]}...{where}."
+            )
         if self.cell_ids is None:
             self.cell_ids = [f"cell{i:03d}" for i in range(n_cells)]
         self.cell_ids = [str(c) for c in self.cell_ids]
@@ -130,7 +133,9 @@ class BatteryDataset:
         for key, col in dict(self.metadata).items():
             col = np.asarray(col)
             if col.shape[:1] != (n_cells,):
-                raise ShapeError(f"BatteryDataset.metadata[{key!r}] must have {n_cells} rows; got shape {col.shape}{where}.")
+                raise ShapeError(
+                    f"BatteryDataset.metadata[{key!r}] must have {n_cells} rows; got shape {col.shape}{where}."
+                )
             meta[str(key)] = col
         self.metadata = meta
         if not np.all(np.isfinite(self.qdlin)):
@@ -181,7 +186,8 @@ class BatteryDataset:
         if hits.size == 0:
             raise DataError(
                 f"Cycle {cycle} is not in this dataset; it holds cycles {self.cycles[0]} to {self.cycles[-1]}"
-                + (f" (source: {self.source})" if self.source else "") + "."
+                + (f" (source: {self.source})" if self.source else "")
+                + "."
             )
         return int(hits[0])
 
@@ -282,7 +288,6 @@ class BatteryDataset:
         )
 
 
-
 def resample_voltage(ds: BatteryDataset, voltage: np.ndarray = DEFAULT_VOLTAGE_GRID) -> BatteryDataset:
     """Re-interpolate every Q(V) curve of ``ds`` on another voltage grid (linear in V).
 
@@ -303,4 +308,6 @@ def resample_voltage(ds: BatteryDataset, voltage: np.ndarray = DEFAULT_VOLTAGE_G
     for c in range(n_cells):
         for k in range(n_cyc):
             out[c, :, k] = np.interp(voltage, v_src, q_src[c, :, k])
-    return BatteryDataset(out, ds.cycle_life, voltage, ds.cycles, ds.cell_ids, ds.metadata, list(ds.qc_report), ds.source)
+    return BatteryDataset(
+        out, ds.cycle_life, voltage, ds.cycles, ds.cell_ids, ds.metadata, list(ds.qc_report), ds.source
+    )

@@ -25,7 +25,15 @@ import numpy as np
 from matnn.core.exceptions import ConfigError, DataError
 from matnn.data.battery.dataset import MAX_CAPACITY_AH, MAX_CYCLE_LIFE, BatteryDataset, default_voltage_grid
 
-__all__ = ["load_npz", "save_npz", "repair_glitches", "find_glitches", "MAX_CAPACITY_AH", "MAX_CYCLE_LIFE", "MAX_GLITCHED_FRACTION"]
+__all__ = [
+    "load_npz",
+    "save_npz",
+    "repair_glitches",
+    "find_glitches",
+    "MAX_CAPACITY_AH",
+    "MAX_CYCLE_LIFE",
+    "MAX_GLITCHED_FRACTION",
+]
 
 GlitchMode = Literal["interpolate", "clip", "raise", "none"]
 
@@ -103,7 +111,9 @@ def repair_glitches(
         bad_k = np.flatnonzero(bad[c])
         good_k = np.flatnonzero(~bad[c])
         vals = q[c][:, bad_k]
-        span = f"Q from {np.nanmin(vals):.3g} to {np.nanmax(vals):.3g} Ah" if np.isfinite(vals).any() else "non-finite Q"
+        span = (
+            f"Q from {np.nanmin(vals):.3g} to {np.nanmax(vals):.3g} Ah" if np.isfinite(vals).any() else "non-finite Q"
+        )
         cyc_list = ", ".join(str(int(cycles[k])) for k in bad_k)
         if mode == "raise":
             raise DataError(
@@ -143,8 +153,10 @@ def _read_key(z, path: Path, key: str, *, numeric: bool = True) -> np.ndarray:
         arr = np.asarray(z[key])
     except ValueError as exc:
         if "pickle" in str(exc):  # object arrays: numpy's message would suggest allow_pickle, which we never use
-            raise DataError(f"{path}: key {key!r} holds Python objects, not a numeric array; "
-                            "save plain numeric arrays (np.savez with float or int arrays).") from None
+            raise DataError(
+                f"{path}: key {key!r} holds Python objects, not a numeric array; "
+                "save plain numeric arrays (np.savez with float or int arrays)."
+            ) from None
         raise DataError(f"{path}: key {key!r} cannot be read ({exc}).") from None
     except Exception as exc:  # corrupt member: zlib/zipfile/EOF errors
         raise DataError(f"{path}: key {key!r} is damaged and cannot be read ({type(exc).__name__}: {exc}).") from None
@@ -152,12 +164,21 @@ def _read_key(z, path: Path, key: str, *, numeric: bool = True) -> np.ndarray:
         return arr
     if np.iscomplexobj(arr):
         nz = np.abs(arr.imag) > 0
-        first = f"; first non-zero imaginary part at index {_first_bad(nz)}: {complex(arr[nz].flat[0])!r}" if nz.any() else ""
-        raise DataError(f"{path}: key {key!r} is complex ({arr.dtype}){first}; matnn needs real numbers "
-                        "(the imaginary part is never dropped silently).")
+        first = (
+            f"; first non-zero imaginary part at index {_first_bad(nz)}: {complex(arr[nz].flat[0])!r}"
+            if nz.any()
+            else ""
+        )
+        raise DataError(
+            f"{path}: key {key!r} is complex ({arr.dtype}){first}; matnn needs real numbers "
+            "(the imaginary part is never dropped silently)."
+        )
     if arr.dtype.kind not in "fiub":
-        raise DataError(f"{path}: key {key!r} holds {arr.dtype} values, not numbers"
-                        + (f" (first: {arr.flat[0]!r})" if arr.size else "") + "; save it as a float array.")
+        raise DataError(
+            f"{path}: key {key!r} holds {arr.dtype} values, not numbers"
+            + (f" (first: {arr.flat[0]!r})" if arr.size else "")
+            + "; save it as a float array."
+        )
     return arr.astype(np.float64)
 
 
@@ -219,8 +240,10 @@ def load_npz(
     except OSError as exc:
         raise DataError(f"Could not read {path} ({exc.strerror or exc}).") from None
     if magic not in _ZIP_MAGIC:
-        raise DataError(f"{path} is not an .npz archive (a zip of .npy arrays, as written by numpy.savez); "
-                        f"it starts with {magic!r}.")
+        raise DataError(
+            f"{path} is not an .npz archive (a zip of .npy arrays, as written by numpy.savez); "
+            f"it starts with {magic!r}."
+        )
     try:
         z = np.load(path, allow_pickle=False)
     except Exception as exc:  # zipfile/format errors
@@ -237,7 +260,9 @@ def load_npz(
             )
         qdlin = _read_key(z, path, "qdlin")
         if qdlin.ndim != 3:
-            raise DataError(f"{path}: key 'qdlin' must have 3 dimensions (n_cells, n_voltages, n_cycles); got shape {qdlin.shape}.")
+            raise DataError(
+                f"{path}: key 'qdlin' must have 3 dimensions (n_cells, n_voltages, n_cycles); got shape {qdlin.shape}."
+            )
         n_cells, n_v, n_c = qdlin.shape
         if qdlin.size == 0:
             raise DataError(f"{path}: key 'qdlin' is empty (shape {qdlin.shape}).")
@@ -246,11 +271,15 @@ def load_npz(
             if life.shape != (n_cells,):
                 raise DataError(f"{path}: key 'cycle_life' has {life.size} values for {n_cells} cells in 'qdlin'.")
         elif require_labels:
-            raise DataError(f"{path} has no key 'cycle_life' (cycles to 80 % capacity, one per cell); keys found: {sorted(files)}.")
+            raise DataError(
+                f"{path} has no key 'cycle_life' (cycles to 80 % capacity, one per cell); keys found: {sorted(files)}."
+            )
         else:
             life = np.full(n_cells, np.nan)
         voltage = _read_key(z, path, "voltage").reshape(-1) if "voltage" in files else default_voltage_grid(n_v)
-        cycles_raw = _read_key(z, path, "cycles").reshape(-1) if "cycles" in files else np.arange(2, 2 + n_c, dtype=float)
+        cycles_raw = (
+            _read_key(z, path, "cycles").reshape(-1) if "cycles" in files else np.arange(2, 2 + n_c, dtype=float)
+        )
         if voltage.shape != (n_v,):
             raise DataError(f"{path}: key 'voltage' has {voltage.size} points but 'qdlin' has {n_v} voltage points.")
         if cycles_raw.shape != (n_c,):
@@ -258,11 +287,15 @@ def load_npz(
         bad_v = ~((voltage >= 0) & (voltage <= 10))
         if bad_v.any():
             i = int(np.flatnonzero(bad_v)[0])
-            raise DataError(f"{path}: key 'voltage' must hold cell voltages in [0, 10] V; index {i} is {float(voltage[i])!r}.")
+            raise DataError(
+                f"{path}: key 'voltage' must hold cell voltages in [0, 10] V; index {i} is {float(voltage[i])!r}."
+            )
         bad_c = ~(np.isfinite(cycles_raw) & (cycles_raw == np.round(cycles_raw)) & (np.abs(cycles_raw) <= 1e9))
         if bad_c.any():
             i = int(np.flatnonzero(bad_c)[0])
-            raise DataError(f"{path}: key 'cycles' must hold integer cycle numbers; index {i} is {float(cycles_raw[i])!r}.")
+            raise DataError(
+                f"{path}: key 'cycles' must hold integer cycle numbers; index {i} is {float(cycles_raw[i])!r}."
+            )
         cycles = cycles_raw.astype(int)
         if "cell_ids" in files:
             ids_arr = _read_key(z, path, "cell_ids", numeric=False).reshape(-1)
@@ -325,8 +358,11 @@ def _report_repairs(path: Path, glitched: np.ndarray, mode: str) -> None:
     import sys
 
     what = {"none": "left as is", "clip": "clipped"}.get(mode, "repaired by interpolation (or clipping)")
-    print(f"note: {path}: {int(glitched.sum())} glitched cycle(s) in {int(glitched.any(axis=1).sum())} cell(s) {what} "
-          f"(glitches={mode!r}); one line per cell in the QC report.", file=sys.stderr)
+    print(
+        f"note: {path}: {int(glitched.sum())} glitched cycle(s) in {int(glitched.any(axis=1).sum())} cell(s) {what} "
+        f"(glitches={mode!r}); one line per cell in the QC report.",
+        file=sys.stderr,
+    )
 
 
 def save_npz(dataset: BatteryDataset, path: str | os.PathLike) -> Path:

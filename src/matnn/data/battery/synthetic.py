@@ -105,7 +105,9 @@ class FleetConfig:
                 f"FleetConfig needs 1 <= first_cycle < last_cycle. Got {self.first_cycle!r} and {self.last_cycle!r}."
             )
         if self.max_cycles <= self.last_cycle:
-            raise ConfigError(f"FleetConfig.max_cycles must exceed last_cycle ({self.last_cycle}). Got {self.max_cycles!r}.")
+            raise ConfigError(
+                f"FleetConfig.max_cycles must exceed last_cycle ({self.last_cycle}). Got {self.max_cycles!r}."
+            )
         if self.model not in {"SPM", "SPMe"}:
             raise ConfigError(f"FleetConfig.model must be 'SPM' or 'SPMe'. Got {self.model!r} instead.")
         if self.noise_ah < 0 or self.variation < 0:
@@ -257,7 +259,9 @@ def _electrode_constants(p: Any) -> dict[str, float]:
     return base
 
 
-def bottom_stoichiometries(q_li: float, q_n: float, q_p: float, u_n: Any, u_p: Any, voltage: float = 2.0) -> tuple[float, float]:
+def bottom_stoichiometries(
+    q_li: float, q_n: float, q_p: float, u_n: Any, u_p: Any, voltage: float = 2.0
+) -> tuple[float, float]:
     """Electrode stoichiometries (x in graphite, y in LFP) at open-circuit ``voltage``.
 
     Solves ``U_p(y) − U_n(x) = voltage`` with lithium conservation ``x q_n + y q_p = q_li``
@@ -349,7 +353,9 @@ def _simulation(model_name: str) -> Any:
                 "contact resistance": "true",
             }
         )
-        _WORKER[key] = pybamm.Simulation(model, parameter_values=params, experiment=_experiment(), solver=pybamm.IDAKLUSolver())
+        _WORKER[key] = pybamm.Simulation(
+            model, parameter_values=params, experiment=_experiment(), solver=pybamm.IDAKLUSolver()
+        )
     return _WORKER[key]
 
 
@@ -611,7 +617,9 @@ def simulate_fleet(
     return ds
 
 
-def _assemble(specs: list[CellSpec], results: dict[int, dict[str, Any]], config: FleetConfig, folder: Path) -> BatteryDataset:
+def _assemble(
+    specs: list[CellSpec], results: dict[int, dict[str, Any]], config: FleetConfig, folder: Path
+) -> BatteryDataset:
     n = len(specs)
     qdlin = np.stack([np.asarray(results[s.index]["qdlin"]) for s in specs])
     life = np.array([float(results[s.index]["cycle_life"]) for s in specs])
@@ -641,7 +649,9 @@ def _assemble(specs: list[CellSpec], results: dict[int, dict[str, Any]], config:
     censored = int(np.sum(life >= config.max_cycles))
     notes = [f"{_HEADER}: {n} cells, settings {asdict(config)}, cache {folder}"]
     if censored:
-        notes.append(f"{censored} cells did not reach 80 % capacity by cycle {config.max_cycles}; their life is censored at that value.")
+        notes.append(
+            f"{censored} cells did not reach 80 % capacity by cycle {config.max_cycles}; their life is censored at that value."
+        )
     return BatteryDataset(
         qdlin=qdlin,
         cycle_life=life,
@@ -652,4 +662,3 @@ def _assemble(specs: list[CellSpec], results: dict[int, dict[str, Any]], config:
         qc_report=notes,
         source=f"pybamm fleet (seed {config.seed})",
     )
-

@@ -31,7 +31,12 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "voltage": ("voltage", "voltagev", "v", "ecellv", "potential"),
     "current": ("current", "currenta", "i", "currentma"),
     "discharge_capacity": (
-        "dischargecapacity", "dischargecapacityah", "qd", "qdischarge", "dischargecapacityah", "cyclecapacitydischarge",
+        "dischargecapacity",
+        "dischargecapacityah",
+        "qd",
+        "qdischarge",
+        "dischargecapacityah",
+        "cyclecapacitydischarge",
     ),
     "cell": ("cell", "cellid", "barcode", "cellname", "battery"),
     "cycle_life": ("cyclelife", "life"),
@@ -194,17 +199,27 @@ def timeseries_to_dataset(
             k = int(cyc_sorted[b0])
             rows = order[b0:b1]
             rows = rows[np.argsort(rows)]  # keep file order within a cycle
-            get = {f: (np.asarray(cols[f])[rows] if cols.get(f) is not None else None) for f in ("voltage", "current", "time", "discharge_capacity")}
+            get = {
+                f: (np.asarray(cols[f])[rows] if cols.get(f) is not None else None)
+                for f in ("voltage", "current", "time", "discharge_capacity")
+            }
             try:
                 qv = discharge_qv(
-                    get["voltage"], get["current"], get["time"], get["discharge_capacity"], grid=grid, discharge_sign=discharge_sign
+                    get["voltage"],
+                    get["current"],
+                    get["time"],
+                    get["discharge_capacity"],
+                    grid=grid,
+                    discharge_sign=discharge_sign,
                 )
             except DataError as exc:
                 if first_cycle <= k <= last_cycle:
                     raise DataError(f"{source}: cell {cell!r}, cycle {k}: {exc}.") from None
                 continue
-            caps[k] = float(qv[-1]) if get["discharge_capacity"] is None else float(
-                np.nanmax(get["discharge_capacity"]) - np.nanmin(get["discharge_capacity"])
+            caps[k] = (
+                float(qv[-1])
+                if get["discharge_capacity"] is None
+                else float(np.nanmax(get["discharge_capacity"]) - np.nanmin(get["discharge_capacity"]))
             )
             if first_cycle <= k <= last_cycle:
                 qdlin[c, :, k - first_cycle] = qv
@@ -214,14 +229,18 @@ def timeseries_to_dataset(
         elif below:
             lives[c] = float(below[0])
         else:
-            notes.append(f"cell {cell}: capacity never fell below {eol_fraction:.0%} of {nominal_capacity_ah} Ah in the file; cycle life unknown (NaN)")
+            notes.append(
+                f"cell {cell}: capacity never fell below {eol_fraction:.0%} of {nominal_capacity_ah} Ah in the file; cycle life unknown (NaN)"
+            )
     return BatteryDataset(qdlin, lives, grid, cycles, ids, {}, notes, source)
 
 
 def _columns_from_frame(df, source: str) -> dict[str, np.ndarray]:  # df: pandas.DataFrame
     found = _find_columns(list(df.columns), source, ("cycle", "voltage", "current"))
     if "discharge_capacity" not in found and "time" not in found:
-        raise DataError(f"{source}: needs a discharge capacity column or a time column (to integrate current). Found: {list(df.columns)}.")
+        raise DataError(
+            f"{source}: needs a discharge capacity column or a time column (to integrate current). Found: {list(df.columns)}."
+        )
     out: dict[str, np.ndarray] = {}
     for field, col in found.items():
         values = df[col].to_numpy()
@@ -232,7 +251,9 @@ def _columns_from_frame(df, source: str) -> dict[str, np.ndarray]:  # df: pandas
                 raise DataError(f"{source}: column {col!r} ({field}) must be numeric.") from None
             bad = np.flatnonzero(~np.isfinite(values))
             if bad.size and field in ("cycle", "voltage", "current"):
-                raise DataError(f"{source}: column {col!r} ({field}) has a non-numeric or missing value at data row {bad[0] + 1}.")
+                raise DataError(
+                    f"{source}: column {col!r} ({field}) has a non-numeric or missing value at data row {bad[0] + 1}."
+                )
         out[field] = values
     if "current" in found and "ma" in _norm(found["current"])[-2:]:
         out["current"] = out["current"] / 1000.0
@@ -279,7 +300,9 @@ def load_cycler_csv(
             names, groups = [path.stem], [np.arange(len(df))]
         else:
             names = [str(u) for u in dict.fromkeys(cells.tolist())]
-            groups = [np.flatnonzero(cells == (type(cells[0])(u) if not isinstance(cells[0], str) else u)) for u in names]
+            groups = [
+                np.flatnonzero(cells == (type(cells[0])(u) if not isinstance(cells[0], str) else u)) for u in names
+            ]
         for name, rows in zip(names, groups, strict=False):
             tables.append((name, {k: v[rows] for k, v in cols.items()}))
             if life_col is not None and np.isfinite(life_col[rows]).any():
@@ -331,10 +354,15 @@ def load_battdat_hdf5(
             for prefix in sorted(prefixes, key=str):
                 at_root = prefix in (None, "", "/")
                 cells.append(
-                    (path.stem if at_root else prefix, reader.from_hdf(fh, prefix=None if at_root else prefix, tables=["raw_data"]))
+                    (
+                        path.stem if at_root else prefix,
+                        reader.from_hdf(fh, prefix=None if at_root else prefix, tables=["raw_data"]),
+                    )
                 )
     except Exception as exc:
-        raise DataError(f"Could not read {path} as a battdat HDF5 file with a 'raw_data' table ({one_line(exc)}).") from None
+        raise DataError(
+            f"Could not read {path} as a battdat HDF5 file with a 'raw_data' table ({one_line(exc)})."
+        ) from None
     if not cells:
         raise DataError(f"{path} holds no battdat cells.")
     tables = []

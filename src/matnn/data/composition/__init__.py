@@ -26,8 +26,21 @@ from matnn.data.composition.featurizers import (
     magpie_features,
     required_elements,
 )
-from matnn.data.composition.loader import DUPLICATE_POLICIES, ELEMNET_MAX_ABS_TARGET, CompositionTable, load_formula_csv, load_tabular_csv
-from matnn.data.composition.parsing import FormulaError, InvalidFormula, ParsedFormulas, composition_key, parse_formula, parse_formulas
+from matnn.data.composition.loader import (
+    DUPLICATE_POLICIES,
+    ELEMNET_MAX_ABS_TARGET,
+    CompositionTable,
+    load_formula_csv,
+    load_tabular_csv,
+)
+from matnn.data.composition.parsing import (
+    FormulaError,
+    InvalidFormula,
+    ParsedFormulas,
+    composition_key,
+    parse_formula,
+    parse_formulas,
+)
 
 __all__ = [
     "CompositionTable",

@@ -71,8 +71,10 @@ def _check_text_file(path: Path) -> None:
         head.decode("utf-8")
     except UnicodeDecodeError as exc:
         if exc.start < len(head) - 4:  # not just a multi-byte character cut at the read boundary
-            raise DataError(f"{path} is not UTF-8 text (byte {exc.start}: {head[exc.start:exc.start + 1]!r}); "
-                            "expected a CSV text table.") from None
+            raise DataError(
+                f"{path} is not UTF-8 text (byte {exc.start}: {head[exc.start : exc.start + 1]!r}); "
+                "expected a CSV text table."
+            ) from None
 
 
 def read_csv_header(path: str | os.PathLike) -> list[str]:
@@ -96,8 +98,10 @@ def read_csv_header(path: str | os.PathLike) -> list[str]:
     seen: dict[str, int] = {}
     for i, name in enumerate(names):
         if name in seen:
-            raise DataError(f"{path}: line 1 names column {name!r} twice (columns {seen[name] + 1} and {i + 1}); "
-                            "each column needs its own name.")
+            raise DataError(
+                f"{path}: line 1 names column {name!r} twice (columns {seen[name] + 1} and {i + 1}); "
+                "each column needs its own name."
+            )
         seen[name] = i
     if not any(names):
         raise DataError(f"{path}: line 1 holds no column names.")
@@ -179,7 +183,8 @@ def _show(value: object) -> str:
 
 def _format_problems(path: str, problems: list[tuple[int, str, object, str]], limit: int = 5) -> str:
     shown = "; ".join(
-        f"line {_line(i)}, column {col!r}, value {_show(val)}: {why.rstrip('.')}" for i, col, val, why in problems[:limit]
+        f"line {_line(i)}, column {col!r}, value {_show(val)}: {why.rstrip('.')}"
+        for i, col, val, why in problems[:limit]
     )
     more = f" (and {len(problems) - limit} more)" if len(problems) > limit else ""
     return f"{path}: {len(problems)} unusable row(s): {shown}{more}"
@@ -244,16 +249,23 @@ def load_formula_csv(
     problems: list[tuple[int, str, object, str]] = []
     bad_target = ~np.isfinite(y_raw)
     for i in np.flatnonzero(bad_target):
-        problems.append((int(i), target_column, df[target_column].iloc[i], "target is missing, not a number or infinite"))
+        problems.append(
+            (int(i), target_column, df[target_column].iloc[i], "target is missing, not a number or infinite")
+        )
     for i in np.flatnonzero(np.isfinite(y_raw) & (np.abs(y_raw) > MAX_ABS_VALUE)):
-        problems.append((int(i), target_column, df[target_column].iloc[i], f"target magnitude beyond {MAX_ABS_VALUE:g}"))
+        problems.append(
+            (int(i), target_column, df[target_column].iloc[i], f"target magnitude beyond {MAX_ABS_VALUE:g}")
+        )
     parsed_all, invalid = parse_formulas(formulas, allowed=allowed_elements, on_error="collect")
     for bad in invalid:
         problems.append((bad.row, formula_column, bad.formula, bad.reason))
     problems.sort()
     valid_rows = np.setdiff1d(np.arange(n_read), [p[0] for p in problems])
     if problems and not drop_invalid:
-        raise DataError(_format_problems(str(path), problems) + ". Fix them or drop them explicitly (drop_invalid=True / --drop-invalid).")
+        raise DataError(
+            _format_problems(str(path), problems)
+            + ". Fix them or drop them explicitly (drop_invalid=True / --drop-invalid)."
+        )
     # parse_formulas returned only the parsable rows, in order: map them back to file rows.
     parsed_rows = np.setdiff1d(np.arange(n_read), [b.row for b in invalid])
     keep_in_parsed = np.isin(parsed_rows, valid_rows)
@@ -343,7 +355,9 @@ def load_tabular_csv(
     cols = [c for c in df.columns if c != target_column] if feature_columns is None else list(feature_columns)
     missing = [c for c in [*cols, target_column] if c not in df.columns]
     if missing:
-        raise DataError(f"{path}: missing column(s) {', '.join(map(repr, missing))}; found {', '.join(map(repr, map(str, df.columns)))}.")
+        raise DataError(
+            f"{path}: missing column(s) {', '.join(map(repr, missing))}; found {', '.join(map(repr, map(str, df.columns)))}."
+        )
     if not cols:
         raise DataError(f"{path}: no feature columns besides the target {target_column!r}.")
     out = {}

@@ -109,8 +109,13 @@ def parse_formula(formula: object, *, row: int | None = None, allowed: Iterable[
                 row=row,
             )
         if not math.isfinite(amount) or amount < 0 or amount > MAX_AMOUNT:
-            raise FormulaError(f"{where}formula {formula!r} has amount {amount!r} for {symbol}; amounts must be in "
-                               f"[0, {MAX_AMOUNT:g}].", formula=formula, element=symbol, row=row)
+            raise FormulaError(
+                f"{where}formula {formula!r} has amount {amount!r} for {symbol}; amounts must be in "
+                f"[0, {MAX_AMOUNT:g}].",
+                formula=formula,
+                element=symbol,
+                row=row,
+            )
         if amount > 0:
             out[symbol] = float(amount)
     if not out:

@@ -125,7 +125,14 @@ def collate_graphs(items: Sequence[Any]) -> Any:
     for k in range(1, len(items[0])):
         col = [it[k] for it in items]
         if isinstance(col[0], dict):
-            out.append({key: (torch.cat if col[0][key].dim() >= 1 and key == "forces" else torch.stack)([c[key] for c in col]) for key in col[0]})
+            out.append(
+                {
+                    key: (torch.cat if col[0][key].dim() >= 1 and key == "forces" else torch.stack)(
+                        [c[key] for c in col]
+                    )
+                    for key in col[0]
+                }
+            )
         else:
             out.append(torch.stack([torch.as_tensor(c) for c in col]))
     return tuple(out)

@@ -27,7 +27,17 @@ from matnn.data.crystals.batch import collate_graphs
 from matnn.data.crystals.graph import CrystalGraph, GraphSpec, build_graph
 from matnn.data.crystals.structures import Crystal, iter_jsonl, read_structures, text_lines
 
-__all__ = ["GraphStore", "CrystalGraphDataset", "load_graphs", "build_store", "cache_path_for", "count_records", "graph_loader", "default_cache_dir", "CACHE_VERSION"]
+__all__ = [
+    "GraphStore",
+    "CrystalGraphDataset",
+    "load_graphs",
+    "build_store",
+    "cache_path_for",
+    "count_records",
+    "graph_loader",
+    "default_cache_dir",
+    "CACHE_VERSION",
+]
 
 CACHE_VERSION = 1
 #: Bytes per edge while graphs are built and packed: the CrystalGraph's int64 indices, images and float64
@@ -56,8 +66,21 @@ class GraphStore:
     spec : GraphSpec used to build the graphs
     """
 
-    _ARRAYS = ("numbers", "positions", "cells", "atom_ptr", "edge_index", "shifts", "distances", "edge_ptr",
-               "targets", "ids", "energy", "forces", "stress")
+    _ARRAYS = (
+        "numbers",
+        "positions",
+        "cells",
+        "atom_ptr",
+        "edge_index",
+        "shifts",
+        "distances",
+        "edge_ptr",
+        "targets",
+        "ids",
+        "energy",
+        "forces",
+        "stress",
+    )
 
     def __init__(self, **arrays: Any) -> None:
         self.spec: GraphSpec = arrays.pop("spec")
@@ -86,7 +109,9 @@ class GraphStore:
         n_edges = np.array([g.n_edges for g in graphs])
         shifts = np.concatenate([g.shifts for g in graphs]).reshape(-1, 3)
         if shifts.size and np.abs(shifts).max() > 127:
-            raise DataError("A lattice image index exceeds 127: the cell is far smaller than the cutoff; use a smaller cutoff.")
+            raise DataError(
+                "A lattice image index exceeds 127: the cell is far smaller than the cutoff; use a smaller cutoff."
+            )
         have_forces = all(g.forces is not None for g in graphs)
         have_stress = all(g.stress is not None for g in graphs)
         return cls(
@@ -100,7 +125,9 @@ class GraphStore:
             shifts=shifts.astype(np.int8),
             distances=np.concatenate([g.distances for g in graphs]).astype(np.float32),
             edge_ptr=np.concatenate([[0], np.cumsum(n_edges)]).astype(np.int64),
-            targets=np.array([[g.targets.get(k, np.nan) for k in names] for g in graphs], dtype=np.float64).reshape(len(graphs), len(names)),
+            targets=np.array([[g.targets.get(k, np.nan) for k in names] for g in graphs], dtype=np.float64).reshape(
+                len(graphs), len(names)
+            ),
             ids=np.array([g.id or f"#{k}" for k, g in enumerate(graphs)]),
             energy=np.array([np.nan if g.energy is None else g.energy for g in graphs], dtype=np.float64),
             forces=np.concatenate([g.forces for g in graphs]) if have_forces else None,
@@ -108,7 +135,15 @@ class GraphStore:
         )
 
     #: Names of the columns of :meth:`descriptors`.
-    DESCRIPTOR_NAMES = ("n_atoms", "volume_per_atom_A3", "mean_Z", "max_Z", "edges_per_atom", "min_edge_A", "mean_edge_A")
+    DESCRIPTOR_NAMES = (
+        "n_atoms",
+        "volume_per_atom_A3",
+        "mean_Z",
+        "max_Z",
+        "edges_per_atom",
+        "min_edge_A",
+        "mean_edge_A",
+    )
 
     def descriptors(self) -> np.ndarray:
         """Cheap per-structure descriptors for the extrapolation check, shape (n_graphs, 7).
@@ -153,8 +188,16 @@ class GraphStore:
 
     def crystal(self, k: int) -> Crystal:
         g = self.graph(k)
-        return Crystal(g.numbers, g.positions, g.cell, id=g.id, targets=g.targets, energy=g.energy,
-                       forces=g.forces, stress=g.stress)
+        return Crystal(
+            g.numbers,
+            g.positions,
+            g.cell,
+            id=g.id,
+            targets=g.targets,
+            energy=g.energy,
+            forces=g.forces,
+            stress=g.stress,
+        )
 
     def target(self, name: str) -> np.ndarray:
         """Column ``name`` of the targets, shape (n_graphs,), NaN where missing."""
@@ -166,8 +209,13 @@ class GraphStore:
         from matnn.utils.io import atomic_save_npz
 
         arrays = {k: getattr(self, k) for k in self._ARRAYS if getattr(self, k) is not None}
-        meta = {"version": CACHE_VERSION, "target_names": self.target_names, "cutoff": self.spec.cutoff,
-                "max_neighbors": self.spec.max_neighbors, "backend": self.spec.backend}
+        meta = {
+            "version": CACHE_VERSION,
+            "target_names": self.target_names,
+            "cutoff": self.spec.cutoff,
+            "max_neighbors": self.spec.max_neighbors,
+            "backend": self.spec.backend,
+        }
         return atomic_save_npz(path, compressed=False, meta=np.array(json.dumps(meta)), **arrays)
 
     @classmethod
@@ -175,7 +223,9 @@ class GraphStore:
         with np.load(path, allow_pickle=False) as z:
             meta = json.loads(str(z["meta"]))
             if meta.get("version") != CACHE_VERSION:
-                raise DataError(f"{path}: graph cache version {meta.get('version')} != {CACHE_VERSION}; delete it to rebuild.")
+                raise DataError(
+                    f"{path}: graph cache version {meta.get('version')} != {CACHE_VERSION}; delete it to rebuild."
+                )
             arrays = {k: z[k] for k in cls._ARRAYS if k in z.files}
         spec = GraphSpec(cutoff=meta["cutoff"], max_neighbors=meta["max_neighbors"], backend=meta["backend"])
         return cls(spec=spec, target_names=meta["target_names"], **arrays)
@@ -198,14 +248,15 @@ def cache_path_for(path: str | os.PathLike, spec: GraphSpec, cache_dir: str | os
     return Path(cache_dir or default_cache_dir()) / f"{path.name.split('.')[0]}-{_file_key(path, spec)}.npz"
 
 
-def build_store(crystals: Iterable[Crystal], spec: GraphSpec, *, total: int | None = None, verbose: bool = True) -> GraphStore:
+def build_store(
+    crystals: Iterable[Crystal], spec: GraphSpec, *, total: int | None = None, verbose: bool = True
+) -> GraphStore:
     """Build graphs for ``crystals`` (with progress) and pack them into a :class:`GraphStore`."""
     import time
 
-    from matnn.utils.progress import progress
-
     from matnn.data.crystals.neighbors import estimate_candidates
     from matnn.utils.memory import format_bytes, memory_budget_bytes
+    from matnn.utils.progress import progress
 
     try:
         budget = memory_budget_bytes()
@@ -329,8 +380,10 @@ class CrystalGraphDataset(torch.utils.data.Dataset):
     def __getitem__(self, k: int):
         g = self.store.graph(int(self.indices[k]))
         if self.potential:
-            y = {"energy": torch.tensor(g.energy, dtype=torch.float32),
-                 "forces": torch.from_numpy(np.asarray(g.forces, dtype=np.float32))}
+            y = {
+                "energy": torch.tensor(g.energy, dtype=torch.float32),
+                "forces": torch.from_numpy(np.asarray(g.forces, dtype=np.float32)),
+            }
             if g.stress is not None:
                 y["stress"] = torch.from_numpy(np.asarray(g.stress, dtype=np.float32))
             return g, y
@@ -353,7 +406,11 @@ class CrystalGraphDataset(torch.utils.data.Dataset):
 
 
 def graph_loader(
-    dataset: torch.utils.data.Dataset, batch_size: int = 64, *, shuffle: bool = False, seed: int | None = 0,
+    dataset: torch.utils.data.Dataset,
+    batch_size: int = 64,
+    *,
+    shuffle: bool = False,
+    seed: int | None = 0,
     drop_last: bool = False,
 ) -> torch.utils.data.DataLoader:
     """A ``DataLoader`` over a graph data set with :func:`collate_graphs` and a seeded shuffle."""
@@ -362,5 +419,10 @@ def graph_loader(
         gen = torch.Generator()
         gen.manual_seed(0 if seed is None else int(seed))
     return torch.utils.data.DataLoader(
-        dataset, batch_size=batch_size, shuffle=shuffle, collate_fn=collate_graphs, generator=gen, drop_last=drop_last,
+        dataset,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        collate_fn=collate_graphs,
+        generator=gen,
+        drop_last=drop_last,
     )

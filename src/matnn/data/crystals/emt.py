@@ -29,7 +29,15 @@ import numpy as np
 from matnn.core.exceptions import ConfigError, require
 from matnn.data.crystals.structures import Crystal, from_ase
 
-__all__ = ["EMT_ELEMENTS", "parse_system", "emt_lattice_constant", "generate_emt_dataset", "random_alloy", "group_of", "thermalize"]
+__all__ = [
+    "EMT_ELEMENTS",
+    "parse_system",
+    "emt_lattice_constant",
+    "generate_emt_dataset",
+    "random_alloy",
+    "group_of",
+    "thermalize",
+]
 
 EMT_ELEMENTS = ("Al", "Cu", "Ag", "Au", "Ni", "Pd", "Pt")
 
@@ -44,14 +52,18 @@ def parse_system(system: str) -> list[str]:
     """
     parts = re.findall(r"[A-Z][a-z]?", str(system))
     if not parts or "".join(parts) != re.sub(r"[^A-Za-z]", "", str(system)):
-        raise ConfigError(f"The system {system!r} is not a list of element symbols such as 'CuAu' or 'Cu-Ni'. Allowed elements: {', '.join(EMT_ELEMENTS)}.")
+        raise ConfigError(
+            f"The system {system!r} is not a list of element symbols such as 'CuAu' or 'Cu-Ni'. Allowed elements: {', '.join(EMT_ELEMENTS)}."
+        )
     bad = [p for p in parts if p not in EMT_ELEMENTS]
     if bad:
-        raise ConfigError(f"EMT has no parameters for {', '.join(bad)} in system {system!r}. Allowed elements: {', '.join(EMT_ELEMENTS)}.")
+        raise ConfigError(
+            f"EMT has no parameters for {', '.join(bad)} in system {system!r}. Allowed elements: {', '.join(EMT_ELEMENTS)}."
+        )
     return list(dict.fromkeys(parts))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def emt_lattice_constant(element: str) -> float:
     """fcc lattice constant (Å) minimising the EMT energy of ``element``."""
     require("ase", "crystals")
@@ -71,7 +83,9 @@ def emt_lattice_constant(element: str) -> float:
     return float(res.x)
 
 
-def random_alloy(elements: list[str], rng: np.random.Generator, *, supercell: int = 2, fractions: np.ndarray | None = None):
+def random_alloy(
+    elements: list[str], rng: np.random.Generator, *, supercell: int = 2, fractions: np.ndarray | None = None
+):
     """A random-occupancy fcc ``supercell``³ conventional cell (4·supercell³ atoms), Vegard lattice constant."""
     from ase.build import bulk
     from ase.data import atomic_numbers
@@ -159,10 +173,17 @@ def generate_emt_dataset(
     from matnn.utils.progress import progress
 
     elements = parse_system(system)
-    for name, value in (("n_rattled", n_rattled), ("n_strained", n_strained), ("n_vacancy", n_vacancy),
-                        ("n_md_runs", n_md_runs), ("md_frames", md_frames)):
+    for name, value in (
+        ("n_rattled", n_rattled),
+        ("n_strained", n_strained),
+        ("n_vacancy", n_vacancy),
+        ("n_md_runs", n_md_runs),
+        ("md_frames", md_frames),
+    ):
         if not isinstance(value, int) or value < 0:
-            raise ConfigError(f"The '{name}' parameter of generate_emt_dataset must be an integer >= 0. Got {value!r} instead.")
+            raise ConfigError(
+                f"The '{name}' parameter of generate_emt_dataset must be an integer >= 0. Got {value!r} instead."
+            )
     if not isinstance(supercell, int) or supercell < 1:
         raise ConfigError(f"The 'supercell' parameter must be a positive integer. Got {supercell!r} instead.")
     rng = np.random.default_rng(seed)
@@ -196,8 +217,14 @@ def generate_emt_dataset(
             del atoms[int(rng.integers(len(atoms)))]
         atoms.calc = EMT()
         thermalize(atoms, temperature, rng)
-        dyn = Langevin(atoms, md_timestep_fs * units.fs, temperature_K=temperature, friction=0.02, fixcm=False,
-                       rng=np.random.RandomState(int(rng.integers(2**31))))
+        dyn = Langevin(
+            atoms,
+            md_timestep_fs * units.fs,
+            temperature_K=temperature,
+            friction=0.02,
+            fixcm=False,
+            rng=np.random.RandomState(int(rng.integers(2**31))),
+        )
         dyn.run(5 * md_interval)
         for f in range(md_frames):
             dyn.run(md_interval)

@@ -93,7 +93,7 @@ def _valence_electrons(el) -> int:
     return max(1, min(12, count))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _cgcnn_table() -> np.ndarray:
     pmg = require("pymatgen.core", "crystals")
     from ase.data import covalent_radii

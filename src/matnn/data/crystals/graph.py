@@ -34,8 +34,12 @@ class GraphSpec:
 
     def __post_init__(self) -> None:
         if not (isinstance(self.cutoff, (int, float)) and 0 < self.cutoff < float("inf")):
-            raise ConfigError(f"The 'cutoff' parameter of GraphSpec must be a float in (0, inf) Å. Got {self.cutoff!r} instead.")
-        if self.max_neighbors is not None and (not isinstance(self.max_neighbors, (int, np.integer)) or self.max_neighbors < 1):
+            raise ConfigError(
+                f"The 'cutoff' parameter of GraphSpec must be a float in (0, inf) Å. Got {self.cutoff!r} instead."
+            )
+        if self.max_neighbors is not None and (
+            not isinstance(self.max_neighbors, (int, np.integer)) or self.max_neighbors < 1
+        ):
             raise ConfigError(
                 f"The 'max_neighbors' parameter of GraphSpec must be a positive integer or None. Got {self.max_neighbors!r} instead."
             )
@@ -112,8 +116,9 @@ def build_graph(crystal: Crystal, spec: GraphSpec | None = None, **spec_kwargs) 
         spec = GraphSpec(**spec_kwargs)
     elif spec_kwargs:
         raise ConfigError("Pass either a GraphSpec or keyword arguments to build_graph, not both.")
-    i, j, s, d = neighbor_list(crystal.positions, crystal.cell, spec.cutoff, backend=spec.backend,
-                               max_neighbors=spec.max_neighbors)
+    i, j, s, d = neighbor_list(
+        crystal.positions, crystal.cell, spec.cutoff, backend=spec.backend, max_neighbors=spec.max_neighbors
+    )
     return CrystalGraph(
         numbers=crystal.numbers,
         positions=crystal.positions,

@@ -21,8 +21,15 @@ import numpy as np
 
 from matnn.core.exceptions import ConfigError, require, unknown_name
 
-__all__ = ["neighbor_list", "brute_force_neighbor_list", "keep_nearest", "estimate_candidates", "check_search_memory",
-           "BACKENDS", "SEARCH_BYTES_PER_PAIR"]
+__all__ = [
+    "neighbor_list",
+    "brute_force_neighbor_list",
+    "keep_nearest",
+    "estimate_candidates",
+    "check_search_memory",
+    "BACKENDS",
+    "SEARCH_BYTES_PER_PAIR",
+]
 
 BACKENDS = ("pymatgen", "ase", "numpy")
 
@@ -140,7 +147,9 @@ def neighbor_list(
     elif backend == "ase":
         primitive_neighbor_list = require("ase.neighborlist", "crystals").primitive_neighbor_list
 
-        i, j, s, d = primitive_neighbor_list("ijSd", (True, True, True), cell, positions, cutoff, self_interaction=False)
+        i, j, s, d = primitive_neighbor_list(
+            "ijSd", (True, True, True), cell, positions, cutoff, self_interaction=False
+        )
         i, j, s = i.astype(np.int64), j.astype(np.int64), s.astype(np.int64)
         keep = d < cutoff
         i, j, s, d = i[keep], j[keep], s[keep], d[keep]
@@ -184,7 +193,7 @@ def _numpy_neighbor_list(positions: np.ndarray, cell: np.ndarray, cutoff: float)
     for i in range(len(positions)):
         d2 = np.sum((candidates - positions[i]) ** 2, axis=1)
         hit = d2 < (cutoff * (1.0 + 1e-9)) ** 2  # loose here, exact (the norm, as elsewhere) below
-        hit[i * n_img:(i + 1) * n_img] &= ~home  # an atom is not its own neighbour in the home cell
+        hit[i * n_img : (i + 1) * n_img] &= ~home  # an atom is not its own neighbour in the home cell
         k = np.nonzero(hit)[0]
         out_i.append(np.full(len(k), i, dtype=np.int64))
         out_k.append(k)

@@ -70,7 +70,7 @@ def _min_pair_distance(positions: np.ndarray, cell: np.ndarray) -> tuple[float, 
     frac = np.linalg.solve(cell.T, positions.T).T
     chunk = max(1, 4_000_000 // (3 * n))  # bound the temporary to ~100 MB for very large cells
     for a in range(0, n - 1, chunk):
-        df = frac[a:a + chunk, None, :] - frac[None, :, :]
+        df = frac[a : a + chunk, None, :] - frac[None, :, :]
         df -= np.round(df)
         d = np.linalg.norm(df @ cell, axis=2)
         rows = np.arange(a, min(a + chunk, n))
@@ -143,7 +143,9 @@ class Crystal:
         if n == 0:
             raise DataError(f"{where}: a structure needs at least one atom; got none.")
         if self.positions.shape != (n, 3):
-            raise DataError(f"{where}: 'positions' must have shape ({n}, 3) to match {n} atoms; got {self.positions.shape}.")
+            raise DataError(
+                f"{where}: 'positions' must have shape ({n}, 3) to match {n} atoms; got {self.positions.shape}."
+            )
         bad = (self.numbers < 1) | (self.numbers > MAX_Z)
         if bad.any():
             raise DataError(f"{where}: atomic numbers must be in 1..{MAX_Z}; got {self.numbers[bad][:5].tolist()}.")
@@ -153,24 +155,38 @@ class Crystal:
                 raise DataError(f"{where}: field '{name}' contains NaN or inf.")
         vol = np.linalg.det(self.cell)
         if not abs(vol) > 1e-6:
-            raise DataError(f"{where}: the lattice is singular (volume {vol:.3g} Å³); rows must be three independent vectors in Å.")
+            raise DataError(
+                f"{where}: the lattice is singular (volume {vol:.3g} Å³); rows must be three independent vectors in Å."
+            )
         dmin, i, j = _min_pair_distance(self.positions, self.cell)
         if dmin < MIN_DISTANCE:
-            what = (f"atom {i} is {dmin:.3g} Å from its own periodic image (a lattice vector is too short)" if i == j
-                    else f"atoms {i} and {j} are {dmin:.3g} Å apart")
-            raise DataError(f"{where}: {what}; atoms closer than {MIN_DISTANCE} Å sit on the same site "
-                            "(a duplicated atom, or coordinates in the wrong unit).")
+            what = (
+                f"atom {i} is {dmin:.3g} Å from its own periodic image (a lattice vector is too short)"
+                if i == j
+                else f"atoms {i} and {j} are {dmin:.3g} Å apart"
+            )
+            raise DataError(
+                f"{where}: {what}; atoms closer than {MIN_DISTANCE} Å sit on the same site "
+                "(a duplicated atom, or coordinates in the wrong unit)."
+            )
         if self.forces is not None and self.forces.shape != (n, 3):
             raise DataError(f"{where}: 'forces' must have shape ({n}, 3); got {self.forces.shape}.")
         for key, val in self.targets.items():
             if np.isinf(val):  # NaN means "missing" and is allowed; the dataset drops it per target
-                raise DataError(f"{where}: target '{key}' is {val!r}; targets must be finite numbers (or null when missing).")
+                raise DataError(
+                    f"{where}: target '{key}' is {val!r}; targets must be finite numbers (or null when missing)."
+                )
         return self
 
     def copy(self) -> Crystal:
         return Crystal(
-            self.numbers.copy(), self.positions.copy(), self.cell.copy(), self.id, dict(self.targets),
-            self.energy, None if self.forces is None else self.forces.copy(),
+            self.numbers.copy(),
+            self.positions.copy(),
+            self.cell.copy(),
+            self.id,
+            dict(self.targets),
+            self.energy,
+            None if self.forces is None else self.forces.copy(),
             None if self.stress is None else self.stress.copy(),
         )
 
@@ -252,9 +268,14 @@ def _record_to_crystal(rec: Mapping[str, Any], where: str) -> Crystal:
             ident = f" of structure {rec.get('id')!r}" if rec.get("id") is not None else ""
             raise DataError(f"{where}: target {k!r}{ident} is {v!r}; targets must be numbers (or null when missing).")
     crystal = Crystal(
-        numbers, pos, cell, id=None if rec.get("id") is None else str(rec.get("id")), targets=targets,
+        numbers,
+        pos,
+        cell,
+        id=None if rec.get("id") is None else str(rec.get("id")),
+        targets=targets,
         energy=None if rec.get("energy") is None else float(rec["energy"]),
-        forces=rec.get("forces"), stress=rec.get("stress"),
+        forces=rec.get("forces"),
+        stress=rec.get("stress"),
     )
     crystal.validate(where)
     return crystal
@@ -284,10 +305,14 @@ def text_lines(path: Path) -> Iterator[tuple[int, str]]:
             for lineno, line in enumerate(fh, start=1):
                 yield lineno, line
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
-        raise DataError(f"{path}: the gzip data is truncated or corrupt after line {lineno} ({type(exc).__name__}: {exc}).") from None
+        raise DataError(
+            f"{path}: the gzip data is truncated or corrupt after line {lineno} ({type(exc).__name__}: {exc})."
+        ) from None
     except UnicodeDecodeError as exc:
-        raise DataError(f"{path}, line {lineno + 1}: not UTF-8 text (byte {exc.start}: {exc.object[exc.start:exc.start + 1]!r}); "
-                        "is it a binary file?") from None
+        raise DataError(
+            f"{path}, line {lineno + 1}: not UTF-8 text (byte {exc.start}: {exc.object[exc.start : exc.start + 1]!r}); "
+            "is it a binary file?"
+        ) from None
     except OSError as exc:
         raise DataError(f"{path}: cannot read ({type(exc).__name__}: {exc}).") from None
 

@@ -44,8 +44,11 @@ class FlipBatches(Dataset):
 def flip_loader(x: np.ndarray, y: np.ndarray, *, batch_size: int = 64, seed: int = 0) -> DataLoader:
     """A shuffling DataLoader of randomly flipped batches (for ``Model.fit``'s streaming path)."""
     ds = FlipBatches(x, y, seed=seed)
-    sampler = BatchSampler(RandomSampler(range(len(ds)), generator=torch.Generator().manual_seed(int(seed) + 1)),
-                           batch_size=int(batch_size), drop_last=False)
+    sampler = BatchSampler(
+        RandomSampler(range(len(ds)), generator=torch.Generator().manual_seed(int(seed) + 1)),
+        batch_size=int(batch_size),
+        drop_last=False,
+    )
     return DataLoader(ds, sampler=sampler, batch_size=None)
 
 
@@ -66,7 +69,9 @@ def shift_augment(x: np.ndarray, y: np.ndarray, *, max_shift: int = 1) -> tuple[
     for dy in range(-max_shift, max_shift + 1):
         for dx in range(-max_shift, max_shift + 1):
             z = np.zeros_like(x)
-            z[:, max(dy, 0) : h + min(dy, 0), max(dx, 0) : w + min(dx, 0)] = x[:, max(-dy, 0) : h - max(dy, 0), max(-dx, 0) : w - max(dx, 0)]
+            z[:, max(dy, 0) : h + min(dy, 0), max(dx, 0) : w + min(dx, 0)] = x[
+                :, max(-dy, 0) : h - max(dy, 0), max(-dx, 0) : w - max(dx, 0)
+            ]
             xs.append(z)
             ys.append(y)
     return np.concatenate(xs), np.concatenate(ys)

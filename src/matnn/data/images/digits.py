@@ -36,7 +36,9 @@ def digits_split(
     n_classes, n = len(np.unique(y)), len(y)
     n_test = int(np.ceil(test_size * n))
     if n_test < n_classes or n - n_test < n_classes:
-        raise ConfigError(f"'test_size' {test_size!r} leaves {n - n_test} training and {n_test} test images of {n}; "
-                          f"a stratified split needs at least {n_classes} (one per digit) on each side.")
+        raise ConfigError(
+            f"'test_size' {test_size!r} leaves {n - n_test} training and {n_test} test images of {n}; "
+            f"a stratified split needs at least {n_classes} (one per digit) on each side."
+        )
     x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=test_size, stratify=y, random_state=seed)
     return (x_tr, y_tr), (x_te, y_te)

@@ -39,7 +39,9 @@ def _read_bytes(path: Path) -> bytes:
         try:
             return gzip.decompress(raw)
         except (OSError, EOFError, zlib.error) as exc:
-            raise DataError(f"{path} starts like a gzip file but cannot be decompressed ({exc}); is it truncated?") from None
+            raise DataError(
+                f"{path} starts like a gzip file but cannot be decompressed ({exc}); is it truncated?"
+            ) from None
     return raw
 
 

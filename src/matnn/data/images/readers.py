@@ -33,8 +33,10 @@ def _to_unit_grey(arr: np.ndarray, source: str) -> np.ndarray:
     elif arr.ndim == 3 and arr.shape[-1] == 1:
         arr = arr[..., 0]
     if arr.ndim != 2:
-        raise ShapeError(f"{source} is not a single 2D image: its array has shape {arr.shape} "
-                         "(expected (height, width) or (height, width, 3|4) for colour).")
+        raise ShapeError(
+            f"{source} is not a single 2D image: its array has shape {arr.shape} "
+            "(expected (height, width) or (height, width, 3|4) for colour)."
+        )
     if min(arr.shape) < 1:
         raise ShapeError(f"{source} is empty (shape {arr.shape}).")
     if np.issubdtype(arr.dtype, np.integer):

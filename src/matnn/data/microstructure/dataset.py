@@ -97,8 +97,14 @@ class MicrostructureDataset:
         """Write the ``.npz`` file atomically."""
         from matnn.utils.io import atomic_save_npz
 
-        arrays = {"images": self.images.astype(np.uint8), "tau": self.tau, "d_eff": self.d_eff,
-                  "porosity": self.porosity, "profile": self.profile, "meta": np.array(json.dumps(self.meta))}
+        arrays = {
+            "images": self.images.astype(np.uint8),
+            "tau": self.tau,
+            "d_eff": self.d_eff,
+            "porosity": self.porosity,
+            "profile": self.profile,
+            "meta": np.array(json.dumps(self.meta)),
+        }
         for key in _OPTIONAL:
             if getattr(self, key) is not None:
                 arrays[key] = getattr(self, key)
@@ -109,7 +115,9 @@ class MicrostructureDataset:
         """Read a file written by :meth:`save` (or by hand in the same format), with clear errors."""
         path = Path(path)
         if not path.exists():
-            raise DataError(f"Microstructure data file {path} does not exist (make one with 'matnn microstructure generate').")
+            raise DataError(
+                f"Microstructure data file {path} does not exist (make one with 'matnn microstructure generate')."
+            )
         try:
             with np.load(path, allow_pickle=False) as z:
                 keys = set(z.files)
@@ -127,7 +135,9 @@ class MicrostructureDataset:
             raise DataError(f"Cannot read {path} as a microstructure .npz file: {exc}") from None
         images = arrays["images"]
         if images.ndim == 3 and images.size and not np.isin(np.unique(images), (0, 1)).all():
-            raise DataError(f"'images' in {path} must hold only 0 (solid) and 1 (pore). Found values {np.unique(images)[:6]}.")
+            raise DataError(
+                f"'images' in {path} must hold only 0 (solid) and 1 (pore). Found values {np.unique(images)[:6]}."
+            )
         try:
             return cls(**arrays, meta=meta)
         except (ShapeError, DataError) as exc:
@@ -142,7 +152,9 @@ class MicrostructureDataset:
 
         ims = as_binary_image(images, name="image stack", ndim=3)
         if axis not in (0, 1):
-            raise ConfigError(f"The transport 'axis' of 2D images must be 0 (rows) or 1 (columns). Got {axis!r} instead.")
+            raise ConfigError(
+                f"The transport 'axis' of 2D images must be 0 (rows) or 1 (columns). Got {axis!r} instead."
+            )
         if axis == 1:  # the data set convention is transport along axis 0
             ims = ims.transpose(0, 2, 1)
         rows = []
@@ -152,4 +164,6 @@ class MicrostructureDataset:
                 raise DataError(f"Image {k} of the stack has no pore path between the two faces normal to axis {axis}.")
             rows.append((r.tau, r.d_eff, r.porosity, r.profile))
         tau, d_eff, por, prof = (np.array(v) for v in zip(*rows, strict=True))
-        return cls(images=ims, tau=tau, d_eff=d_eff, porosity=por, profile=prof, meta={"axis": 0, "source": "user images"})
+        return cls(
+            images=ims, tau=tau, d_eff=d_eff, porosity=por, profile=prof, meta={"axis": 0, "source": "user images"}
+        )

@@ -46,7 +46,9 @@ class GenerationSpec:
 
     def __post_init__(self) -> None:
         if not isinstance(self.size, (int, np.integer)) or self.size < 4:
-            raise ConfigError(f"The 'size' of generated images must be an integer >= 4 pixels. Got {self.size!r} instead.")
+            raise ConfigError(
+                f"The 'size' of generated images must be an integer >= 4 pixels. Got {self.size!r} instead."
+            )
         lo, hi = self.porosity
         if not 0.0 < lo <= hi < 1.0:
             raise ConfigError(f"The 'porosity' range must satisfy 0 < low <= high < 1. Got {self.porosity!r} instead.")
@@ -69,7 +71,9 @@ def blob_image(size: int, porosity: float, blobiness: float, seed: int) -> np.nd
     ps = require("porespy", "images")
     state = np.random.get_state()  # porespy reseeds NumPy's global generator; leave the caller's intact
     try:
-        im = ps.generators.blobs([int(size), int(size)], porosity=float(porosity), blobiness=float(blobiness), seed=int(seed))
+        im = ps.generators.blobs(
+            [int(size), int(size)], porosity=float(porosity), blobiness=float(blobiness), seed=int(seed)
+        )
     finally:
         np.random.set_state(state)
     return np.asarray(im, dtype=bool)
@@ -88,7 +92,9 @@ def particle_image(size: int, porosity: float, radius: int, seed: int, *, ndim: 
     ps = require("porespy", "images")
     state = np.random.get_state()  # porespy reseeds NumPy's global generator; leave the caller's intact
     try:
-        im = ps.generators.overlapping_spheres([int(size)] * ndim, r=int(radius), porosity=float(porosity), seed=int(seed))
+        im = ps.generators.overlapping_spheres(
+            [int(size)] * ndim, r=int(radius), porosity=float(porosity), seed=int(seed)
+        )
     finally:
         np.random.set_state(state)
     return np.asarray(im, dtype=bool)
@@ -136,9 +142,17 @@ def generate_dataset(
     if not isinstance(n, (int, np.integer)) or n < 1:
         raise ConfigError(f"The number of images 'n' must be a positive integer. Got {n!r} instead.")
     max_candidates = int(max_candidates or 50 * n + 100)
-    meta = {"seed": int(seed), "size": int(spec.size), "porosity_range": list(spec.porosity),
-            "blobiness_range": list(spec.blobiness), "axis": int(spec.axis), "generator": "porespy.generators.blobs"}
-    rows: dict[str, list] = {k: [] for k in ("images", "porosity", "porosity_target", "blobiness", "tau", "d_eff", "profile", "candidate")}
+    meta = {
+        "seed": int(seed),
+        "size": int(spec.size),
+        "porosity_range": list(spec.porosity),
+        "blobiness_range": list(spec.blobiness),
+        "axis": int(spec.axis),
+        "generator": "porespy.generators.blobs",
+    }
+    rows: dict[str, list] = {
+        k: [] for k in ("images", "porosity", "porosity_target", "blobiness", "tau", "d_eff", "profile", "candidate")
+    }
     k0 = 0
     if checkpoint is not None and Path(checkpoint).exists():
         prev = MicrostructureDataset.load(checkpoint)

@@ -20,7 +20,9 @@ from matnn.core.exceptions import ConfigError, ShapeError
 __all__ = ["smooth_random_maps", "missing_mask", "neighbour_mean_fill", "masked_mse", "inpainting_inputs"]
 
 
-def smooth_random_maps(n: int, *, size: int = 50, sigma: float = 1.0, noise_std: float = 0.1, seed: int | None = 0) -> np.ndarray:
+def smooth_random_maps(
+    n: int, *, size: int = 50, sigma: float = 1.0, noise_std: float = 0.1, seed: int | None = 0
+) -> np.ndarray:
     """``n`` maps of Gaussian noise smoothed with a Gaussian filter of ``sigma`` pixels, shape (n, size, size)."""
     if n < 1 or size < 3:
         raise ConfigError(f"Need n >= 1 maps of size >= 3. Got n={n!r}, size={size!r}.")
@@ -43,7 +45,9 @@ def _check(maps: np.ndarray, missing: np.ndarray) -> tuple[np.ndarray, np.ndarra
     maps = np.asarray(maps, dtype=float)
     missing = np.asarray(missing, dtype=bool)
     if maps.ndim != 3 or missing.shape != maps.shape:
-        raise ShapeError(f"maps and missing mask must both have shape (n, height, width); got {maps.shape} and {missing.shape}.")
+        raise ShapeError(
+            f"maps and missing mask must both have shape (n, height, width); got {maps.shape} and {missing.shape}."
+        )
     return maps, missing
 
 

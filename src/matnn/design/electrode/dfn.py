@@ -105,31 +105,17 @@ def nominal_areal_capacity(electrode: Electrode, pv: Any) -> float:
     """Nominal areal capacity of the cathode, A·h/m² (stoichiometry window of the module docstring)."""
     c_max = pv["Maximum concentration in positive electrode [mol.m-3]"]
     theta0 = pv["Initial concentration in positive electrode [mol.m-3]"] / c_max
-    return (
-        electrode.eps_am
-        * electrode.thickness_m
-        * c_max
-        * FARADAY
-        * (_THETA_POS_END - theta0)
-        / 3600.0
-    )
+    return electrode.eps_am * electrode.thickness_m * c_max * FARADAY * (_THETA_POS_END - theta0) / 3600.0
 
 
 def _negative_thickness(q_areal: float, pv: Any, np_ratio: float) -> float:
     c_max = pv["Maximum concentration in negative electrode [mol.m-3]"]
     theta0 = pv["Initial concentration in negative electrode [mol.m-3]"] / c_max
     eps = pv["Negative electrode active material volume fraction"]
-    return (
-        np_ratio
-        * q_areal
-        * 3600.0
-        / (eps * c_max * FARADAY * (theta0 - _THETA_NEG_END))
-    )
+    return np_ratio * q_areal * 3600.0 / (eps * c_max * FARADAY * (theta0 - _THETA_NEG_END))
 
 
-def _discharges(
-    electrode: Electrode, bruggeman: float, cell: CellSpec, loose: bool
-) -> dict[str, Any]:
+def _discharges(electrode: Electrode, bruggeman: float, cell: CellSpec, loose: bool) -> dict[str, Any]:
     pybamm = require("pybamm", "design")
     import numpy as np
 
@@ -154,32 +140,23 @@ def _discharges(
     n = cell.mesh_points
     var_pts = {"x_n": n, "x_s": max(3, n // 2), "x_p": n, "r_n": n, "r_p": n}
     if loose:
-        solver = pybamm.CasadiSolver(
-            mode="safe", rtol=cell.rtol * 100, atol=cell.atol * 100
-        )
+        solver = pybamm.CasadiSolver(mode="safe", rtol=cell.rtol * 100, atol=cell.atol * 100)
     else:
         solver = pybamm.IDAKLUSolver(rtol=cell.rtol, atol=cell.atol)
-    sim = pybamm.Simulation(
-        _MODEL[0].new_copy(), parameter_values=pv, var_pts=var_pts, solver=solver
-    )
+    sim = pybamm.Simulation(_MODEL[0].new_copy(), parameter_values=pv, var_pts=var_pts, solver=solver)
     v_min = pv["Lower voltage cut-off [V]"]
     out: dict[str, Any] = {}
     for label, rate in (("low", cell.low_rate), ("high", cell.high_rate)):
         current = rate * q_areal * area
-        sol = sim.solve(
-            [0.0, 1.5 * 3600.0 / rate], inputs={"Current function [A]": current}
-        )
+        sol = sim.solve([0.0, 1.5 * 3600.0 / rate], inputs={"Current function [A]": current})
         t = sol["Time [s]"].entries
         v = sol["Voltage [V]"].entries
         if not (np.all(np.isfinite(v)) and v[-1] <= v_min + 1e-3):
             raise RuntimeError(
-                f"{label}-rate discharge stopped at {v[-1]:.3f} V before the {v_min:g} V cut-off "
-                f"({sol.termination})"
+                f"{label}-rate discharge stopped at {v[-1]:.3f} V before the {v_min:g} V cut-off ({sol.termination})"
             )
         capacity = current * float(t[-1]) / 3600.0  # A·h (constant current)
-        energy = (
-            current * float(np.sum(0.5 * (v[1:] + v[:-1]) * np.diff(t))) / 3600.0
-        )  # W·h
+        energy = current * float(np.sum(0.5 * (v[1:] + v[:-1]) * np.diff(t))) / 3600.0  # W·h
         out[label] = {
             "capacity_ah": capacity,
             "energy_wh": energy,
@@ -189,11 +166,7 @@ def _discharges(
         l_neg
         + pv["Separator thickness [m]"]
         + electrode.thickness_m
-        + 0.5
-        * (
-            pv["Negative current collector thickness [m]"]
-            + pv["Positive current collector thickness [m]"]
-        )
+        + 0.5 * (pv["Negative current collector thickness [m]"] + pv["Positive current collector thickness [m]"])
     )
     return {
         "energy_density_wh_l": out["low"]["energy_wh"] / (area * stack_m) / 1000.0,
@@ -207,9 +180,7 @@ def _discharges(
     }
 
 
-def simulate_electrode(
-    electrode: Electrode, tau: float, cell: CellSpec | None = None
-) -> dict[str, Any]:
+def simulate_electrode(electrode: Electrode, tau: float, cell: CellSpec | None = None) -> dict[str, Any]:
     """Discharge one cathode design at the low and the high rate; never raises for a failed solve.
 
     Parameters
@@ -235,11 +206,7 @@ def simulate_electrode(
         try:
             result = _discharges(electrode, b, cell, loose)
         except Exception as exc:  # noqa: BLE001 -- any solver failure: retry once, then report it with the design
-            errors.append(
-                f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[
-                    :300
-                ]
-            )
+            errors.append(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:300])
             continue
         if all(math.isfinite(v) for v in result.values()):
             return {

@@ -123,9 +123,7 @@ def _specific_volumes(am_fraction: float, m: Materials) -> tuple[float, float, f
     )
 
 
-def solids_volume_fraction(
-    am_fraction: float, solid_content: float, materials: Materials | None = None
-) -> float:
+def solids_volume_fraction(am_fraction: float, solid_content: float, materials: Materials | None = None) -> float:
     """Solids volume fraction ``φ`` of the slurry (dimensionless)."""
     m = materials or Materials()
     v_solids = solid_content * sum(_specific_volumes(am_fraction, m))
@@ -138,9 +136,7 @@ def dried_porosity(solid_content: float, materials: Materials | None = None) -> 
     return m.eps_dry_ref + m.k_solid_content * (solid_content - m.solid_content_ref)
 
 
-def electrode_from_recipe(
-    recipe: Recipe, materials: Materials | None = None
-) -> Electrode:
+def electrode_from_recipe(recipe: Recipe, materials: Materials | None = None) -> Electrode:
     """Map a manufacturing recipe to the electrode it makes (see the module docstring for the balances).
 
     Raises :class:`~matnn.core.exceptions.DataError` when the recipe leaves no pores (``ε_dry`` outside
@@ -150,9 +146,7 @@ def electrode_from_recipe(
     phi = solids_volume_fraction(recipe.am_fraction, recipe.solid_content, m)
     eps_dry = dried_porosity(recipe.solid_content, m)
     if not 0.0 < eps_dry < 1.0:
-        raise DataError(
-            f"Recipe {recipe.as_dict()} dries to a porosity of {eps_dry:.3f}, outside (0, 1)."
-        )
+        raise DataError(f"Recipe {recipe.as_dict()} dries to a porosity of {eps_dry:.3f}, outside (0, 1).")
     thickness_dry = recipe.coating_um * 1e-6 * phi / (1.0 - eps_dry)
     porosity = 1.0 - (1.0 - eps_dry) / (1.0 - recipe.calendering)
     if porosity < m.eps_min:
@@ -165,9 +159,7 @@ def electrode_from_recipe(
     solid = 1.0 - porosity
     thickness = (1.0 - recipe.calendering) * thickness_dry
     rho_s = 1.0 / total  # g/cm³
-    loading = (
-        solid * thickness * 100.0 * rho_s * 1e3
-    )  # (m → cm) · g/cm³ → g/cm² → mg/cm²
+    loading = solid * thickness * 100.0 * rho_s * 1e3  # (m → cm) · g/cm³ → g/cm² → mg/cm²
     return Electrode(
         porosity=porosity,
         eps_am=solid * v[0] / total,

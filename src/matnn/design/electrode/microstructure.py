@@ -98,9 +98,7 @@ def specific_surface_area_vox(image: np.ndarray) -> float:
     return faces / im.size
 
 
-def measure_bin(
-    porosity: float, spec: ImageSpec | None = None, *, seed: int = 0
-) -> dict[str, float]:
+def measure_bin(porosity: float, spec: ImageSpec | None = None, *, seed: int = 0) -> dict[str, float]:
     """Image and solve one porosity: mean tortuosity over axes and seeds, its spread, and the surface area.
 
     Returns ``{"porosity", "tau", "tau_std", "ssa_per_m", "image_porosity"}``; raises
@@ -112,9 +110,7 @@ def measure_bin(
     spec = spec or ImageSpec()
     taus, ssa, eps = [], [], []
     for k in range(spec.seeds):
-        im = particle_image(
-            spec.size, porosity, spec.radius_vox, seed=int(seed) * 1000 + k + 1
-        )
+        im = particle_image(spec.size, porosity, spec.radius_vox, seed=int(seed) * 1000 + k + 1)
         eps.append(float(im.mean()))
         ssa.append(specific_surface_area_vox(im) / spec.voxel_m)
         for axis in range(3):
@@ -122,9 +118,7 @@ def measure_bin(
             if res.percolating:
                 taus.append(res.tau)
     if not taus:
-        raise DataError(
-            f"No {spec.size}³ particle image at porosity {porosity:.3f} percolates; no tortuosity."
-        )
+        raise DataError(f"No {spec.size}³ particle image at porosity {porosity:.3f} percolates; no tortuosity.")
     # Average the conductance (1/τ), not τ: a nearly blocked axis would otherwise dominate.
     tau = float(1.0 / np.mean(1.0 / np.asarray(taus)))
     return {
@@ -159,10 +153,7 @@ class TortuosityTable:
             from matnn.utils.io import read_json
 
             saved = read_json(self.path)
-            if (
-                saved.get("spec") == asdict(self.spec)
-                and saved.get("seed") == self.seed
-            ):
+            if saved.get("spec") == asdict(self.spec) and saved.get("seed") == self.seed:
                 self.bins = {float(k): v for k, v in saved["bins"].items()}
 
     def centres(self, porosities: Iterable[float]) -> list[float]:

@@ -109,14 +109,10 @@ class RecipeSpace:
         for f in fields(self):
             pair = getattr(self, f.name)
             if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
-                raise ConfigError(
-                    f"'{f.name}' of RecipeSpace must be a (low, high) pair; got {pair!r}"
-                )
+                raise ConfigError(f"'{f.name}' of RecipeSpace must be a (low, high) pair; got {pair!r}")
             lo, hi = (check("RecipeSpace", f.name, v, _LIMITS[f.name]) for v in pair)
             if not lo < hi:
-                raise ConfigError(
-                    f"'{f.name}' of RecipeSpace must be a range with low < high; got {tuple(pair)!r}"
-                )
+                raise ConfigError(f"'{f.name}' of RecipeSpace must be a range with low < high; got {tuple(pair)!r}")
             object.__setattr__(self, f.name, (float(lo), float(hi)))
 
     @property
@@ -141,9 +137,7 @@ class RecipeSpace:
         return {n: list(getattr(self, n)) for n in RECIPE_VARIABLES}
 
 
-def sobol_recipes(
-    n: int, space: RecipeSpace | None = None, *, seed: int = 0
-) -> list[Recipe]:
+def sobol_recipes(n: int, space: RecipeSpace | None = None, *, seed: int = 0) -> list[Recipe]:
     """``n`` recipes from a scrambled Sobol sequence over ``space`` (``scipy.stats.qmc.Sobol``).
 
     A Sobol sequence is balanced at powers of two; other ``n`` take its first ``n`` points

@@ -86,9 +86,7 @@ def nsga2(
     check("nsga2", "n_obj", n_obj, positive(int))
     lower, upper = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
     if lower.shape != upper.shape or lower.ndim != 1 or not np.all(lower < upper):
-        raise DataError(
-            f"nsga2 needs 1D bounds with lower < upper; got {lower!r} and {upper!r}."
-        )
+        raise DataError(f"nsga2 needs 1D bounds with lower < upper; got {lower!r} and {upper!r}.")
     problem = Problem(n_var=len(lower), n_obj=n_obj, xl=lower, xu=upper)
     algorithm = NSGA2(pop_size=pop_size, eliminate_duplicates=True)
     algorithm.setup(problem, termination=NoTermination(), seed=int(seed), verbose=False)
@@ -99,13 +97,9 @@ def nsga2(
         f = np.asarray(evaluate(x), dtype=float).reshape(len(x), n_obj)
         xs.append(x)
         fs.append(f)
-        Evaluator().eval(
-            StaticProblem(problem, F=np.where(np.isfinite(f), f, 1e12)), pop
-        )
+        Evaluator().eval(StaticProblem(problem, F=np.where(np.isfinite(f), f, 1e12)), pop)
         algorithm.tell(infills=pop)
     final = algorithm.pop
     xf, ff = final.get("X"), final.get("F")
     keep = nondominated(np.where(ff >= 1e12, np.nan, ff))
-    return SearchResult(
-        np.vstack(xs), np.vstack(fs), xf[keep], ff[keep], int(sum(len(x) for x in xs))
-    )
+    return SearchResult(np.vstack(xs), np.vstack(fs), xf[keep], ff[keep], int(sum(len(x) for x in xs)))

@@ -23,18 +23,14 @@ BASELINES: tuple[str, ...] = ("gp", "rf")
 def _check_xy(x: Any, y: Any | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     x = np.asarray(x, dtype=float)
     if x.ndim != 2 or len(x) == 0 or not np.all(np.isfinite(x)):
-        raise DataError(
-            f"Surrogate inputs must be a finite 2D array with at least one row; got shape {x.shape}."
-        )
+        raise DataError(f"Surrogate inputs must be a finite 2D array with at least one row; got shape {x.shape}.")
     if y is None:
         return x, None
     y = np.asarray(y, dtype=float)
     if y.ndim == 1:
         y = y[:, None]
     if len(y) != len(x) or not np.all(np.isfinite(y)):
-        raise DataError(
-            f"Surrogate targets must be finite with one row per input ({len(x)}); got shape {y.shape}."
-        )
+        raise DataError(f"Surrogate targets must be finite with one row per input ({len(x)}); got shape {y.shape}.")
     return x, y
 
 
@@ -64,16 +60,10 @@ class EnsembleSurrogate:
         seed: int = 0,
     ) -> None:
         self.members = check("EnsembleSurrogate", "members", members, positive(int))
-        self.hidden = tuple(
-            check("EnsembleSurrogate", "hidden", h, positive(int)) for h in hidden
-        )
+        self.hidden = tuple(check("EnsembleSurrogate", "hidden", h, positive(int)) for h in hidden)
         self.epochs = check("EnsembleSurrogate", "epochs", epochs, positive(int))
-        self.batch_size = check(
-            "EnsembleSurrogate", "batch_size", batch_size, positive(int)
-        )
-        self.learning_rate = check(
-            "EnsembleSurrogate", "learning_rate", learning_rate, positive()
-        )
+        self.batch_size = check("EnsembleSurrogate", "batch_size", batch_size, positive(int))
+        self.learning_rate = check("EnsembleSurrogate", "learning_rate", learning_rate, positive())
         self.seed = check("EnsembleSurrogate", "seed", seed, Interval(int, 0, None))
         self.models_: list[Any] = []
 
@@ -89,9 +79,7 @@ class EnsembleSurrogate:
         self.models_ = []
         for k in range(self.members):
             matnn.set_seed(self.seed + k)
-            layers = [
-                Dense(self.hidden[0], activation="tanh", input_shape=(x.shape[1],))
-            ]
+            layers = [Dense(self.hidden[0], activation="tanh", input_shape=(x.shape[1],))]
             layers += [Dense(h, activation="tanh") for h in self.hidden[1:]]
             model = matnn.Sequential([*layers, Dense(y.shape[1])])
             model.compile(optimizer=Adam(learning_rate=self.learning_rate), loss="mse")
@@ -105,16 +93,12 @@ class EnsembleSurrogate:
             self.models_.append(model)
         return self
 
-    def predict(
-        self, x: Any, *, return_std: bool = False
-    ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    def predict(self, x: Any, *, return_std: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         """Ensemble mean (n, k) and, with ``return_std``, the spread across members (n, k)."""
         if not self.models_:
             raise NotFittedError("EnsembleSurrogate.predict called before fit.")
         x, _ = _check_xy(x)
-        preds = np.stack(
-            [np.asarray(m.predict(x.astype(np.float32))) for m in self.models_]
-        )
+        preds = np.stack([np.asarray(m.predict(x.astype(np.float32))) for m in self.models_])
         preds = preds * self.y_std_ + self.y_mean_
         mean = preds.mean(axis=0)
         return (mean, preds.std(axis=0)) if return_std else mean
@@ -127,9 +111,7 @@ def fit_baseline(kind: str, x: Any, y: Any, *, seed: int = 0) -> Any:
     if kind.lower() == "rf":
         from sklearn.ensemble import RandomForestRegressor
 
-        return RandomForestRegressor(
-            n_estimators=300, min_samples_leaf=2, random_state=seed, n_jobs=1
-        ).fit(x, y)
+        return RandomForestRegressor(n_estimators=300, min_samples_leaf=2, random_state=seed, n_jobs=1).fit(x, y)
     import warnings
 
     from sklearn.exceptions import ConvergenceWarning
@@ -137,12 +119,8 @@ def fit_baseline(kind: str, x: Any, y: Any, *, seed: int = 0) -> Any:
     from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
     from sklearn.multioutput import MultiOutputRegressor
 
-    kernel = ConstantKernel(1.0) * Matern(
-        length_scale=np.ones(x.shape[1]), nu=2.5
-    ) + WhiteKernel(1e-3)
-    gp = GaussianProcessRegressor(
-        kernel=kernel, normalize_y=True, n_restarts_optimizer=2, random_state=seed
-    )
+    kernel = ConstantKernel(1.0) * Matern(length_scale=np.ones(x.shape[1]), nu=2.5) + WhiteKernel(1e-3)
+    gp = GaussianProcessRegressor(kernel=kernel, normalize_y=True, n_restarts_optimizer=2, random_state=seed)
     with warnings.catch_warnings():  # a noise level at its bound is expected for a deterministic simulator
         warnings.simplefilter("ignore", ConvergenceWarning)
         return MultiOutputRegressor(gp).fit(x, y)
@@ -155,13 +133,10 @@ def regression_scores(y_true: Any, y_pred: Any) -> dict[str, np.ndarray]:
         np.atleast_2d(np.asarray(y_pred, float)),
     )
     if yt.shape != yp.shape:
-        raise DataError(
-            f"Predictions of shape {yp.shape} do not match targets of shape {yt.shape}."
-        )
+        raise DataError(f"Predictions of shape {yp.shape} do not match targets of shape {yt.shape}.")
     ss_res = ((yt - yp) ** 2).sum(axis=0)
     ss_tot = ((yt - yt.mean(axis=0)) ** 2).sum(axis=0)
     return {
         "r2": 1.0 - ss_res / np.maximum(ss_tot, 1e-300),
-        "mape_pct": 100.0
-        * np.mean(np.abs((yt - yp) / np.where(yt == 0, np.nan, yt)), axis=0),
+        "mape_pct": 100.0 * np.mean(np.abs((yt - yp) / np.where(yt == 0, np.nan, yt)), axis=0),
     }

@@ -42,7 +42,5 @@ def __getattr__(name: str) -> Any:
     if name in _WHERE:
         import importlib
 
-        return getattr(
-            importlib.import_module(f"matnn.design.tune.{_WHERE[name]}"), name
-        )
+        return getattr(importlib.import_module(f"matnn.design.tune.{_WHERE[name]}"), name)
     raise AttributeError(f"module 'matnn.design.tune' has no attribute {name!r}")

@@ -32,9 +32,7 @@ class PruningCallback(Callback):
         Shared epoch counter, so that successive fits of one trial report increasing steps.
     """
 
-    def __init__(
-        self, trial: Any, monitor: str = "val_loss", steps: _Steps | None = None
-    ) -> None:
+    def __init__(self, trial: Any, monitor: str = "val_loss", steps: _Steps | None = None) -> None:
         super().__init__()
         self.trial = trial
         self.monitor = monitor
@@ -56,9 +54,7 @@ class PruningCallback(Callback):
         if self.trial.should_prune():
             if self.model is not None:
                 self.model.stop_training = True
-            raise optuna.TrialPruned(
-                f"pruned at epoch {epoch + 1} ({self.monitor}={value:.5g})"
-            )
+            raise optuna.TrialPruned(f"pruned at epoch {epoch + 1} ({self.monitor}={value:.5g})")
 
 
 @contextlib.contextmanager

@@ -57,11 +57,7 @@ def decode_unit(u: float, dist: Any) -> Any:
         n = len(dist.choices)
         return dist.choices[min(int(u * n), n - 1)]
     low, high = float(dist.low), float(dist.high)
-    x = (
-        math.exp(math.log(low) + u * (math.log(high) - math.log(low)))
-        if dist.log
-        else low + u * (high - low)
-    )
+    x = math.exp(math.log(low) + u * (math.log(high) - math.log(low))) if dist.log else low + u * (high - low)
     step = getattr(dist, "step", None)
     if isinstance(dist, IntDistribution):
         s = int(step or 1)
@@ -112,9 +108,7 @@ class _Agent:
         self.q2_t.load_state_dict(self.q2.state_dict())
         self.log_alpha = torch.zeros((), requires_grad=True)
         self.opt_actor = torch.optim.Adam(self.actor.parameters(), lr=lr)
-        self.opt_q = torch.optim.Adam(
-            [*self.q1.parameters(), *self.q2.parameters()], lr=lr
-        )
+        self.opt_q = torch.optim.Adam([*self.q1.parameters(), *self.q2.parameters()], lr=lr)
         self.opt_alpha = torch.optim.Adam([self.log_alpha], lr=lr)
         self.action_dim = action_dim
         self.state_dim = state_dim
@@ -156,13 +150,9 @@ class _Agent:
             a2, logp2, _ = self.policy(s2)
             alpha = self.log_alpha.exp()
             sa2 = torch.cat([s2, a2], 1)
-            target = r + gamma * (
-                torch.minimum(self.q1_t(sa2), self.q2_t(sa2)).squeeze(1) - alpha * logp2
-            )
+            target = r + gamma * (torch.minimum(self.q1_t(sa2), self.q2_t(sa2)).squeeze(1) - alpha * logp2)
         sa = torch.cat([s, a], 1)
-        q_loss = (self.q1(sa).squeeze(1) - target).pow(2).mean() + (
-            self.q2(sa).squeeze(1) - target
-        ).pow(2).mean()
+        q_loss = (self.q1(sa).squeeze(1) - target).pow(2).mean() + (self.q2(sa).squeeze(1) - target).pow(2).mean()
         self.opt_q.zero_grad()
         q_loss.backward()
         self.opt_q.step()
@@ -173,16 +163,12 @@ class _Agent:
         actor_loss = (self.log_alpha.exp().detach() * logp - q_new).mean()
         if anchor_weight > 0:
             # Mixture regularisation: keep the policy mean near the best setting found so far.
-            actor_loss = (
-                actor_loss + anchor_weight * (mean - anchor).pow(2).sum(1).mean()
-            )
+            actor_loss = actor_loss + anchor_weight * (mean - anchor).pow(2).sum(1).mean()
         self.opt_actor.zero_grad()
         actor_loss.backward()
         self.opt_actor.step()
 
-        alpha_loss = -(
-            self.log_alpha * (logp.detach() - self.action_dim)
-        ).mean()  # target entropy -dim
+        alpha_loss = -(self.log_alpha * (logp.detach() - self.action_dim)).mean()  # target entropy -dim
         self.opt_alpha.zero_grad()
         alpha_loss.backward()
         self.opt_alpha.step()
@@ -244,11 +230,7 @@ class SACSampler(_optuna_base()):  # type: ignore[misc]
     ) -> None:
         import optuna
 
-        self._seed = (
-            int(seed)
-            if seed is not None
-            else int(np.random.SeedSequence().entropy % (2**31))
-        )
+        self._seed = int(seed) if seed is not None else int(np.random.SeedSequence().entropy % (2**31))
         self._rng = np.random.RandomState(self._seed)
         self._random = optuna.samplers.RandomSampler(seed=self._seed)
         self._space = optuna.search_space.IntersectionSearchSpace()
@@ -275,12 +257,8 @@ class SACSampler(_optuna_base()):  # type: ignore[misc]
     def infer_relative_search_space(self, study: Any, trial: Any) -> dict[str, Any]:
         return {k: d for k, d in self._space.calculate(study).items() if not d.single()}
 
-    def sample_independent(
-        self, study: Any, trial: Any, param_name: str, param_distribution: Any
-    ) -> Any:
-        return self._random.sample_independent(
-            study, trial, param_name, param_distribution
-        )
+    def sample_independent(self, study: Any, trial: Any, param_name: str, param_distribution: Any) -> Any:
+        return self._random.sample_independent(study, trial, param_name, param_distribution)
 
     # ------------------------------------------------------------------ the MDP
     def _transitions(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -320,9 +298,7 @@ class SACSampler(_optuna_base()):  # type: ignore[misc]
         center = elite[self._rng.randint(len(elite))]
         return np.clip(center + self.elite_width * self._rng.randn(d), 0.0, 1.0)
 
-    def sample_relative(
-        self, study: Any, trial: Any, search_space: dict[str, Any]
-    ) -> dict[str, Any]:
+    def sample_relative(self, study: Any, trial: Any, search_space: dict[str, Any]) -> dict[str, Any]:
         import optuna
         import torch
 
@@ -331,12 +307,8 @@ class SACSampler(_optuna_base()):  # type: ignore[misc]
         names = sorted(search_space)
         done = [
             t
-            for t in study.get_trials(
-                deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)
-            )
-            if all(n in t.params for n in names)
-            and t.value is not None
-            and math.isfinite(t.value)
+            for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+            if all(n in t.params for n in names) and t.value is not None and math.isfinite(t.value)
         ]
         if len(done) < self.n_startup_trials:
             return {}
@@ -363,14 +335,10 @@ class SACSampler(_optuna_base()):  # type: ignore[misc]
         n_agent = len(done) - self.n_startup_trials
         w = self.prior_weight * math.exp(-self.prior_decay * n_agent)
         anchor = torch.as_tensor(X[int(np.argmin(y))] * 2 - 1, dtype=torch.float32)
-        tS, tA, tR, tS2 = (
-            torch.as_tensor(v, dtype=torch.float32) for v in (S, A, R, S2)
-        )
+        tS, tA, tR, tS2 = (torch.as_tensor(v, dtype=torch.float32) for v in (S, A, R, S2))
         agent = self._agent
         for _ in range(self.updates):
-            idx = torch.as_tensor(
-                self._rng.randint(0, len(S), size=min(self.batch_size, len(S)))
-            )
+            idx = torch.as_tensor(self._rng.randint(0, len(S), size=min(self.batch_size, len(S))))
             agent.update(
                 tS[idx],
                 tA[idx],
@@ -385,10 +353,6 @@ class SACSampler(_optuna_base()):  # type: ignore[misc]
             u = self._prior_sample(X, y)
         else:
             with torch.no_grad():
-                a, _, _ = agent.policy(
-                    torch.as_tensor(s_now[None], dtype=torch.float32)
-                )
+                a, _, _ = agent.policy(torch.as_tensor(s_now[None], dtype=torch.float32))
             u = (a.numpy()[0].astype(float) + 1.0) / 2.0
-        return {
-            n: decode_unit(float(u[i]), search_space[n]) for i, n in enumerate(names)
-        }
+        return {n: decode_unit(float(u[i]), search_space[n]) for i, n in enumerate(names)}

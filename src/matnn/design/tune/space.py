@@ -99,14 +99,10 @@ def _number(key: str, name: str, value: Any, integer: bool) -> float:
 
 def _param(key: str, spec: Any) -> Param:
     if not isinstance(spec, Mapping):
-        raise ConfigError(
-            f"{_where(key)} must be a mapping such as {{type: float, low: 0.0, high: 1.0}}; got {spec!r}"
-        )
+        raise ConfigError(f"{_where(key)} must be a mapping such as {{type: float, low: 0.0, high: 1.0}}; got {spec!r}")
     kind = spec.get("type")
     if kind not in _PARAM_KEYS:
-        raise ConfigError(
-            f"'type' of {_where(key)} must be one of float, int, categorical; got {kind!r}"
-        )
+        raise ConfigError(f"'type' of {_where(key)} must be one of float, int, categorical; got {kind!r}")
     unknown = sorted(set(map(str, spec)) - _PARAM_KEYS[kind])
     if unknown:
         raise ConfigError(
@@ -115,14 +111,10 @@ def _param(key: str, spec: Any) -> Param:
     if kind == "categorical":
         choices = spec.get("choices")
         if not isinstance(choices, list) or not choices:
-            raise ConfigError(
-                f"'choices' of {_where(key)} must be a non-empty list; got {choices!r}"
-            )
+            raise ConfigError(f"'choices' of {_where(key)} must be a non-empty list; got {choices!r}")
         for c in choices:
             if not (c is None or isinstance(c, (bool, int, float, str))):
-                raise ConfigError(
-                    f"'choices' of {_where(key)} must hold numbers, strings, booleans or null; got {c!r}"
-                )
+                raise ConfigError(f"'choices' of {_where(key)} must hold numbers, strings, booleans or null; got {c!r}")
         return Param(key, "categorical", choices=tuple(choices))
     integer = kind == "int"
     for name in ("low", "high"):
@@ -131,31 +123,23 @@ def _param(key: str, spec: Any) -> Param:
     low = _number(key, "low", spec["low"], integer)
     high = _number(key, "high", spec["high"], integer)
     if not low < high:
-        raise ConfigError(
-            f"'high' of {_where(key)} must be greater than low={low!r}; got {high!r}"
-        )
+        raise ConfigError(f"'high' of {_where(key)} must be greater than low={low!r}; got {high!r}")
     log = spec.get("log", False)
     if not isinstance(log, bool):
         raise ConfigError(f"'log' of {_where(key)} must be true or false; got {log!r}")
     if log and low <= 0:
-        raise ConfigError(
-            f"'low' of {_where(key)} must be > 0 with log: true; got {low!r}"
-        )
+        raise ConfigError(f"'low' of {_where(key)} must be > 0 with log: true; got {low!r}")
     step = spec.get("step")
     if step is not None:
         step = _number(key, "step", step, integer)
         if step <= 0:
             raise ConfigError(f"'step' of {_where(key)} must be > 0; got {step!r}")
         if log and (not integer or step != 1):
-            raise ConfigError(
-                f"'step' of {_where(key)} cannot be combined with log: true"
-            )
+            raise ConfigError(f"'step' of {_where(key)} cannot be combined with log: true")
     return Param(key, kind, low=low, high=high, log=log, step=step)
 
 
-def parse_space(
-    raw: Any, *, allowed: Collection[str] | None = None, model_options: bool = True
-) -> dict[str, Param]:
+def parse_space(raw: Any, *, allowed: Collection[str] | None = None, model_options: bool = True) -> dict[str, Param]:
     """Check a ``space:`` mapping and return ``{option: Param}``.
 
     Parameters
@@ -172,54 +156,36 @@ def parse_space(
             "tune.space is empty: give at least one option to search, e.g. learning_rate: {type: float, low: 1.0e-4, high: 1.0e-2, log: true}"
         )
     if not isinstance(raw, Mapping):
-        raise ConfigError(
-            f"tune.space must be a mapping of option names to ranges; got {raw!r}"
-        )
+        raise ConfigError(f"tune.space must be a mapping of option names to ranges; got {raw!r}")
     space: dict[str, Param] = {}
     for raw_key, spec in raw.items():
         key = str(raw_key).replace("-", "_")
         if key.startswith(MODEL_OPTION_PREFIX):
             sub = key[len(MODEL_OPTION_PREFIX) :]
             if not model_options:
-                raise ConfigError(
-                    f"tune.space key '{raw_key}': this command has no --model-option"
-                )
+                raise ConfigError(f"tune.space key '{raw_key}': this command has no --model-option")
             if not sub.isidentifier():
-                raise ConfigError(
-                    f"tune.space key '{raw_key}' must be model_option.KEY with KEY an identifier"
-                )
+                raise ConfigError(f"tune.space key '{raw_key}' must be model_option.KEY with KEY an identifier")
         elif allowed is not None and key not in allowed:
             hint = close_matches(key, sorted(allowed))
             extra = f" Did you mean {', '.join(repr(h) for h in hint)}?" if hint else ""
-            raise ConfigError(
-                f"tune.space key '{raw_key}' is not an option of this command.{extra}"
-            )
+            raise ConfigError(f"tune.space key '{raw_key}' is not an option of this command.{extra}")
         if key in space:
             raise ConfigError(f"tune.space key '{raw_key}' is given twice")
         space[key] = _param(key, spec)
     return space
 
 
-def parse_tune_block(
-    raw: Any, *, allowed: Collection[str] | None = None, model_options: bool = True
-) -> TuneSettings:
+def parse_tune_block(raw: Any, *, allowed: Collection[str] | None = None, model_options: bool = True) -> TuneSettings:
     """Check a whole ``tune:`` block (see the module docstring and docs/design.md)."""
     if not isinstance(raw, Mapping):
-        raise ConfigError(
-            f"the 'tune' block must be a mapping with at least a 'space'; got {raw!r}"
-        )
+        raise ConfigError(f"the 'tune' block must be a mapping with at least a 'space'; got {raw!r}")
     for k in raw:
         if k not in _TUNE_KEYS:
             hint = close_matches(str(k), _TUNE_KEYS)
             extra = f" Did you mean {', '.join(repr(h) for h in hint)}?" if hint else ""
-            raise ConfigError(
-                f"unknown key 'tune.{k}'.{extra} Allowed: {', '.join(_TUNE_KEYS)}"
-            )
-    s = TuneSettings(
-        space=parse_space(
-            raw.get("space"), allowed=allowed, model_options=model_options
-        )
-    )
+            raise ConfigError(f"unknown key 'tune.{k}'.{extra} Allowed: {', '.join(_TUNE_KEYS)}")
+    s = TuneSettings(space=parse_space(raw.get("space"), allowed=allowed, model_options=model_options))
     if raw.get("metric") is not None:
         if not isinstance(raw["metric"], str) or not raw["metric"]:
             raise ConfigError(
@@ -228,25 +194,19 @@ def parse_tune_block(
         s.metric = raw["metric"]
     if raw.get("direction") is not None:
         if raw["direction"] not in ("minimize", "maximize"):
-            raise ConfigError(
-                f"'tune.direction' must be minimize or maximize; got {raw['direction']!r}"
-            )
+            raise ConfigError(f"'tune.direction' must be minimize or maximize; got {raw['direction']!r}")
         s.direction = raw["direction"]
     for key, kind in (("trials", 1), ("heartbeat_interval", 1), ("max_retry", 0)):
         if key in raw:
             v = raw[key]
             if isinstance(v, bool) or not isinstance(v, int) or v < kind:
-                raise ConfigError(
-                    f"'tune.{key}' must be an integer >= {kind}; got {v!r}"
-                )
+                raise ConfigError(f"'tune.{key}' must be an integer >= {kind}; got {v!r}")
             setattr(s, key, v)
     for key, options in (("sampler", SAMPLERS), ("pruner", PRUNERS)):
         if key in raw:
             v = str(raw[key]).lower() if raw[key] is not None else "none"
             if v not in options:
-                raise ConfigError(
-                    f"'tune.{key}' must be one of {', '.join(options)}; got {raw[key]!r}"
-                )
+                raise ConfigError(f"'tune.{key}' must be one of {', '.join(options)}; got {raw[key]!r}")
             setattr(s, key, v)
     if raw.get("seed") is not None:
         if isinstance(raw["seed"], bool) or not isinstance(raw["seed"], int):
@@ -257,9 +217,7 @@ def parse_tune_block(
     if "validation_fraction" in raw:
         v = raw["validation_fraction"]
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 < v < 1.0:
-            raise ConfigError(
-                f"'tune.validation_fraction' must be in (0, 1); got {v!r}"
-            )
+            raise ConfigError(f"'tune.validation_fraction' must be in (0, 1); got {v!r}")
         s.validation_fraction = float(v)
     if raw.get("monitor") is not None:
         s.monitor = str(raw["monitor"])
@@ -275,13 +233,9 @@ def to_distributions(space: Mapping[str, Param]) -> dict[str, Any]:
         if p.kind == "categorical":
             out[name] = d.CategoricalDistribution(list(p.choices))
         elif p.kind == "int":
-            out[name] = d.IntDistribution(
-                int(p.low), int(p.high), log=p.log, step=int(p.step or 1)
-            )
+            out[name] = d.IntDistribution(int(p.low), int(p.high), log=p.log, step=int(p.step or 1))
         else:
-            out[name] = d.FloatDistribution(
-                float(p.low), float(p.high), log=p.log, step=p.step
-            )
+            out[name] = d.FloatDistribution(float(p.low), float(p.high), log=p.log, step=p.step)
     return out
 
 
@@ -292,11 +246,7 @@ def suggest(trial: Any, space: Mapping[str, Param]) -> dict[str, Any]:
         if p.kind == "categorical":
             out[name] = trial.suggest_categorical(name, list(p.choices))
         elif p.kind == "int":
-            out[name] = trial.suggest_int(
-                name, int(p.low), int(p.high), step=int(p.step or 1), log=p.log
-            )
+            out[name] = trial.suggest_int(name, int(p.low), int(p.high), step=int(p.step or 1), log=p.log)
         else:
-            out[name] = trial.suggest_float(
-                name, float(p.low), float(p.high), step=p.step, log=p.log
-            )
+            out[name] = trial.suggest_float(name, float(p.low), float(p.high), step=p.step, log=p.log)
     return out

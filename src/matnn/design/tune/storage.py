@@ -73,11 +73,7 @@ def make_storage(
         if retry_cls is not None:  # Optuna >= 4.9
             retry = {"heartbeat_stale_trial_callback": retry_cls(max_retry=max_retry)}
         else:
-            retry = {
-                "failed_trial_callback": optuna.storages.RetryFailedTrialCallback(
-                    max_retry=max_retry
-                )
-            }
+            retry = {"failed_trial_callback": optuna.storages.RetryFailedTrialCallback(max_retry=max_retry)}
         return optuna.storages.RDBStorage(
             url,
             heartbeat_interval=int(heartbeat_interval),
@@ -129,16 +125,10 @@ def run_worker(
     failures: list[BaseException] = []
 
     def guarded(trial: Any) -> float:
-        others = [
-            t
-            for t in study.get_trials(deepcopy=False)
-            if t.number < trial.number and _live(t)
-        ]
+        others = [t for t in study.get_trials(deepcopy=False) if t.number < trial.number and _live(t)]
         if len(others) >= n_trials:
             trial.set_user_attr("surplus", True)
-            raise SurplusTrial(
-                f"trial {trial.number} not needed: {n_trials} trials already live"
-            )
+            raise SurplusTrial(f"trial {trial.number} not needed: {n_trials} trials already live")
         try:
             value = objective(trial)
         except fatal as exc:
@@ -162,9 +152,7 @@ def run_worker(
             running = sum(t.state == optuna.trial.TrialState.RUNNING for t in trials)
             waiting = sum(t.state == optuna.trial.TrialState.WAITING for t in trials)
             if done + running >= n_trials and waiting == 0:
-                time.sleep(
-                    poll_s
-                )  # the last trials run elsewhere (or their worker died: wait for the heartbeat)
+                time.sleep(poll_s)  # the last trials run elsewhere (or their worker died: wait for the heartbeat)
                 continue
             study.optimize(
                 guarded,

@@ -213,7 +213,9 @@ def build_full_delta_q_cnn(
 
     h, w = image.shape[1], image.shape[2]
     if min(h, w) < 2 * kernel + 4:
-        raise ConfigError(f"The ΔQ image ({h} voltages × {w} cycles) is too small for two {kernel}×{kernel} conv/pool blocks.")
+        raise ConfigError(
+            f"The ΔQ image ({h} voltages × {w} cycles) is too small for two {kernel}×{kernel} conv/pool blocks."
+        )
     scale = float(np.std(image)) or 1.0
     init = "torch_default"
     return matnn.Sequential(

@@ -72,7 +72,10 @@ def _estimator(recipe: Mapping[str, Any], seed: int, n_cells: int) -> Any:
         return make_pipeline(
             StandardScaler(),
             ElasticNetCV(
-                l1_ratio=list(recipe["l1_ratios"]), alphas=recipe["n_alphas"], cv=cv, max_iter=recipe["max_iter"],
+                l1_ratio=list(recipe["l1_ratios"]),
+                alphas=recipe["n_alphas"],
+                cv=cv,
+                max_iter=recipe["max_iter"],
                 random_state=seed,
             ),
         )

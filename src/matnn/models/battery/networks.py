@@ -25,7 +25,14 @@ from matnn.data.battery.dataset import BatteryDataset
 from matnn.data.battery.features import TUTORIAL_CYCLES, delta_q_image, discharge_features, full_delta_q_image, log_life
 from matnn.models.battery.registry import BATTERY_MODELS
 
-__all__ = ["NeuralConfig", "NeuralModel", "default_config", "network_spec", "inverse_frequency_weights", "network_inputs"]
+__all__ = [
+    "NeuralConfig",
+    "NeuralModel",
+    "default_config",
+    "network_spec",
+    "inverse_frequency_weights",
+    "network_inputs",
+]
 
 _EPS = 1e-12
 _ASINH_SCALE_AH = 1e-3
@@ -102,9 +109,13 @@ class NeuralConfig:
         if self.scalars not in ("discharge", "summary", "curve"):
             raise ConfigError(f"NeuralConfig.scalars must be 'discharge', 'summary' or 'curve'. Got {self.scalars!r}.")
         if self.l2 < 0 or self.weight_decay < 0:
-            raise ConfigError(f"NeuralConfig: l2 and weight_decay must be non-negative. Got {self.l2!r} and {self.weight_decay!r}.")
+            raise ConfigError(
+                f"NeuralConfig: l2 and weight_decay must be non-negative. Got {self.l2!r} and {self.weight_decay!r}."
+            )
         if not self.early_stopping and self.ensemble > 1:
-            raise ConfigError("NeuralConfig: an ensemble validates each member on its own fold; it needs early_stopping=True.")
+            raise ConfigError(
+                "NeuralConfig: an ensemble validates each member on its own fold; it needs early_stopping=True."
+            )
         if not 0.0 < self.val_fraction < 0.5:
             raise ConfigError(f"NeuralConfig.val_fraction must be in (0, 0.5). Got {self.val_fraction!r}.")
 
@@ -241,7 +252,9 @@ class NeuralModel:
         if self.config is None:
             self.config = default_config(self.name)
 
-    def fit(self, ds: BatteryDataset, *, verbose: int = 0, device: Any = None, callbacks: list[Any] | None = None) -> NeuralModel:
+    def fit(
+        self, ds: BatteryDataset, *, verbose: int = 0, device: Any = None, callbacks: list[Any] | None = None
+    ) -> NeuralModel:
         """Train on the cells of ``ds`` (all must have a cycle life); ``callbacks`` are added to every member's fit."""
         from matnn.config import set_seed
         from matnn.core.callbacks import EarlyStopping
@@ -283,7 +296,11 @@ class NeuralModel:
             else:
                 opt = Adam(learning_rate=cfg.learning_rate)
             model.compile(optimizer=opt, loss="mse")
-            weights = inverse_frequency_weights(log_life(ds.cycle_life)[tr_idx]).astype(np.float32) if cfg.sample_weights else None
+            weights = (
+                inverse_frequency_weights(log_life(ds.cycle_life)[tr_idx]).astype(np.float32)
+                if cfg.sample_weights
+                else None
+            )
             stop = cfg.early_stopping
             hist = model.fit(
                 x_tr,
@@ -293,7 +310,11 @@ class NeuralModel:
                 epochs=cfg.epochs,
                 batch_size=min(cfg.batch_size, len(tr_idx)),
                 shuffle=cfg.batch_size < len(tr_idx),  # one full batch: order is irrelevant
-                callbacks=([EarlyStopping(monitor="val_loss", patience=cfg.patience, restore_best_weights=True)] if stop else [])
+                callbacks=(
+                    [EarlyStopping(monitor="val_loss", patience=cfg.patience, restore_best_weights=True)]
+                    if stop
+                    else []
+                )
                 + list(callbacks or []),
                 verbose=verbose,
                 device=device,
@@ -318,7 +339,9 @@ class NeuralModel:
         assert self.config is not None
         x = network_inputs(self.name, ds, self.config.scalars, self.config.asinh, getattr(self, "cycles_", None))
         base = self.base_log(ds)
-        return np.stack([base + np.asarray(m.predict(x, batch_size=256), dtype=float).reshape(-1) for m in self.members_])
+        return np.stack(
+            [base + np.asarray(m.predict(x, batch_size=256), dtype=float).reshape(-1) for m in self.members_]
+        )
 
     def predict(self, ds: BatteryDataset) -> np.ndarray:
         """Predicted cycle life in cycles, shape (n_cells,)."""

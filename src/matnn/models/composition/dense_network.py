@@ -20,7 +20,9 @@ def parse_hidden(text: str | Sequence[int]) -> tuple[int, ...]:
         try:
             units = tuple(int(p) for p in parts)
         except ValueError:
-            raise ConfigError(f"hidden layer sizes must be comma-separated positive integers, e.g. '256,128'. Got {text!r}.") from None
+            raise ConfigError(
+                f"hidden layer sizes must be comma-separated positive integers, e.g. '256,128'. Got {text!r}."
+            ) from None
     else:
         units = tuple(int(u) for u in text)
     if any(u < 1 for u in units):

@@ -143,7 +143,9 @@ def build_elemnet(
 
     for r in dropout_rates:
         if not 0.0 <= float(r) < 1.0:
-            raise ConfigError(f"ElemNet dropout rates must be in [0, 1) (drop probabilities). Got {list(dropout_rates)!r}.")
+            raise ConfigError(
+                f"ElemNet dropout rates must be in [0, 1) (drop probabilities). Got {list(dropout_rates)!r}."
+            )
     blocks, n_out = parse_architecture(architecture)
     layers = []
     first = True

@@ -170,8 +170,11 @@ class NeuralRegressor(_Base):
             self.x_mean_, self.x_scale_ = scaler.mean, scaler.scale
             self.n_features_unscaled_ = scaler.n_unscaled
             if scaler.n_unscaled:
-                print(f"{self.name}: {scaler.n_unscaled} of {X.shape[1]} feature(s) are constant on the training rows "
-                      f"(spread below {REL_TOL:g} of their size); they are centred, not scaled.", file=sys.stderr)
+                print(
+                    f"{self.name}: {scaler.n_unscaled} of {X.shape[1]} feature(s) are constant on the training rows "
+                    f"(spread below {REL_TOL:g} of their size); they are centred, not scaled.",
+                    file=sys.stderr,
+                )
             self.y_mean_, self.y_scale_ = float(y[tr].mean()), float(y[tr].std() or 1.0)
         else:
             self.x_mean_, self.x_scale_ = np.zeros(X.shape[1]), np.ones(X.shape[1])
@@ -185,19 +188,31 @@ class NeuralRegressor(_Base):
             self._start_from(s.init_from, X.shape[1])
             Xs = self._scale_x(X)
             ys = ((y - self.y_mean_) / self.y_scale_).astype(np.float32)[:, None]
-        opt = matnn.optimizers.Adam(learning_rate=self.learning_rate, weight_decay=s.weight_decay) if s.weight_decay else matnn.optimizers.Adam(learning_rate=self.learning_rate)
+        opt = (
+            matnn.optimizers.Adam(learning_rate=self.learning_rate, weight_decay=s.weight_decay)
+            if s.weight_decay
+            else matnn.optimizers.Adam(learning_rate=self.learning_rate)
+        )
         self.model_.compile(optimizer=opt, loss=self.loss, metrics=["mae"])
         callbacks: list[Any] = [EarlyStopping(monitor="val_loss", patience=self.patience, restore_best_weights=True)]
         if s.reduce_lr_patience:
-            callbacks.append(ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=s.reduce_lr_patience, min_lr=1e-6))
+            callbacks.append(
+                ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=s.reduce_lr_patience, min_lr=1e-6)
+            )
         if work_dir is not None:
             work = Path(work_dir)
             work.mkdir(parents=True, exist_ok=True)
             callbacks += [BackupAndRestore(str(work / "backup")), CSVLogger(str(work / "history.csv"))]
         t0 = time.perf_counter()
         history = self.model_.fit(
-            Xs[tr], ys[tr], validation_data=(Xs[va], ys[va]), epochs=self.epochs, batch_size=self.batch_size,
-            shuffle=True, callbacks=callbacks, verbose=s.verbose,
+            Xs[tr],
+            ys[tr],
+            validation_data=(Xs[va], ys[va]),
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            shuffle=True,
+            callbacks=callbacks,
+            verbose=s.verbose,
         )
         self.history_ = {k: list(map(float, v)) for k, v in history.history.items()}
         val_pred = self._predict_scaled(Xs[va])
@@ -248,7 +263,9 @@ class NeuralRegressor(_Base):
             )
         x_mean, x_scale = np.asarray(prep["x_mean"], dtype=np.float64), np.asarray(prep["x_scale"], dtype=np.float64)
         if x_mean.shape != (n_features,) or x_scale.shape != (n_features,):
-            raise ConfigError(f"init_from: {str(d)!r} was trained on {x_mean.size} features; this data has {n_features}.")
+            raise ConfigError(
+                f"init_from: {str(d)!r} was trained on {x_mean.size} features; this data has {n_features}."
+            )
         load_weights(self.model_, weights_path)
         self.x_mean_, self.x_scale_ = x_mean, x_scale
         self.y_mean_, self.y_scale_ = float(prep["y_mean"]), float(prep["y_scale"])
@@ -277,8 +294,15 @@ class NeuralRegressor(_Base):
         write_json(
             d / "preprocessing.json",
             {
-                "model": self.name, "features": self.features, "standardize": self.standardize, "x_mean": self.x_mean_, "x_scale": self.x_scale_,
-                "y_mean": self.y_mean_, "y_scale": self.y_scale_, "mc_samples": self.mc_samples, "mc_seed": self.seed_,
+                "model": self.name,
+                "features": self.features,
+                "standardize": self.standardize,
+                "x_mean": self.x_mean_,
+                "x_scale": self.x_scale_,
+                "y_mean": self.y_mean_,
+                "y_scale": self.y_scale_,
+                "mc_samples": self.mc_samples,
+                "mc_seed": self.seed_,
             },
         )
         return d
@@ -304,8 +328,12 @@ class DenseRegressor(NeuralRegressor):
         from matnn.models.composition.dense_network import build_dense_network
 
         return build_dense_network(
-            n_features, self._value("hidden"), activation=self._value("activation"), dropout=self._value("dropout"),
-            batch_norm=self.settings.batch_norm, monte_carlo_dropout=self.mc_samples > 0,
+            n_features,
+            self._value("hidden"),
+            activation=self._value("activation"),
+            dropout=self._value("dropout"),
+            batch_norm=self.settings.batch_norm,
+            monte_carlo_dropout=self.mc_samples > 0,
         )
 
 
@@ -353,10 +381,18 @@ class ForestRegressor(_Base):
         X = _matrix(data, self.features)
         t0 = time.perf_counter()
         self.model_ = RandomForestRegressor(
-            n_estimators=self.n_estimators, max_features=self.max_features, min_samples_leaf=self.min_samples_leaf,
-            n_jobs=get_num_threads(), random_state=seed,
+            n_estimators=self.n_estimators,
+            max_features=self.max_features,
+            min_samples_leaf=self.min_samples_leaf,
+            n_jobs=get_num_threads(),
+            random_state=seed,
         ).fit(X, np.asarray(y, dtype=np.float64))
-        self.info_ = {"fit_time_s": time.perf_counter() - t0, "n_estimators": self.n_estimators, "max_features": self.max_features, "n_fit": len(y)}
+        self.info_ = {
+            "fit_time_s": time.perf_counter() - t0,
+            "n_estimators": self.n_estimators,
+            "max_features": self.max_features,
+            "n_fit": len(y),
+        }
         self.fitted_ = True
         return self
 
@@ -433,10 +469,16 @@ class BoostingRegressor(_Base):
         loss = "absolute_error" if self._value("loss") in ("mae", "absolute_error") else "squared_error"
         t0 = time.perf_counter()
         self.model_ = HistGradientBoostingRegressor(
-            loss=loss, learning_rate=self.learning_rate, max_iter=self.max_iter, max_leaf_nodes=self.spec.default("max_leaf_nodes"),
-            min_samples_leaf=max(2, min(20, len(y) // 50)), l2_regularization=self.spec.default("l2_regularization"),
-            early_stopping=True, validation_fraction=self.settings.validation_fraction,
-            n_iter_no_change=self.spec.default("n_iter_no_change"), random_state=seed,
+            loss=loss,
+            learning_rate=self.learning_rate,
+            max_iter=self.max_iter,
+            max_leaf_nodes=self.spec.default("max_leaf_nodes"),
+            min_samples_leaf=max(2, min(20, len(y) // 50)),
+            l2_regularization=self.spec.default("l2_regularization"),
+            early_stopping=True,
+            validation_fraction=self.settings.validation_fraction,
+            n_iter_no_change=self.spec.default("n_iter_no_change"),
+            random_state=seed,
         ).fit(X, y)
         self.info_ = {"fit_time_s": time.perf_counter() - t0, "n_iter": int(self.model_.n_iter_), "n_fit": len(y)}
         self.fitted_ = True
@@ -469,11 +511,15 @@ class AutoSelectRegressor(_Base):
         self.candidates = candidate_names(self._value("candidates"))
         self.features = "auto"
 
-    def fit(self, data: Data, y: np.ndarray, *, seed: int = 0, work_dir: str | Path | None = None) -> AutoSelectRegressor:
+    def fit(
+        self, data: Data, y: np.ndarray, *, seed: int = 0, work_dir: str | Path | None = None
+    ) -> AutoSelectRegressor:
         from sklearn.model_selection import KFold
 
         y = np.asarray(y, dtype=np.float64)
-        k = self.settings.selection_folds or (self.spec.default("selection_folds") if len(y) <= self.spec.default("kfold_max_rows") else 1)
+        k = self.settings.selection_folds or (
+            self.spec.default("selection_folds") if len(y) <= self.spec.default("kfold_max_rows") else 1
+        )
         if k == 1:
             splits = [validation_split(len(y), self.settings.validation_fraction, seed + 1)]
         else:
@@ -495,8 +541,15 @@ class AutoSelectRegressor(_Base):
         scores = {name: float(np.mean(np.concatenate(errs))) for name, errs in abs_err.items()}
         self.selection_folds_ = k
         self.selected_ = min(scores, key=scores.get)
-        self.best_ = make_estimator(self.selected_, self.settings.replace(features=None)).fit(data, y, seed=seed, work_dir=work_dir)
-        self.info_ = {"selected": self.selected_, "selection_folds": k, **{f"selection_val_mae_{c}": v for c, v in scores.items()}, "fit_time_s": time.perf_counter() - t0}
+        self.best_ = make_estimator(self.selected_, self.settings.replace(features=None)).fit(
+            data, y, seed=seed, work_dir=work_dir
+        )
+        self.info_ = {
+            "selected": self.selected_,
+            "selection_folds": k,
+            **{f"selection_val_mae_{c}": v for c, v in scores.items()},
+            "fit_time_s": time.perf_counter() - t0,
+        }
         self.fitted_ = True
         return self
 
@@ -530,7 +583,9 @@ def load_estimator(directory: str | Path) -> _Base:
     d = Path(directory)
     meta_path = d / "preprocessing.json"
     if not meta_path.is_file():
-        raise DataError(f"{d}: no preprocessing.json here; expected the model/ folder written by 'matnn composition train'.")
+        raise DataError(
+            f"{d}: no preprocessing.json here; expected the model/ folder written by 'matnn composition train'."
+        )
     meta = json.loads(meta_path.read_text())
     if (d / "model.matnn").is_file():
         import matnn
@@ -575,4 +630,3 @@ def candidate_names(text: str) -> list[str]:
             raise unknown_name("candidate model", c, allowed)
         out.append(COMPOSITION_MODELS.get(c).name)
     return out
-

@@ -27,8 +27,11 @@ def constructor_options(cls: type) -> dict[str, Any]:
     """The keyword arguments of ``cls.__init__`` (except ``self``) with their defaults
     (``inspect.Parameter.empty`` where there is none)."""
     params = inspect.signature(cls.__init__).parameters
-    return {name: p.default for name, p in params.items()
-            if name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+    return {
+        name: p.default
+        for name, p in params.items()
+        if name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    }
 
 
 class GraphPropertyModel(Model):
@@ -40,12 +43,22 @@ class GraphPropertyModel(Model):
     (:attr:`graph_spec`), so predicting on new structures builds the same graphs.
     """
 
-    def _init_common(self, *, n_targets: int, atom_features: str, cutoff: float, max_neighbors: int | None,
-                     target_mean: float | Sequence[float], target_std: float | Sequence[float]) -> int:
+    def _init_common(
+        self,
+        *,
+        n_targets: int,
+        atom_features: str,
+        cutoff: float,
+        max_neighbors: int | None,
+        target_mean: float | Sequence[float],
+        target_std: float | Sequence[float],
+    ) -> int:
         owner = type(self).__name__
         _positive_int(owner, "n_targets", n_targets)
         if not (isinstance(cutoff, (int, float)) and cutoff > 0):
-            raise ConfigError(f"The 'cutoff' parameter of {owner} must be a float in (0, inf) Å. Got {cutoff!r} instead.")
+            raise ConfigError(
+                f"The 'cutoff' parameter of {owner} must be a float in (0, inf) Å. Got {cutoff!r} instead."
+            )
         if max_neighbors is not None:
             _positive_int(owner, "max_neighbors", max_neighbors)
         table = torch.from_numpy(atom_feature_table(atom_features))
@@ -83,7 +96,9 @@ class GraphPropertyModel(Model):
         """
         y = torch.as_tensor(np.asarray(y, dtype=np.float32)).reshape(len(y), -1)
         if y.shape[1] != self.target_mean_.numel():
-            raise DataError(f"adapt() got targets with {y.shape[1]} columns; the model has n_targets={self.target_mean_.numel()}.")
+            raise DataError(
+                f"adapt() got targets with {y.shape[1]} columns; the model has n_targets={self.target_mean_.numel()}."
+            )
         if not torch.isfinite(y).all():
             raise DataError("adapt() got NaN or infinite targets; drop those rows first.")
         self.target_mean_.copy_(y.mean(0))

@@ -79,7 +79,12 @@ class CGCNN(GraphPropertyModel):
         target_std: float | Sequence[float] = 1.0,
     ) -> None:
         super().__init__()
-        for name, value in (("atom_dim", atom_dim), ("n_conv", n_conv), ("hidden_dim", hidden_dim), ("n_gaussians", n_gaussians)):
+        for name, value in (
+            ("atom_dim", atom_dim),
+            ("n_conv", n_conv),
+            ("hidden_dim", hidden_dim),
+            ("n_gaussians", n_gaussians),
+        ):
             _positive_int("CGCNN", name, value)
         if pooling not in ("mean", "sum"):
             raise unknown_name("pooling", pooling, ("mean", "sum"))
@@ -87,8 +92,14 @@ class CGCNN(GraphPropertyModel):
         self.hidden_dim, self.n_hidden, self.cutoff, self.max_neighbors = hidden_dim, n_hidden, cutoff, max_neighbors
         self.n_gaussians, self.pooling, self.dropout_rate = n_gaussians, pooling, dropout
         self.target_mean, self.target_std = target_mean, target_std
-        n_feat = self._init_common(n_targets=n_targets, atom_features=atom_features, cutoff=cutoff,
-                                   max_neighbors=max_neighbors, target_mean=target_mean, target_std=target_std)
+        n_feat = self._init_common(
+            n_targets=n_targets,
+            atom_features=atom_features,
+            cutoff=cutoff,
+            max_neighbors=max_neighbors,
+            target_mean=target_mean,
+            target_std=target_std,
+        )
         self.embedding = nn.Linear(n_feat, atom_dim)
         self.expansion = GaussianExpansion(0.0, cutoff, n_gaussians)
         self.convs = nn.ModuleList([CGConv(atom_dim, n_gaussians) for _ in range(n_conv)])
@@ -121,8 +132,17 @@ class CGCNN(GraphPropertyModel):
 
     def get_config(self) -> dict[str, Any]:
         return {
-            "n_targets": self.n_targets, "atom_features": self.atom_features, "atom_dim": self.atom_dim,
-            "n_conv": self.n_conv, "hidden_dim": self.hidden_dim, "n_hidden": self.n_hidden, "cutoff": self.cutoff,
-            "max_neighbors": self.max_neighbors, "n_gaussians": self.n_gaussians, "pooling": self.pooling,
-            "dropout": self.dropout_rate, "target_mean": self.target_mean, "target_std": self.target_std,
+            "n_targets": self.n_targets,
+            "atom_features": self.atom_features,
+            "atom_dim": self.atom_dim,
+            "n_conv": self.n_conv,
+            "hidden_dim": self.hidden_dim,
+            "n_hidden": self.n_hidden,
+            "cutoff": self.cutoff,
+            "max_neighbors": self.max_neighbors,
+            "n_gaussians": self.n_gaussians,
+            "pooling": self.pooling,
+            "dropout": self.dropout_rate,
+            "target_mean": self.target_mean,
+            "target_std": self.target_std,
         }

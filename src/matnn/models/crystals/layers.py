@@ -161,9 +161,7 @@ class MEGNetBlock(nn.Module):
     def __init__(self, dim: int = 32, hidden: int = 64, pre_block: bool = True) -> None:
         super().__init__()
         act = ShiftedSoftplus
-        self.pre = nn.ModuleDict(
-            {k: mlp([dim, 2 * dim, dim], act) for k in ("v", "e", "u")}
-        ) if pre_block else None
+        self.pre = nn.ModuleDict({k: mlp([dim, 2 * dim, dim], act) for k in ("v", "e", "u")}) if pre_block else None
         # φ_e's first layer acts on a concatenation; split it by part so atom and state terms are
         # computed per atom / per crystal and gathered, not recomputed per edge.
         self.e_vi = nn.Linear(dim, hidden)
@@ -180,11 +178,15 @@ class MEGNetBlock(nn.Module):
         i, j = edge_index
         n_atoms, n_graphs = v.shape[0], u.shape[0]
         e_new = self.e_rest(
-            self.e_vi(v).index_select(0, i) + self.e_vj(v).index_select(0, j) + self.e_e(e)
+            self.e_vi(v).index_select(0, i)
+            + self.e_vj(v).index_select(0, j)
+            + self.e_e(e)
             + self.e_u(u).index_select(0, edge_batch)
         )
         v_new = self.phi_v(torch.cat([scatter_mean(e_new, i, n_atoms), v, u.index_select(0, batch)], dim=-1))
-        u_new = self.phi_u(torch.cat([scatter_mean(e_new, edge_batch, n_graphs), scatter_mean(v_new, batch, n_graphs), u], dim=-1))
+        u_new = self.phi_u(
+            torch.cat([scatter_mean(e_new, edge_batch, n_graphs), scatter_mean(v_new, batch, n_graphs), u], dim=-1)
+        )
         return v_new, e_new, u_new
 
 

@@ -47,8 +47,8 @@ def _import_mace() -> tuple[Any, Any]:
     try:
         with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
             warnings.simplefilter("ignore")
-            from mace import modules  # first: sets the variable e3nn's import needs
             from e3nn import o3
+            from mace import modules  # first: sets the variable e3nn's import needs
     except ImportError as err:
         raise ConfigError('MACEPotential needs mace-torch: pip install "matnn[mace]" (or mace-torch).') from err
     finally:
@@ -66,7 +66,9 @@ def _atomic_numbers(elements: Sequence[int | str]) -> list[int]:
     for e in elements:
         z = atomic_numbers.get(e) if isinstance(e, str) else int(e)
         if z is None or not 0 < z < 101:
-            raise ConfigError(f"MACEPotential: unknown element {e!r}; give symbols such as 'Cu' or atomic numbers 1-100.")
+            raise ConfigError(
+                f"MACEPotential: unknown element {e!r}; give symbols such as 'Cu' or atomic numbers 1-100."
+            )
         out.append(int(z))
     if not out:
         raise ConfigError("MACEPotential needs the elements it will see, e.g. elements=['Cu', 'Au'].")
@@ -132,14 +134,23 @@ class MACEPotential(InteratomicPotential):
         force_weight: float = 10.0,
         stress_weight: float = 0.0,
     ) -> None:
-        super().__init__(cutoff=cutoff, energy_weight=energy_weight, force_weight=force_weight, stress_weight=stress_weight)
-        for name, value in (("channels", channels), ("max_ell", max_ell), ("correlation", correlation),
-                            ("n_interactions", n_interactions), ("n_bessel", n_bessel)):
+        super().__init__(
+            cutoff=cutoff, energy_weight=energy_weight, force_weight=force_weight, stress_weight=stress_weight
+        )
+        for name, value in (
+            ("channels", channels),
+            ("max_ell", max_ell),
+            ("correlation", correlation),
+            ("n_interactions", n_interactions),
+            ("n_bessel", n_bessel),
+        ):
             _positive_int("MACEPotential", name, value)
         if max_L not in (0, 1, 2, 3):
             raise ConfigError(f"The 'max_L' parameter of MACEPotential must be 0, 1, 2 or 3. Got {max_L!r} instead.")
         if not (isinstance(avg_num_neighbors, (int, float)) and avg_num_neighbors > 0):
-            raise ConfigError(f"The 'avg_num_neighbors' parameter of MACEPotential must be > 0. Got {avg_num_neighbors!r} instead.")
+            raise ConfigError(
+                f"The 'avg_num_neighbors' parameter of MACEPotential must be > 0. Got {avg_num_neighbors!r} instead."
+            )
         modules, o3 = _import_mace()
         self.elements = _atomic_numbers(elements)
         self.channels, self.max_L, self.max_ell, self.correlation = channels, max_L, max_ell, correlation
@@ -153,12 +164,23 @@ class MACEPotential(InteratomicPotential):
         with warnings.catch_warnings():  # e3nn's TorchScript code generation warns about annotations
             warnings.simplefilter("ignore")
             self.mace = modules.ScaleShiftMACE(
-                r_max=self.cutoff, num_bessel=n_bessel, num_polynomial_cutoff=5, max_ell=max_ell,
-                interaction_cls=block, interaction_cls_first=block, num_interactions=n_interactions,
-                num_elements=len(self.elements), hidden_irreps=o3.Irreps(hidden), MLP_irreps=o3.Irreps("16x0e"),
-                atomic_energies=np.zeros(len(self.elements)), avg_num_neighbors=self.avg_num_neighbors,
-                atomic_numbers=self.elements, correlation=correlation, gate=torch.nn.functional.silu,
-                atomic_inter_scale=1.0, atomic_inter_shift=0.0,
+                r_max=self.cutoff,
+                num_bessel=n_bessel,
+                num_polynomial_cutoff=5,
+                max_ell=max_ell,
+                interaction_cls=block,
+                interaction_cls_first=block,
+                num_interactions=n_interactions,
+                num_elements=len(self.elements),
+                hidden_irreps=o3.Irreps(hidden),
+                MLP_irreps=o3.Irreps("16x0e"),
+                atomic_energies=np.zeros(len(self.elements)),
+                avg_num_neighbors=self.avg_num_neighbors,
+                atomic_numbers=self.elements,
+                correlation=correlation,
+                gate=torch.nn.functional.silu,
+                atomic_inter_scale=1.0,
+                atomic_inter_shift=0.0,
             )
 
     @classmethod
@@ -166,8 +188,7 @@ class MACEPotential(InteratomicPotential):
         """A MACE network for every element in ``numbers`` (the atomic numbers of all structures of the
         data), its message normalisation ``avg_num_neighbors`` (unless given) the mean number of edges per
         atom of ``train_graphs``."""
-        per_atom = (sum(g.edge_index.shape[1] for g in train_graphs)
-                    / max(1, sum(len(g.numbers) for g in train_graphs)))
+        per_atom = sum(g.edge_index.shape[1] for g in train_graphs) / max(1, sum(len(g.numbers) for g in train_graphs))
         options.setdefault("avg_num_neighbors", max(1.0, float(per_atom)))
         elements = sorted({int(z) for zs in numbers for z in np.asarray(zs).reshape(-1)})
         return cls(elements, **options)
@@ -176,7 +197,9 @@ class MACEPotential(InteratomicPotential):
         species = self.element_index_[x.numbers]
         if bool((species < 0).any()):
             unknown = sorted({int(z) for z in x.numbers[species < 0]})
-            raise ConfigError(f"MACEPotential was built for atomic numbers {self.elements}; the structures contain {unknown}.")
+            raise ConfigError(
+                f"MACEPotential was built for atomic numbers {self.elements}; the structures contain {unknown}."
+            )
         if not positions.requires_grad:  # MACE marks positions as requiring grad: keep the caller's tensor untouched
             positions = positions.detach()
         i = x.edge_index[0]
@@ -193,8 +216,9 @@ class MACEPotential(InteratomicPotential):
         out = self.mace(data, training=self.training, compute_force=False)
         return out["node_energy"].to(positions.dtype)
 
-    def adapt(self, numbers: Sequence[np.ndarray], energies: Sequence[float],
-              forces: Sequence[np.ndarray] | None = None) -> MACEPotential:
+    def adapt(
+        self, numbers: Sequence[np.ndarray], energies: Sequence[float], forces: Sequence[np.ndarray] | None = None
+    ) -> MACEPotential:
         """As :meth:`InteratomicPotential.adapt`, but with forces the scale is their RMS (eV/Å × 1 Å).
 
         That is MACE's own default ("rms_forces_scaling"): its freshly initialised outputs vary
@@ -204,14 +228,24 @@ class MACEPotential(InteratomicPotential):
         """
         super().adapt(numbers, energies)
         if forces is not None and len(forces):
-            rms = float(np.sqrt(np.mean(np.concatenate([np.asarray(f, dtype=np.float64).reshape(-1) for f in forces]) ** 2)))
+            rms = float(
+                np.sqrt(np.mean(np.concatenate([np.asarray(f, dtype=np.float64).reshape(-1) for f in forces]) ** 2))
+            )
             self.energy_scale_.fill_(max(rms, 0.01))
         return self
 
     def get_config(self) -> dict[str, Any]:
         return {
-            "elements": list(self.elements), "channels": self.channels, "max_L": self.max_L, "max_ell": self.max_ell,
-            "correlation": self.correlation, "n_interactions": self.n_interactions, "cutoff": self.cutoff,
-            "n_bessel": self.n_bessel, "avg_num_neighbors": self.avg_num_neighbors, "energy_weight": self.energy_weight,
-            "force_weight": self.force_weight, "stress_weight": self.stress_weight,
+            "elements": list(self.elements),
+            "channels": self.channels,
+            "max_L": self.max_L,
+            "max_ell": self.max_ell,
+            "correlation": self.correlation,
+            "n_interactions": self.n_interactions,
+            "cutoff": self.cutoff,
+            "n_bessel": self.n_bessel,
+            "avg_num_neighbors": self.avg_num_neighbors,
+            "energy_weight": self.energy_weight,
+            "force_weight": self.force_weight,
+            "stress_weight": self.stress_weight,
         }

@@ -104,15 +104,33 @@ class MEGNet(GraphPropertyModel):
         target_std: float | Sequence[float] = 1.0,
     ) -> None:
         super().__init__()
-        for name, value in (("embed_dim", embed_dim), ("dim", dim), ("hidden", hidden), ("n_blocks", n_blocks),
-                            ("n_gaussians", n_gaussians), ("set2set_steps", set2set_steps)):
+        for name, value in (
+            ("embed_dim", embed_dim),
+            ("dim", dim),
+            ("hidden", hidden),
+            ("n_blocks", n_blocks),
+            ("n_gaussians", n_gaussians),
+            ("set2set_steps", set2set_steps),
+        ):
             _positive_int("MEGNet", name, value)
-        self.n_targets, self.atom_features, self.embed_dim, self.dim, self.hidden = n_targets, atom_features, embed_dim, dim, hidden
+        self.n_targets, self.atom_features, self.embed_dim, self.dim, self.hidden = (
+            n_targets,
+            atom_features,
+            embed_dim,
+            dim,
+            hidden,
+        )
         self.n_blocks, self.cutoff, self.max_neighbors, self.n_gaussians = n_blocks, cutoff, max_neighbors, n_gaussians
         self.gaussian_width, self.set2set_steps = gaussian_width, set2set_steps
         self.target_mean, self.target_std = target_mean, target_std
-        n_feat = self._init_common(n_targets=n_targets, atom_features=atom_features, cutoff=cutoff,
-                                   max_neighbors=max_neighbors, target_mean=target_mean, target_std=target_std)
+        n_feat = self._init_common(
+            n_targets=n_targets,
+            atom_features=atom_features,
+            cutoff=cutoff,
+            max_neighbors=max_neighbors,
+            target_mean=target_mean,
+            target_std=target_std,
+        )
         self.embedding = nn.Linear(n_feat, embed_dim, bias=False)
         self.expansion = GaussianExpansion(0.0, cutoff, n_gaussians, width=gaussian_width)
         self.state0 = nn.Parameter(torch.zeros(dim))
@@ -139,9 +157,17 @@ class MEGNet(GraphPropertyModel):
 
     def get_config(self) -> dict[str, Any]:
         return {
-            "n_targets": self.n_targets, "atom_features": self.atom_features, "embed_dim": self.embed_dim,
-            "dim": self.dim, "hidden": self.hidden, "n_blocks": self.n_blocks, "cutoff": self.cutoff,
-            "max_neighbors": self.max_neighbors, "n_gaussians": self.n_gaussians,
-            "gaussian_width": self.gaussian_width, "set2set_steps": self.set2set_steps,
-            "target_mean": self.target_mean, "target_std": self.target_std,
+            "n_targets": self.n_targets,
+            "atom_features": self.atom_features,
+            "embed_dim": self.embed_dim,
+            "dim": self.dim,
+            "hidden": self.hidden,
+            "n_blocks": self.n_blocks,
+            "cutoff": self.cutoff,
+            "max_neighbors": self.max_neighbors,
+            "n_gaussians": self.n_gaussians,
+            "gaussian_width": self.gaussian_width,
+            "set2set_steps": self.set2set_steps,
+            "target_mean": self.target_mean,
+            "target_std": self.target_std,
         }

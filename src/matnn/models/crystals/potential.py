@@ -42,12 +42,20 @@ class InteratomicPotential(Model):
 
     inference_requires_grad = True
 
-    def __init__(self, *, cutoff: float, energy_weight: float = 1.0, force_weight: float = 10.0, stress_weight: float = 0.0) -> None:
+    def __init__(
+        self, *, cutoff: float, energy_weight: float = 1.0, force_weight: float = 10.0, stress_weight: float = 0.0
+    ) -> None:
         super().__init__()
         name = type(self).__name__
         if not (isinstance(cutoff, (int, float)) and cutoff > 0):
-            raise ConfigError(f"The 'cutoff' parameter of {name} must be a float in (0, inf) Å. Got {cutoff!r} instead.")
-        for key, value in (("energy_weight", energy_weight), ("force_weight", force_weight), ("stress_weight", stress_weight)):
+            raise ConfigError(
+                f"The 'cutoff' parameter of {name} must be a float in (0, inf) Å. Got {cutoff!r} instead."
+            )
+        for key, value in (
+            ("energy_weight", energy_weight),
+            ("force_weight", force_weight),
+            ("stress_weight", stress_weight),
+        ):
             if not (isinstance(value, (int, float)) and value >= 0):
                 raise ConfigError(f"The '{key}' parameter of {name} must be a number >= 0. Got {value!r} instead.")
         self.cutoff = float(cutoff)
@@ -65,7 +73,9 @@ class InteratomicPotential(Model):
         return GraphSpec(cutoff=float(options.get("cutoff", constructor_options(cls)["cutoff"])), max_neighbors=None)
 
     @classmethod
-    def for_data(cls, numbers: Sequence[np.ndarray], train_graphs: Sequence[Any], **options: Any) -> InteratomicPotential:
+    def for_data(
+        cls, numbers: Sequence[np.ndarray], train_graphs: Sequence[Any], **options: Any
+    ) -> InteratomicPotential:
         """A fresh potential for a data set: the atomic numbers of all its structures and the
         training graphs (built with :meth:`graph_spec_for`) are there for subclasses that size
         themselves from the data (:class:`MACEPotential`); this one passes ``options`` on."""
@@ -106,7 +116,9 @@ class InteratomicPotential(Model):
             return self._energy(x, pos, cell).unsqueeze(-1)
         return self._energy(x, x.positions, x.cell).unsqueeze(-1)
 
-    def energy_forces(self, x: GraphBatch, *, stress: bool = False, create_graph: bool = False) -> dict[str, torch.Tensor]:
+    def energy_forces(
+        self, x: GraphBatch, *, stress: bool = False, create_graph: bool = False
+    ) -> dict[str, torch.Tensor]:
         """Energy (n_graphs,) eV, forces (n_atoms, 3) eV/Å and optionally stress (n_graphs, 3, 3) eV/Å³."""
         with torch.enable_grad():
             leaf = x.positions.detach().requires_grad_(True)
@@ -122,10 +134,14 @@ class InteratomicPotential(Model):
         return out
 
     # ------------------------------------------------------------------ training
-    def compute_loss(self, x: GraphBatch, y: Any, y_pred: torch.Tensor, sample_weight: torch.Tensor | None = None) -> torch.Tensor:
+    def compute_loss(
+        self, x: GraphBatch, y: Any, y_pred: torch.Tensor, sample_weight: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """Weighted MSE of energy per atom, forces and (optionally) stress (see class docstring)."""
         if not isinstance(y, dict) or "energy" not in y or "forces" not in y:
-            raise DataError(f"{type(self).__name__} needs targets y = {{'energy': (n_graphs,), 'forces': (n_atoms, 3)[, 'stress']}}.")
+            raise DataError(
+                f"{type(self).__name__} needs targets y = {{'energy': (n_graphs,), 'forces': (n_atoms, 3)[, 'stress']}}."
+            )
         leaf, strain = getattr(x, "grad_inputs", (None, None))
         if leaf is None:
             raise DataError("compute_loss() needs the batch that forward() was just called on, with gradients enabled.")
@@ -148,8 +164,9 @@ class InteratomicPotential(Model):
             loss = loss + self.stress_weight * (s_err * w_graph if w_graph is not None else s_err).mean()
         return loss
 
-    def adapt(self, numbers: Sequence[np.ndarray], energies: Sequence[float],
-              forces: Sequence[np.ndarray] | None = None) -> InteratomicPotential:
+    def adapt(
+        self, numbers: Sequence[np.ndarray], energies: Sequence[float], forces: Sequence[np.ndarray] | None = None
+    ) -> InteratomicPotential:
         """Fit reference energies per element and the energy scale from training data.
 
         Parameters
@@ -167,7 +184,9 @@ class InteratomicPotential(Model):
         """
         energies = np.asarray(energies, dtype=np.float64).reshape(-1)
         if len(numbers) != len(energies) or len(energies) == 0:
-            raise DataError(f"adapt() needs one energy per structure; got {len(numbers)} structures and {len(energies)} energies.")
+            raise DataError(
+                f"adapt() needs one energy per structure; got {len(numbers)} structures and {len(energies)} energies."
+            )
         elements = np.unique(np.concatenate([np.asarray(z) for z in numbers]))
         counts = np.stack([np.bincount(np.asarray(z), minlength=101)[elements] for z in numbers]).astype(np.float64)
         a = counts.T @ counts + 1e-8 * np.eye(len(elements))
@@ -224,7 +243,9 @@ class GraphPotential(InteratomicPotential):
         force_weight: float = 10.0,
         stress_weight: float = 0.0,
     ) -> None:
-        super().__init__(cutoff=cutoff, energy_weight=energy_weight, force_weight=force_weight, stress_weight=stress_weight)
+        super().__init__(
+            cutoff=cutoff, energy_weight=energy_weight, force_weight=force_weight, stress_weight=stress_weight
+        )
         for name, value in (("dim", dim), ("n_interactions", n_interactions), ("n_rbf", n_rbf)):
             _positive_int("GraphPotential", name, value)
         self.dim, self.n_interactions, self.n_rbf = dim, n_interactions, n_rbf
@@ -246,6 +267,11 @@ class GraphPotential(InteratomicPotential):
 
     def get_config(self) -> dict[str, Any]:
         return {
-            "dim": self.dim, "n_interactions": self.n_interactions, "cutoff": self.cutoff, "n_rbf": self.n_rbf,
-            "energy_weight": self.energy_weight, "force_weight": self.force_weight, "stress_weight": self.stress_weight,
+            "dim": self.dim,
+            "n_interactions": self.n_interactions,
+            "cutoff": self.cutoff,
+            "n_rbf": self.n_rbf,
+            "energy_weight": self.energy_weight,
+            "force_weight": self.force_weight,
+            "stress_weight": self.stress_weight,
         }

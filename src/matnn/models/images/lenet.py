@@ -14,7 +14,9 @@ __all__ = ["lenet", "lecture_dropout_cnn", "lines_dense", "lines_cnn"]
 def _check_shape(input_shape: tuple[int, int, int], owner: str) -> tuple[int, int, int]:
     shape = tuple(int(s) for s in input_shape)
     if len(shape) != 3 or min(shape) < 1:
-        raise ConfigError(f"The 'input_shape' of {owner} must be (height, width, channels). Got {input_shape!r} instead.")
+        raise ConfigError(
+            f"The 'input_shape' of {owner} must be (height, width, channels). Got {input_shape!r} instead."
+        )
     return shape  # type: ignore[return-value]
 
 
@@ -83,7 +85,8 @@ def lines_dense(input_shape: tuple[int, int, int] = (12, 12, 1), hidden: int = 3
 
     shape = _check_shape(input_shape, "lines_dense")
     return matnn.Sequential(
-        [Flatten(input_shape=shape), Dense(hidden, activation="relu"), Dense(2, activation="softmax")], name="lines_dense"
+        [Flatten(input_shape=shape), Dense(hidden, activation="relu"), Dense(2, activation="softmax")],
+        name="lines_dense",
     )
 
 
@@ -100,6 +103,10 @@ def lines_cnn(input_shape: tuple[int, int, int] = (12, 12, 1), filters: int = 4)
         raise ConfigError(f"'filters' of lines_cnn must be a positive integer. Got {filters!r} instead.")
     shape = _check_shape(input_shape, "lines_cnn")
     return matnn.Sequential(
-        [Conv2D(filters, 3, padding="same", activation="relu", input_shape=shape), GlobalMaxPooling2D(), Dense(2, activation="softmax")],
+        [
+            Conv2D(filters, 3, padding="same", activation="relu", input_shape=shape),
+            GlobalMaxPooling2D(),
+            Dense(2, activation="softmax"),
+        ],
         name="lines_cnn",
     )

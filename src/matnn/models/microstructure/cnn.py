@@ -45,7 +45,11 @@ def tortuosity_cnn(size: int = 64, *, width: int = 16, dense: int = 64, channels
     size = _size(size, "size", 16)
 
     def block(filters: int, **kw):
-        return [Conv2D(filters, 3, padding="same", use_bias=False, **kw), BatchNormalization(), matnn.layers.Activation("relu")]
+        return [
+            Conv2D(filters, 3, padding="same", use_bias=False, **kw),
+            BatchNormalization(),
+            matnn.layers.Activation("relu"),
+        ]
 
     layers = [*block(width, input_shape=(size, size, int(channels))), *block(width)]
     for k in range(4):

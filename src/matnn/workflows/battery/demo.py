@@ -147,7 +147,13 @@ def run_demo(
     for name in models:
         t = time.perf_counter()
         m = train_and_evaluate(
-            train, test, model=name, seeds=seeds, seed=seed, out=out / name, show_progress=show_progress,
+            train,
+            test,
+            model=name,
+            seeds=seeds,
+            seed=seed,
+            out=out / name,
+            show_progress=show_progress,
             figures=name in ("variance", "cnn", "dqnet"),
         )
         metrics[f"{name}_rmse"] = m["rmse"]
@@ -165,7 +171,9 @@ def run_demo(
     return metrics
 
 
-def _report(fleet: BatteryDataset, train: BatteryDataset, test: BatteryDataset, rows: list, metrics: dict, out: Path) -> str:
+def _report(
+    fleet: BatteryDataset, train: BatteryDataset, test: BatteryDataset, rows: list, metrics: dict, out: Path
+) -> str:
     lines = [
         "# matnn battery demo: cycle life from the first 100 cycles",
         "",

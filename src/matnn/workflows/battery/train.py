@@ -225,7 +225,9 @@ def train_and_evaluate(
     beyond = z > EXTRAPOLATION_Z
     metrics["n_test_beyond_training"] = int(beyond.sum()) if test is not None else 0
     metrics["max_feature_z"] = float(z.max()) if z.size else 0.0
-    metrics["cells_beyond_training"] = [str(c) for c in np.asarray(evaluate.cell_ids)[beyond]] if test is not None else []
+    metrics["cells_beyond_training"] = (
+        [str(c) for c in np.asarray(evaluate.cell_ids)[beyond]] if test is not None else []
+    )
     metrics["n_qc_notes_train"] = len(train.qc_report)
     metrics["n_qc_notes_test"] = len(test.qc_report) if test is not None else 0
     metrics["wall_s"] = time.perf_counter() - t0
@@ -237,7 +239,11 @@ def train_and_evaluate(
         write_predictions(out / "predictions.csv", list(evaluate.cell_ids), evaluate.cycle_life, mean, std, z)  # type: ignore[arg-type]
         if figures and labelled:
             plot_parity(
-                evaluate.cycle_life, mean, out / "parity.png", y_err=std, label="cycle life (cycles)",
+                evaluate.cycle_life,
+                mean,
+                out / "parity.png",
+                y_err=std,
+                label="cycle life (cycles)",
                 title=f"{model}: {'test' if test is not None else 'training'} cells, mean ± std over {seeds} seeds",
             )
         if figures:

@@ -11,7 +11,13 @@ in :mod:`matnn.models.composition`.
 
 from __future__ import annotations
 
-from matnn.workflows.composition.cv import MATBENCH_SPLIT_SEED, cross_validate_composition, kfold_indices, summarize_folds
+from matnn.workflows.composition.cv import (
+    MATBENCH_SPLIT_SEED,
+    cross_validate_composition,
+    kfold_indices,
+    summarize_folds,
+)
+
 # Imported eagerly (light imports only): a lazy module __getattr__ returned the *submodule*
 # ``depth_study`` instead of the function once the submodule had been imported anywhere.
 from matnn.workflows.composition.depth_study import depth_study

@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 
 from matnn.core.exceptions import ConfigError, DataError
-from matnn.data.composition.loader import CompositionTable
 from matnn.core.metrics import regression_metrics
+from matnn.data.composition.loader import CompositionTable
 from matnn.models.composition.estimators import make_estimator
 from matnn.models.composition.settings import ModelSettings
 from matnn.workflows.composition.train import _xy, load_for_model, uses_work_dir, write_predictions
@@ -34,7 +34,9 @@ __all__ = ["MATBENCH_SPLIT_SEED", "kfold_indices", "cross_validate_composition",
 MATBENCH_SPLIT_SEED = 18012019
 
 
-def kfold_indices(n_rows: int, n_folds: int = 5, split_seed: int = MATBENCH_SPLIT_SEED) -> list[tuple[np.ndarray, np.ndarray]]:
+def kfold_indices(
+    n_rows: int, n_folds: int = 5, split_seed: int = MATBENCH_SPLIT_SEED
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """``[(train_idx, test_idx), ...]`` of a shuffled KFold; identical for identical arguments."""
     from sklearn.model_selection import KFold
 
@@ -46,7 +48,9 @@ def kfold_indices(n_rows: int, n_folds: int = 5, split_seed: int = MATBENCH_SPLI
     return [(tr, te) for tr, te in kf.split(np.arange(n_rows))]
 
 
-def summarize_folds(fold_metrics: list[dict[str, Any]], keys: tuple[str, ...] = ("mae", "rmse", "r2")) -> dict[str, float]:
+def summarize_folds(
+    fold_metrics: list[dict[str, Any]], keys: tuple[str, ...] = ("mae", "rmse", "r2")
+) -> dict[str, float]:
     """``{key: mean, key_std: std}`` over folds (population std, ddof=0)."""
     out = {}
     for k in keys:
@@ -110,8 +114,14 @@ def cross_validate_composition(
     settings = settings or ModelSettings()
     t_start = time.perf_counter()
     table = load_for_model(
-        data, model, settings, drop_invalid=drop_invalid, max_abs_target=max_abs_target, duplicates=duplicates,
-        formula_column=formula_column, target_column=target_column,
+        data,
+        model,
+        settings,
+        drop_invalid=drop_invalid,
+        max_abs_target=max_abs_target,
+        duplicates=duplicates,
+        formula_column=formula_column,
+        target_column=target_column,
     )
     if max_rows is not None:
         from matnn.workflows.composition.train import subsample
@@ -122,8 +132,17 @@ def cross_validate_composition(
     out_dir = Path(out) if out is not None else None
     fold_dir = out_dir / "folds" if out_dir is not None else None
     signature = json.dumps(
-        {"data": str(data), "model": model, "settings": {k: str(v) for k, v in vars(settings).items() if k != "verbose"}, "seed": seed,
-         "split_seed": split_seed, "folds": folds, "n_rows": int(len(y)), "max_abs_target": max_abs_target, "duplicates": duplicates},
+        {
+            "data": str(data),
+            "model": model,
+            "settings": {k: str(v) for k, v in vars(settings).items() if k != "verbose"},
+            "seed": seed,
+            "split_seed": split_seed,
+            "folds": folds,
+            "n_rows": int(len(y)),
+            "max_abs_target": max_abs_target,
+            "duplicates": duplicates,
+        },
         sort_keys=True,
     )
     oof = np.full(len(y), np.nan)
@@ -153,7 +172,13 @@ def cross_validate_composition(
         oof[te] = pred
         fold_metrics.append(m)
 
-    metrics: dict[str, Any] = {"model": model, "folds": folds, "split_seed": split_seed, "seed": seed, "n_rows": int(len(y))}
+    metrics: dict[str, Any] = {
+        "model": model,
+        "folds": folds,
+        "split_seed": split_seed,
+        "seed": seed,
+        "n_rows": int(len(y)),
+    }
     metrics.update(summarize_folds(fold_metrics))
     for m in fold_metrics:
         metrics[f"fold_{m['fold']}_mae"] = m["mae"]
@@ -168,7 +193,13 @@ def cross_validate_composition(
         from matnn.utils.io import write_metrics
         from matnn.utils.plotting import plot_parity
 
-        plot_parity(y, oof, out_dir / "parity.png", label=target_label, title=f"{model}: {folds}-fold CV, MAE {metrics['mae']:.4g} ± {metrics['mae_std']:.2g}")
+        plot_parity(
+            y,
+            oof,
+            out_dir / "parity.png",
+            label=target_label,
+            title=f"{model}: {folds}-fold CV, MAE {metrics['mae']:.4g} ± {metrics['mae_std']:.2g}",
+        )
         fold_of = np.empty(len(y), dtype=int)
         for k, (_, te) in enumerate(splits):
             fold_of[te] = k
@@ -181,7 +212,9 @@ def _save_fold(fold_dir: Path, k: int, m: dict[str, Any], te: np.ndarray, pred: 
     from matnn.utils.io import atomic_save_npz, write_json
 
     atomic_save_npz(fold_dir / f"fold_{k}.npz", test_index=te, prediction=pred)
-    write_json(fold_dir / f"fold_{k}.json", {"signature": signature, "metrics": m})  # written last: its presence marks the fold done
+    write_json(
+        fold_dir / f"fold_{k}.json", {"signature": signature, "metrics": m}
+    )  # written last: its presence marks the fold done
 
 
 def _load_fold(fold_dir: Path, k: int, te: np.ndarray, signature: str) -> tuple[dict[str, Any], np.ndarray] | None:

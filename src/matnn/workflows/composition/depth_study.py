@@ -24,9 +24,9 @@ from typing import Any
 import numpy as np
 
 from matnn.core.exceptions import ConfigError
+from matnn.core.metrics import regression_metrics
 from matnn.data.composition.elements import ELEMNET_ELEMENTS
 from matnn.data.composition.loader import load_formula_csv
-from matnn.core.metrics import regression_metrics
 from matnn.models.composition.estimators import make_estimator
 from matnn.models.composition.settings import ModelSettings
 from matnn.workflows.composition.train import subsample
@@ -86,8 +86,17 @@ def depth_study(
     te = subsample(load_formula_csv(test, duplicates="keep", **kw), max_test, seed + 1)
     out_dir = Path(out) if out is not None else None
     store = out_dir / "depths" if out_dir is not None else None
-    signature = json.dumps({"train": str(train), "test": str(test), "n_train": len(tr), "n_test": len(te), "seed": seed,
-                            "settings": {k: str(v) for k, v in vars(settings).items() if k != "verbose"}}, sort_keys=True)
+    signature = json.dumps(
+        {
+            "train": str(train),
+            "test": str(test),
+            "n_train": len(tr),
+            "n_test": len(te),
+            "seed": seed,
+            "settings": {k: str(v) for k, v in vars(settings).items() if k != "verbose"},
+        },
+        sort_keys=True,
+    )
     rows: list[dict[str, Any]] = []
     for d in progress(depths, desc="depth study"):
         cached = _load(store, f"depth_{d}", signature)
@@ -98,8 +107,14 @@ def depth_study(
             est.fit(tr, tr.y, seed=seed, work_dir=(store / f"work_{d}") if store is not None else None)
             m = regression_metrics(te.y, est.predict(te))
             cached = {
-                "depth": d, "architecture": arch, "n_params": est.info_["n_params"], "test_mae": m["mae"], "test_rmse": m["rmse"],
-                "val_mae": est.info_["val_mae"], "epochs_trained": est.info_["epochs_trained"], "time_s": time.perf_counter() - t0,
+                "depth": d,
+                "architecture": arch,
+                "n_params": est.info_["n_params"],
+                "test_mae": m["mae"],
+                "test_rmse": m["rmse"],
+                "val_mae": est.info_["val_mae"],
+                "epochs_trained": est.info_["epochs_trained"],
+                "time_s": time.perf_counter() - t0,
             }
             _save(store, f"depth_{d}", signature, cached)
         rows.append(cached)
@@ -117,9 +132,13 @@ def depth_study(
     # set; the test MAE of that depth is reported next to it.
     best = min(rows, key=lambda r: r["val_mae"])
     metrics: dict[str, Any] = {
-        "best_depth": best["depth"], "best_depth_val_mae": best["val_mae"], "best_depth_test_mae": best["test_mae"],
+        "best_depth": best["depth"],
+        "best_depth_val_mae": best["val_mae"],
+        "best_depth_test_mae": best["test_mae"],
         "rf_magpie_mae": rf_mae,
-        "n_train": len(tr), "n_test": len(te), "depths": ",".join(map(str, depths)),
+        "n_train": len(tr),
+        "n_test": len(te),
+        "depths": ",".join(map(str, depths)),
     }
     for r in rows:
         metrics[f"mae_depth_{r['depth']}"] = r["test_mae"]

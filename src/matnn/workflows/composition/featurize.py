@@ -39,15 +39,25 @@ def featurize_csv(
     allowed = required_elements(features)
     if target_column in head:
         table = load_formula_csv(
-            path, formula_column=formula_column, target_column=target_column, allowed_elements=allowed,
-            drop_invalid=drop_invalid, max_abs_target=max_abs_target, duplicates=duplicates,
+            path,
+            formula_column=formula_column,
+            target_column=target_column,
+            allowed_elements=allowed,
+            drop_invalid=drop_invalid,
+            max_abs_target=max_abs_target,
+            duplicates=duplicates,
         )
         formulas, y, X, report = table.formulas, table.y, table.features(features), table.report
     else:
         if formula_column not in head:
             raise DataError(f"{path}: no column {formula_column!r}; found {', '.join(map(repr, map(str, head)))}.")
         raw = read_csv_frame(path, dtype={formula_column: str})[formula_column].tolist()
-        parsed, invalid = parse_formulas(raw, allowed=allowed, on_error="collect" if drop_invalid else "raise", row_label=lambda i: f"{path} line {i + 2}")
+        parsed, invalid = parse_formulas(
+            raw,
+            allowed=allowed,
+            on_error="collect" if drop_invalid else "raise",
+            row_label=lambda i: f"{path} line {i + 2}",
+        )
         formulas, y, X, report = parsed.formulas, None, featurize(parsed, features), {"n_invalid_dropped": len(invalid)}
     frame = pd.DataFrame(X, columns=feature_labels(features))
     if y is not None:
@@ -57,7 +67,12 @@ def featurize_csv(
     out_dir.mkdir(parents=True, exist_ok=True)
     with atomic_path(out_dir / "features.csv") as tmp:
         frame.to_csv(tmp, index=False, float_format="%.10g")
-    metrics = {"n_rows": len(formulas), "n_features": int(X.shape[1]), "features": features, "time_s": time.perf_counter() - t0}
+    metrics = {
+        "n_rows": len(formulas),
+        "n_features": int(X.shape[1]),
+        "features": features,
+        "time_s": time.perf_counter() - t0,
+    }
     metrics.update({f"data_{k}": v for k, v in report.items()})
     write_metrics(out_dir, metrics)
     return metrics

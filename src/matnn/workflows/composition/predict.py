@@ -61,16 +61,26 @@ def predict_composition(
     allowed = None if est.features == "columns" else required_elements(est.features)
     metrics: dict[str, Any] = {"model": est.name, "features": est.features}
     if target_column in head:
-        table = load_formula_csv(path, formula_column=formula_column, target_column=target_column, allowed_elements=allowed,
-                                 drop_invalid=drop_invalid, duplicates="keep")
+        table = load_formula_csv(
+            path,
+            formula_column=formula_column,
+            target_column=target_column,
+            allowed_elements=allowed,
+            drop_invalid=drop_invalid,
+            duplicates="keep",
+        )
         y = table.y
         metrics.update({f"data_{k}": v for k, v in table.report.items()})
     else:
         if formula_column not in head:
             raise DataError(f"{path}: no column {formula_column!r}; found {', '.join(map(repr, map(str, head)))}.")
         raw = read_csv_frame(path, dtype={formula_column: str})[formula_column].tolist()
-        parsed, invalid = parse_formulas(raw, allowed=allowed, on_error="collect" if drop_invalid else "raise",
-                                         row_label=lambda i: f"{path} line {i + 2}")
+        parsed, invalid = parse_formulas(
+            raw,
+            allowed=allowed,
+            on_error="collect" if drop_invalid else "raise",
+            row_label=lambda i: f"{path} line {i + 2}",
+        )
         table = CompositionTable(list(parsed.formulas), np.full(len(parsed), np.nan), parsed, str(path), {})
         y = None
         metrics["data_n_invalid_dropped"] = len(invalid)

@@ -134,7 +134,12 @@ def train_composition_model(
     if max_train is not None and max_train < 8:
         raise ConfigError(f"max_train must be at least 8 rows. Got {max_train}.")
     t_start = time.perf_counter()
-    kw = dict(drop_invalid=drop_invalid, max_abs_target=max_abs_target, formula_column=formula_column, target_column=target_column)
+    kw = dict(
+        drop_invalid=drop_invalid,
+        max_abs_target=max_abs_target,
+        formula_column=formula_column,
+        target_column=target_column,
+    )
     train_data = load_for_model(train, model, settings, duplicates=duplicates, **kw)
     # Test rows are never merged or dropped as duplicates: every test row is scored.
     test_data = load_for_model(test, model, settings, duplicates="keep", **kw)
@@ -205,10 +210,14 @@ def _save_training_range(model_dir: Path, est: Any, x_tr: Any) -> None:
 
         names = feature_labels(features)
     X = _feature_matrix(x_tr, features)
-    TrainingRange.fit(X, names if names is not None and len(names) == X.shape[1] else None).save(model_dir / TRAINING_RANGE_FILE)
+    TrainingRange.fit(X, names if names is not None and len(names) == X.shape[1] else None).save(
+        model_dir / TRAINING_RANGE_FILE
+    )
 
 
-def write_predictions(path: Path, data: Any, y: np.ndarray, pred: np.ndarray, extra: dict[str, np.ndarray] | None = None) -> None:
+def write_predictions(
+    path: Path, data: Any, y: np.ndarray, pred: np.ndarray, extra: dict[str, np.ndarray] | None = None
+) -> None:
     """Write ``predictions.csv``: an identifier column, ``target``, ``prediction`` and ``extra`` columns.
 
     The identifier is named after what it holds: ``formula`` for a formula table, ``row`` (the
@@ -227,7 +236,9 @@ def write_predictions(path: Path, data: Any, y: np.ndarray, pred: np.ndarray, ex
             fh.write(",".join([name, f"{t:.10g}", f"{p:.10g}", *(str(v[i]) for v in extra.values())]) + "\n")
 
 
-def novelty_metrics(train: CompositionTable, test: CompositionTable, y_test: np.ndarray, pred: np.ndarray) -> dict[str, Any]:
+def novelty_metrics(
+    train: CompositionTable, test: CompositionTable, y_test: np.ndarray, pred: np.ndarray
+) -> dict[str, Any]:
     """How new the test formulas are to the training rows, and the MAE on each part.
 
     Keys: ``n_test_new_system`` (test rows whose chemical system, the set of elements, never occurs in
@@ -249,16 +260,33 @@ def novelty_metrics(train: CompositionTable, test: CompositionTable, y_test: np.
     }
 
 
-def _write_outputs(out_dir: Path, est: Any, test_data: Any, y_te: np.ndarray, pred: np.ndarray, metrics: dict, label: str, save_model: bool) -> None:
+def _write_outputs(
+    out_dir: Path,
+    est: Any,
+    test_data: Any,
+    y_te: np.ndarray,
+    pred: np.ndarray,
+    metrics: dict,
+    label: str,
+    save_model: bool,
+) -> None:
     from matnn.utils.io import write_metrics
     from matnn.utils.plotting import plot_learning_curves, plot_parity
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    plot_parity(y_te, pred, out_dir / "parity.png", label=label, title=f"{metrics['model']}: MAE {metrics['mae']:.4g} on {len(y_te)} test rows")
+    plot_parity(
+        y_te,
+        pred,
+        out_dir / "parity.png",
+        label=label,
+        title=f"{metrics['model']}: MAE {metrics['mae']:.4g} on {len(y_te)} test rows",
+    )
     inner = getattr(est, "best_", est)
     history = getattr(inner, "history_", None)
     if history and history.get("loss"):
-        plot_learning_curves(history, out_dir / "learning_curves.png", keys=["loss"], title=f"{inner.name} learning curves")
+        plot_learning_curves(
+            history, out_dir / "learning_curves.png", keys=["loss"], title=f"{inner.name} learning curves"
+        )
     write_predictions(out_dir / "predictions.csv", test_data, y_te, pred)
     if save_model and hasattr(inner, "save"):
         inner.save(out_dir / "model")

@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 import torch
 
-
 __all__ = ["hardware", "predict_dataset", "recalibrate_batchnorm"]
 
 

@@ -53,7 +53,9 @@ class EnsembleRun:
 def _member_settings(run_dir: Path, overrides: dict[str, Any]) -> dict[str, Any]:
     path = run_dir / "metrics.json"
     if not (run_dir / "model.matnn").is_file() or not path.is_file():
-        raise DataError(f"{run_dir}: not a finished 'matnn crystals train' folder (needs metrics.json and model.matnn).")
+        raise DataError(
+            f"{run_dir}: not a finished 'matnn crystals train' folder (needs metrics.json and model.matnn)."
+        )
     try:
         metrics = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -73,8 +75,10 @@ def _member_settings(run_dir: Path, overrides: dict[str, Any]) -> dict[str, Any]
             settings.pop(key + "_sha256", None)  # the recorded hash was of the file the override replaces
     missing = [k for k in ("data", "target", "split_seed", "val_fraction") if settings.get(k) is None]
     if missing:
-        raise ConfigError(f"{path} does not record {', '.join(missing)} (a run older than split_seed); "
-                          f"pass them explicitly ({', '.join('--' + k.replace('_', '-') for k in missing)}).")
+        raise ConfigError(
+            f"{path} does not record {', '.join(missing)} (a run older than split_seed); "
+            f"pass them explicitly ({', '.join('--' + k.replace('_', '-') for k in missing)})."
+        )
     return settings
 
 
@@ -112,8 +116,10 @@ def _shared_file(settings: list[dict[str, Any]], key: str, run_dirs: Sequence[Pa
         raise DataError(f"None of the members' {key} files exists here ({where}). Pass the file with {flag}.")
     recorded = next((s[key + "_sha256"] for s in settings if s.get(key + "_sha256")), None)
     if recorded is not None and file_sha256(existing) != recorded:
-        raise DataError(f"{existing}: its contents differ from the {key} file the members were trained on "
-                        f"(SHA-256 {recorded[:12]}…). Pass the original file with {flag}.")
+        raise DataError(
+            f"{existing}: its contents differ from the {key} file the members were trained on "
+            f"(SHA-256 {recorded[:12]}…). Pass the original file with {flag}."
+        )
     return existing
 
 
@@ -162,9 +168,9 @@ def evaluate_ensemble(
     """
     from matnn.config import resolve_device
     from matnn.data.crystals.dataset import CrystalGraphDataset, load_graphs
+    from matnn.data.splits import property_split
     from matnn.models import load_model
     from matnn.utils.io import atomic_write, ensure_dir, write_metrics
-    from matnn.data.splits import property_split
     from matnn.workflows.crystals._common import predict_dataset, recalibrate_batchnorm
 
     run_dirs = [Path(r) for r in runs]
@@ -172,9 +178,13 @@ def evaluate_ensemble(
         raise ConfigError(f"An ensemble needs at least two runs. Got {len(run_dirs)}.")
     if len({r.resolve() for r in run_dirs}) < len(run_dirs):
         raise ConfigError("The same run is listed twice; an ensemble needs distinct members.")
-    overrides = {"data": None if data is None else str(Path(data).resolve()),
-                 "test_file": None if test is None else str(Path(test).resolve()),
-                 "target": target, "val_fraction": val_fraction, "test_fraction": test_fraction}
+    overrides = {
+        "data": None if data is None else str(Path(data).resolve()),
+        "test_file": None if test is None else str(Path(test).resolve()),
+        "target": target,
+        "val_fraction": val_fraction,
+        "test_fraction": test_fraction,
+    }
     settings = [_member_settings(r, overrides) for r in run_dirs]
     for key in ("data", "test_file"):
         _content_identity(settings, key)
@@ -182,10 +192,14 @@ def evaluate_ensemble(
         compared = key + "_identity" if key in ("data", "test_file") else key
         values = {json.dumps(s[compared]) for s in settings}
         if len(values) > 1:
-            detail = "; ".join(f"{r}: {s[key]!r}" + (f" (SHA-256 {s[compared][:12]}…)" if s[compared] != s[key] else "")
-                               for r, s in zip(run_dirs, settings, strict=True))
-            raise ConfigError(f"The runs were not made on the same split: '{key}' differs ({detail}). "
-                              "Train members with the same --split-seed, data and fractions.")
+            detail = "; ".join(
+                f"{r}: {s[key]!r}" + (f" (SHA-256 {s[compared][:12]}…)" if s[compared] != s[key] else "")
+                for r, s in zip(run_dirs, settings, strict=True)
+            )
+            raise ConfigError(
+                f"The runs were not made on the same split: '{key}' differs ({detail}). "
+                "Train members with the same --split-seed, data and fractions."
+            )
     split = dict(settings[0])
     split["data"] = _shared_file(settings, "data", run_dirs)
     split["test_file"] = _shared_file(settings, "test_file", run_dirs)
@@ -205,8 +219,13 @@ def evaluate_ensemble(
             test_store = load_graphs(split["test_file"], net.graph_spec, cache_dir=cache_dir, verbose=verbose)
             test_set = CrystalGraphDataset(test_store, split["target"])
         train_set, val_set, test_set = property_split(
-            CrystalGraphDataset(store, split["target"]), test_set=test_set, test_fraction=split["test_fraction"] or 0.2,
-            val_fraction=split["val_fraction"], seed=int(split["split_seed"]), max_train=split["max_train"])
+            CrystalGraphDataset(store, split["target"]),
+            test_set=test_set,
+            test_fraction=split["test_fraction"] or 0.2,
+            val_fraction=split["val_fraction"],
+            seed=int(split["split_seed"]),
+            max_train=split["max_train"],
+        )
         if recalibrate:
             recalibrate_batchnorm(net, train_set, batch_size=settings_of[run_dir]["batch_size"], device=dev)
         val_preds.append(predict_dataset(net, val_set, device=dev).reshape(-1))
@@ -225,17 +244,27 @@ def evaluate_ensemble(
     member_test = np.abs(test_preds_a - y_test).mean(axis=1)
     val_mae = float(np.abs(val_preds_a.mean(axis=0) - y_val).mean())
     metrics: dict[str, Any] = {
-        **regression_metrics(y_test, y_pred), "n_test": int(len(y_test)),
+        **regression_metrics(y_test, y_pred),
+        "n_test": int(len(y_test)),
         "val_mae": val_mae,
-        "member_mae_mean": float(member_test.mean()), "member_mae_std": float(member_test.std()),
-        "member_val_mae_mean": float(member_val.mean()), "member_val_mae_std": float(member_val.std()),
+        "member_mae_mean": float(member_test.mean()),
+        "member_mae_std": float(member_test.std()),
+        "member_val_mae_mean": float(member_val.mean()),
+        "member_val_mae_std": float(member_val.std()),
         "best_member_val_mae": float(member_val.min()),
         "test_mae_of_best_val_member": float(member_test[int(np.argmin(member_val))]),
         "ensemble_beats_members_on_val": bool(val_mae < member_val.min()),
         "mean_member_spread": float(test_preds_a.std(axis=0).mean()),
-        "n_members": len(run_dirs), "members": names, "n_train": int(n_train), "n_val": int(len(y_val)),
-        "target": split["target"], "split_seed": int(split["split_seed"]), "recalibrated": bool(recalibrate),
-        "data": split["data"], "data_sha256": split["data_identity"], "test_file": split["test_file"],
+        "n_members": len(run_dirs),
+        "members": names,
+        "n_train": int(n_train),
+        "n_val": int(len(y_val)),
+        "target": split["target"],
+        "split_seed": int(split["split_seed"]),
+        "recalibrated": bool(recalibrate),
+        "data": split["data"],
+        "data_sha256": split["data_identity"],
+        "test_file": split["test_file"],
     }
     if out is not None:
         from matnn.utils.plotting import plot_parity
@@ -245,7 +274,14 @@ def evaluate_ensemble(
             fh.write(f"id,{split['target']},predicted,predicted_std\n")
             for i, yt, yp, sd in zip(test_ids, y_test, y_pred, test_preds_a.std(axis=0), strict=True):
                 fh.write(f"{i},{yt:.6g},{yp:.6g},{sd:.4g}\n")
-        plot_parity(y_test, y_pred, out_dir / "parity.png", label=split["target"],
-                    title=f"Ensemble of {len(run_dirs)} on {len(y_test)} test structures: MAE {metrics['mae']:.4f}")
+        plot_parity(
+            y_test,
+            y_pred,
+            out_dir / "parity.png",
+            label=split["target"],
+            title=f"Ensemble of {len(run_dirs)} on {len(y_test)} test structures: MAE {metrics['mae']:.4f}",
+        )
         write_metrics(out_dir, metrics)
-    return EnsembleRun(metrics=metrics, test_ids=test_ids, y_test=y_test, member_predictions=test_preds_a, y_pred=y_pred)
+    return EnsembleRun(
+        metrics=metrics, test_ids=test_ids, y_test=y_test, member_predictions=test_preds_a, y_pred=y_pred
+    )

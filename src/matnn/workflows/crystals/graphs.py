@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-
 __all__ = ["graph_statistics"]
 
 

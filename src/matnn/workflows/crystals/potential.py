@@ -108,7 +108,10 @@ def md_energy_drift(
     t_ps = np.arange(len(e_tot)) * timestep_fs / 1000.0
     slope, icpt = np.polyfit(t_ps, e_tot, 1)
     return {
-        "time_ps": t_ps, "e_pot": e_pot_a, "e_kin": e_kin_a, "e_tot": e_tot,
+        "time_ps": t_ps,
+        "e_pot": e_pot_a,
+        "e_kin": e_kin_a,
+        "e_tot": e_tot,
         "drift_mev_atom_ps": float(slope * 1000.0),
         "fluct_mev_atom": float(np.std(e_tot - (slope * t_ps + icpt)) * 1000.0),
         "temperature_K": float(np.mean(temps[1:])),
@@ -154,15 +157,24 @@ def _prepare(system: str, data: Any, *, n_structures: int, supercell: int, seed:
         n_md_runs = 4
         md_frames = max(1, (n_structures - 10 * unit) // n_md_runs)
         crystals = generate_emt_dataset(
-            system, n_rattled=5 * unit, n_strained=3 * unit, n_vacancy=2 * unit + (n_structures - 10 * unit - n_md_runs * md_frames),
-            n_md_runs=n_md_runs, md_frames=md_frames, supercell=supercell, seed=seed, verbose=verbose,
+            system,
+            n_rattled=5 * unit,
+            n_strained=3 * unit,
+            n_vacancy=2 * unit + (n_structures - 10 * unit - n_md_runs * md_frames),
+            n_md_runs=n_md_runs,
+            md_frames=md_frames,
+            supercell=supercell,
+            seed=seed,
+            verbose=verbose,
         )
     else:
         elements = None
         crystals = read_structures(data)
         missing = [k for k, c in enumerate(crystals) if c.energy is None or c.forces is None]
         if missing:
-            raise DataError(f"{data}: structures {missing[:5]} have no energy or forces; a potential needs both for every structure.")
+            raise DataError(
+                f"{data}: structures {missing[:5]} have no energy or forces; a potential needs both for every structure."
+            )
     prepared = _Data(crystals=crystals, elements=elements, data_time_s=time.perf_counter() - t0)
     if len(crystals) < 5:
         raise DataError(f"Only {len(crystals)} structures; a potential needs at least 5 (train/validation/test).")
@@ -190,27 +202,49 @@ def _split(prepared: _Data, graph_spec: Any, *, test_fraction: float, val_fracti
     prepared.test_positions = test_pos
 
 
-def _build(spec: ModelSpec, prepared: _Data, model_kwargs: dict[str, Any], *, epochs: int, batch_size: int,
-           learning_rate: float, force_weight: float, stress_weight: float) -> Any:
+def _build(
+    spec: ModelSpec,
+    prepared: _Data,
+    model_kwargs: dict[str, Any],
+    *,
+    epochs: int,
+    batch_size: int,
+    learning_rate: float,
+    force_weight: float,
+    stress_weight: float,
+) -> Any:
     """A fresh potential with element references fitted to the training energies, compiled with Adam + cosine."""
     from matnn.core.schedules import CosineDecay
     from matnn.optimizers import Adam
 
     store, train_set = prepared.store, prepared.train
     train_graphs = [store.graph(int(k)) for k in train_set.indices]
-    net = spec.load().for_data([c.numbers for c in prepared.crystals], train_graphs, force_weight=force_weight,
-                               stress_weight=stress_weight, **model_kwargs)
-    net.adapt([g.numbers for g in train_graphs], store.energy[train_set.indices], forces=[g.forces for g in train_graphs])
+    net = spec.load().for_data(
+        [c.numbers for c in prepared.crystals],
+        train_graphs,
+        force_weight=force_weight,
+        stress_weight=stress_weight,
+        **model_kwargs,
+    )
+    net.adapt(
+        [g.numbers for g in train_graphs], store.energy[train_set.indices], forces=[g.forces for g in train_graphs]
+    )
     total = epochs * -(-len(train_set) // batch_size)
     warm = max(1, int(0.05 * total))
-    schedule = CosineDecay(learning_rate * 0.01, decay_steps=max(1, total - warm), alpha=0.01,
-                           warmup_target=learning_rate, warmup_steps=warm)
+    schedule = CosineDecay(
+        learning_rate * 0.01,
+        decay_steps=max(1, total - warm),
+        alpha=0.01,
+        warmup_target=learning_rate,
+        warmup_steps=warm,
+    )
     net.compile(optimizer=Adam(learning_rate=schedule))
     return net
 
 
-def _fit(net: Any, prepared: _Data, *, epochs: int, batch_size: int, out_dir: Path | None, verbose: bool,
-         device: Any) -> tuple[Any, Any, Any, float]:
+def _fit(
+    net: Any, prepared: _Data, *, epochs: int, batch_size: int, out_dir: Path | None, verbose: bool, device: Any
+) -> tuple[Any, Any, Any, float]:
     """Train on energies and forces, restoring the best validation epoch; returns ``(history, timer, best, seconds)``."""
     from matnn.callbacks import BackupAndRestore, CSVLogger, EarlyStopping
     from matnn.core.callbacks import EpochTimer
@@ -222,9 +256,17 @@ def _fit(net: Any, prepared: _Data, *, epochs: int, batch_size: int, out_dir: Pa
     if out_dir is not None:
         callbacks += [CSVLogger(out_dir / "history.csv"), BackupAndRestore(out_dir / "backup")]
     t1 = time.perf_counter()
-    history = net.fit(prepared.train, batch_size=batch_size, epochs=epochs, collate_fn=collate_graphs,
-                      validation_data=prepared.val, validation_batch_size=32, callbacks=callbacks,
-                      verbose=2 if verbose else 0, device=device)
+    history = net.fit(
+        prepared.train,
+        batch_size=batch_size,
+        epochs=epochs,
+        collate_fn=collate_graphs,
+        validation_data=prepared.val,
+        validation_batch_size=32,
+        callbacks=callbacks,
+        verbose=2 if verbose else 0,
+        device=device,
+    )
     return history, timer, best, time.perf_counter() - t1
 
 
@@ -251,8 +293,16 @@ def _analyse_held_out(net: Any, prepared: _Data, *, device: Any) -> tuple[dict[s
     return metrics, res
 
 
-def _analyse_md(net: Any, prepared: _Data, *, md_steps: int, md_timestep_fs: float, md_temperature_K: float,
-                md_supercell: int, seed: int) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None, Any]:
+def _analyse_md(
+    net: Any,
+    prepared: _Data,
+    *,
+    md_steps: int,
+    md_timestep_fs: float,
+    md_temperature_K: float,
+    md_supercell: int,
+    seed: int,
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None, Any]:
     """NVE energy conservation with the learned potential (and, for EMT data, EMT itself from the same start).
 
     Returns ``(metrics, md_trace, emt_trace or None, md_atoms)``.
@@ -264,12 +314,20 @@ def _analyse_md(net: Any, prepared: _Data, *, md_steps: int, md_timestep_fs: flo
     elements = prepared.elements
     rng = np.random.default_rng(seed + 7)
     if elements is not None:
-        md_atoms = random_alloy(elements, rng, supercell=md_supercell, fractions=np.full(len(elements), 1.0 / len(elements)))
+        md_atoms = random_alloy(
+            elements, rng, supercell=md_supercell, fractions=np.full(len(elements), 1.0 / len(elements))
+        )
     else:
         md_atoms = to_ase(prepared.store.crystal(int(prepared.test_positions[0])))
     t2 = time.perf_counter()
-    md = md_energy_drift(md_atoms, MatnnCalculator(net), steps=md_steps, timestep_fs=md_timestep_fs,
-                         temperature_K=md_temperature_K, seed=seed)
+    md = md_energy_drift(
+        md_atoms,
+        MatnnCalculator(net),
+        steps=md_steps,
+        timestep_fs=md_timestep_fs,
+        temperature_K=md_temperature_K,
+        seed=seed,
+    )
     md_time = time.perf_counter() - t2
     metrics: dict[str, Any] = {
         "md_drift_mev_atom_ps": md["drift_mev_atom_ps"],
@@ -284,8 +342,9 @@ def _analyse_md(net: Any, prepared: _Data, *, md_steps: int, md_timestep_fs: flo
     if elements is not None:
         from ase.calculators.emt import EMT
 
-        md_ref = md_energy_drift(md_atoms, EMT(), steps=md_steps, timestep_fs=md_timestep_fs,
-                                 temperature_K=md_temperature_K, seed=seed)
+        md_ref = md_energy_drift(
+            md_atoms, EMT(), steps=md_steps, timestep_fs=md_timestep_fs, temperature_K=md_temperature_K, seed=seed
+        )
         metrics["md_drift_emt_mev_atom_ps"] = md_ref["drift_mev_atom_ps"]
         # How well does the potential transfer to a larger cell along its own trajectory?
         final = md["final_atoms"].copy()
@@ -297,28 +356,56 @@ def _analyse_md(net: Any, prepared: _Data, *, md_steps: int, md_timestep_fs: flo
     return metrics, md, md_ref, md_atoms
 
 
-def _write_outputs(out_dir: Path, net: Any, metrics: dict[str, Any], hist: dict[str, list[float]],
-                   res: dict[str, np.ndarray], md: dict[str, Any], md_ref: dict[str, Any] | None, md_atoms: Any, *,
-                   md_timestep_fs: float, md_temperature_K: float) -> None:
+def _write_outputs(
+    out_dir: Path,
+    net: Any,
+    metrics: dict[str, Any],
+    hist: dict[str, list[float]],
+    res: dict[str, np.ndarray],
+    md: dict[str, Any],
+    md_ref: dict[str, Any] | None,
+    md_atoms: Any,
+    *,
+    md_timestep_fs: float,
+    md_temperature_K: float,
+) -> None:
     """``model.matnn``, the parity plots, ``learning_curves.png``, ``md_energy.png`` and ``metrics.json``."""
     from matnn.utils.io import write_metrics
     from matnn.utils.plotting import plot_learning_curves, plot_parity, plt, save_figure
 
     net.save(out_dir / "model.matnn")
-    plot_parity(res["e_true"], res["e_pred"], out_dir / "parity_energy.png", label="energy [eV/atom]",
-                title=f"Held-out energies: MAE {metrics['energy_mae_mev_atom']:.1f} meV/atom")
-    plot_parity(res["f_true"].ravel(), res["f_pred"].ravel(), out_dir / "parity_forces.png", label="force component [eV/Å]",
-                title=f"Held-out forces: MAE {metrics['force_mae_mev_A']:.0f} meV/Å")
+    plot_parity(
+        res["e_true"],
+        res["e_pred"],
+        out_dir / "parity_energy.png",
+        label="energy [eV/atom]",
+        title=f"Held-out energies: MAE {metrics['energy_mae_mev_atom']:.1f} meV/atom",
+    )
+    plot_parity(
+        res["f_true"].ravel(),
+        res["f_pred"].ravel(),
+        out_dir / "parity_forces.png",
+        label="force component [eV/Å]",
+        title=f"Held-out forces: MAE {metrics['force_mae_mev_A']:.0f} meV/Å",
+    )
     if hist.get("loss"):
-        plot_learning_curves({k: v for k, v in hist.items() if k in ("loss", "val_loss")}, out_dir / "learning_curves.png",
-                             keys=["loss"], title=f"{type(net).__name__}: energy + force loss")
+        plot_learning_curves(
+            {k: v for k, v in hist.items() if k in ("loss", "val_loss")},
+            out_dir / "learning_curves.png",
+            keys=["loss"],
+            title=f"{type(net).__name__}: energy + force loss",
+        )
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
     for trace, name, style in ((md, "learned potential", "-"), (md_ref, "EMT (reference)", "--")):
         if trace is None:
             continue
         e0 = trace["e_tot"][0]
-        axes[0].plot(trace["time_ps"], (trace["e_tot"] - e0) * 1000.0, style,
-                     label=f"{name}: drift {trace['drift_mev_atom_ps']:+.1e} meV/atom/ps")
+        axes[0].plot(
+            trace["time_ps"],
+            (trace["e_tot"] - e0) * 1000.0,
+            style,
+            label=f"{name}: drift {trace['drift_mev_atom_ps']:+.1e} meV/atom/ps",
+        )
         axes[1].plot(trace["time_ps"], trace["e_pot"] * 1000.0, style, label=f"{name} potential energy")
     axes[0].set_xlabel("time [ps]")
     axes[0].set_ylabel("total energy − initial [meV/atom]")
@@ -415,9 +502,18 @@ def train_potential(
     spec = crystal_model(model, "potential")
     if learning_rate is None:
         learning_rate = spec.default("learning_rate")
-    validate("train_potential", {"epochs": epochs, "batch_size": batch_size, "n_structures": n_structures,
-                                 "md_steps": md_steps, "supercell": supercell, "md_supercell": md_supercell},
-             dict.fromkeys(("epochs", "batch_size", "n_structures", "md_steps", "supercell", "md_supercell"), positive(int)))
+    validate(
+        "train_potential",
+        {
+            "epochs": epochs,
+            "batch_size": batch_size,
+            "n_structures": n_structures,
+            "md_steps": md_steps,
+            "supercell": supercell,
+            "md_supercell": md_supercell,
+        },
+        dict.fromkeys(("epochs", "batch_size", "n_structures", "md_steps", "supercell", "md_supercell"), positive(int)),
+    )
     matnn.set_seed(seed)
     dev = resolve_device(device if device is not None else "auto")
     out_dir = ensure_dir(out) if out is not None else None
@@ -425,46 +521,78 @@ def train_potential(
 
     # ---------------------------------------------------------------- prepare and split
     prepared = _prepare(system, data, n_structures=n_structures, supercell=supercell, seed=seed, verbose=verbose)
-    _split(prepared, spec.load().graph_spec_for(**model_kwargs), test_fraction=test_fraction,
-           val_fraction=val_fraction, seed=seed)
+    _split(
+        prepared,
+        spec.load().graph_spec_for(**model_kwargs),
+        test_fraction=test_fraction,
+        val_fraction=val_fraction,
+        seed=seed,
+    )
     if out_dir is not None and data is None:
         write_jsonl(out_dir / "data.jsonl.gz", prepared.crystals)
 
     # ---------------------------------------------------------------- build and fit
-    net = _build(spec, prepared, model_kwargs, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-                 force_weight=force_weight, stress_weight=stress_weight)
-    history, timer, best, train_time = _fit(net, prepared, epochs=epochs, batch_size=batch_size, out_dir=out_dir,
-                                            verbose=verbose, device=dev)
+    net = _build(
+        spec,
+        prepared,
+        model_kwargs,
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        force_weight=force_weight,
+        stress_weight=stress_weight,
+    )
+    history, timer, best, train_time = _fit(
+        net, prepared, epochs=epochs, batch_size=batch_size, out_dir=out_dir, verbose=verbose, device=dev
+    )
 
     # ---------------------------------------------------------------- analyse: held-out structures, MD
     metrics, res = _analyse_held_out(net, prepared, device=dev)
-    md_metrics, md, md_ref, md_atoms = _analyse_md(net, prepared, md_steps=md_steps, md_timestep_fs=md_timestep_fs,
-                                                   md_temperature_K=md_temperature_K, md_supercell=md_supercell,
-                                                   seed=seed)
+    md_metrics, md, md_ref, md_atoms = _analyse_md(
+        net,
+        prepared,
+        md_steps=md_steps,
+        md_timestep_fs=md_timestep_fs,
+        md_temperature_K=md_temperature_K,
+        md_supercell=md_supercell,
+        seed=seed,
+    )
     metrics.update(md_metrics)
     hist = {k: list(v) for k, v in history.history.items()}
     elements = prepared.elements
-    metrics.update({
-        "model": spec.name,
-        "learning_rate": float(learning_rate),
-        "system": "".join(elements) if elements is not None else str(data),
-        "n_structures": len(prepared.crystals),
-        "n_train": len(prepared.train),
-        "n_val": len(prepared.val),
-        "n_test": len(prepared.test),
-        "n_test_atoms": len(res["f_true"]),
-        "epochs": len(hist.get("loss", [])),
-        "best_epoch": int(best.best_epoch) + 1,
-        "epoch_time_s": float(np.median(timer.times)) if timer.times else float("nan"),
-        "train_time_s": train_time,
-        "data_time_s": prepared.data_time_s,
-        "n_params": int(net.count_params()),
-        "device": str(dev),
-        "hardware": hardware(dev),
-        "seed": seed,
-    })
+    metrics.update(
+        {
+            "model": spec.name,
+            "learning_rate": float(learning_rate),
+            "system": "".join(elements) if elements is not None else str(data),
+            "n_structures": len(prepared.crystals),
+            "n_train": len(prepared.train),
+            "n_val": len(prepared.val),
+            "n_test": len(prepared.test),
+            "n_test_atoms": len(res["f_true"]),
+            "epochs": len(hist.get("loss", [])),
+            "best_epoch": int(best.best_epoch) + 1,
+            "epoch_time_s": float(np.median(timer.times)) if timer.times else float("nan"),
+            "train_time_s": train_time,
+            "data_time_s": prepared.data_time_s,
+            "n_params": int(net.count_params()),
+            "device": str(dev),
+            "hardware": hardware(dev),
+            "seed": seed,
+        }
+    )
     if out_dir is not None:
-        _write_outputs(out_dir, net, metrics, hist, res, md, md_ref, md_atoms, md_timestep_fs=md_timestep_fs,
-                       md_temperature_K=md_temperature_K)
+        _write_outputs(
+            out_dir,
+            net,
+            metrics,
+            hist,
+            res,
+            md,
+            md_ref,
+            md_atoms,
+            md_timestep_fs=md_timestep_fs,
+            md_temperature_K=md_temperature_K,
+        )
     trace = {k: v for k, v in md.items() if isinstance(v, np.ndarray)}
     return PotentialRun(metrics=metrics, model=net, history=hist, md_trace=trace)

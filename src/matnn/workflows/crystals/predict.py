@@ -59,38 +59,29 @@ def load_property_run(run: str | os.PathLike) -> tuple[Any, dict[str, Any]]:
 
     run_dir = Path(run)
     if not run_dir.is_dir():
-        raise DataError(
-            f"{run_dir}: no such run folder (give the --out folder of 'matnn crystals train')."
-        )
+        raise DataError(f"{run_dir}: no such run folder (give the --out folder of 'matnn crystals train').")
     model_file, metrics_file = run_dir / "model.matnn", run_dir / "metrics.json"
     recorded: dict[str, Any] = {}
     if metrics_file.is_file():
         try:
             recorded = json.loads(metrics_file.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise DataError(
-                f"{metrics_file}: cannot be read as JSON ({exc})."
-            ) from None
+            raise DataError(f"{metrics_file}: cannot be read as JSON ({exc}).") from None
     if not model_file.is_file():
         state = (
             " (the run is not complete; run the same 'crystals train' command again to resume)"
             if recorded.get("status") == "interrupted"
             else ""
         )
-        raise DataError(
-            f"{run_dir}: not a finished 'matnn crystals train' folder: no model.matnn{state}."
-        )
+        raise DataError(f"{run_dir}: not a finished 'matnn crystals train' folder: no model.matnn{state}.")
     net = load_model(model_file, compile=False)
     if not isinstance(net, GraphPropertyModel):
         raise ConfigError(
-            f"{model_file} holds a {type(net).__name__}, not a crystal property model "
-            "(a 'matnn crystals train' run)."
+            f"{model_file} holds a {type(net).__name__}, not a crystal property model (a 'matnn crystals train' run)."
         )
     target = net.metadata.get("target") or recorded.get("target")
     if not target:
-        raise DataError(
-            f"{run_dir}: neither model.matnn nor metrics.json records the target the model predicts."
-        )
+        raise DataError(f"{run_dir}: neither model.matnn nor metrics.json records the target the model predicts.")
     info = {
         "model": recorded.get("model") or type(net).__name__.lower(),
         "target": str(target),
@@ -183,20 +174,10 @@ def predict_property(
             metrics.update(regression_metrics(y_true[known], y_pred[known]))
     if out is not None:
         out_dir = ensure_dir(out)
-        with atomic_write(
-            out_dir / "predictions.csv", "w", encoding="utf-8", newline=""
-        ) as fh:
+        with atomic_write(out_dir / "predictions.csv", "w", encoding="utf-8", newline="") as fh:
             rows = csv.writer(fh)
-            rows.writerow(
-                ["id", target, f"{target}_pred"]
-                if y_true is not None
-                else ["id", f"{target}_pred"]
-            )
+            rows.writerow(["id", target, f"{target}_pred"] if y_true is not None else ["id", f"{target}_pred"])
             for k, (i, yp) in enumerate(zip(ids, y_pred, strict=True)):
-                rows.writerow(
-                    [i, f"{y_true[k]:.6g}", f"{yp:.6g}"]
-                    if y_true is not None
-                    else [i, f"{yp:.6g}"]
-                )
+                rows.writerow([i, f"{y_true[k]:.6g}", f"{yp:.6g}"] if y_true is not None else [i, f"{yp:.6g}"])
         write_metrics(out_dir, metrics)
     return PredictionRun(metrics=metrics, ids=ids, y_pred=y_pred, y_true=y_true)

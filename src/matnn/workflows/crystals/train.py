@@ -56,8 +56,9 @@ def build_property_model(name: str, n_targets: int = 1, **kwargs: Any) -> Any:
     return cls(n_targets, **kwargs)
 
 
-def _choose_swa_or_best(net: Any, swa: Any, train_set: Any, val_set: Any, test_set: Any, *, batch_size: int,
-                        device: Any) -> dict[str, Any]:
+def _choose_swa_or_best(
+    net: Any, swa: Any, train_set: Any, val_set: Any, test_set: Any, *, batch_size: int, device: Any
+) -> dict[str, Any]:
     """Keep in ``net`` whichever of its (recalibrated) best-epoch weights and the SWA weights has the
     lower validation MAE; return both validation and both test MAEs (eV/atom for formation energy)."""
     from matnn.workflows.crystals._common import predict_dataset, recalibrate_batchnorm
@@ -73,8 +74,14 @@ def _choose_swa_or_best(net: Any, swa: Any, train_set: Any, val_set: Any, test_s
     use_swa = val_swa < val_best
     if not use_swa:
         net.load_state_dict(best_state)
-    return {"weights": "swa" if use_swa else "best_epoch", "swa_epochs": int(swa.n_averaged),
-            "val_mae_swa": val_swa, "val_mae_best_epoch": val_best, "mae_swa": test_swa, "mae_best_epoch": test_best}
+    return {
+        "weights": "swa" if use_swa else "best_epoch",
+        "swa_epochs": int(swa.n_averaged),
+        "val_mae_swa": val_swa,
+        "val_mae_best_epoch": val_best,
+        "mae_swa": test_swa,
+        "mae_best_epoch": test_best,
+    }
 
 
 @dataclass
@@ -101,23 +108,42 @@ class _Fit:
     stop_reason: str = ""
 
 
-def _check_settings(spec: ModelSpec, *, epochs: int, batch_size: int, max_train: int | None,
-                    learning_rate: float | None, weight_decay: float | None, val_fraction: float,
-                    time_limit_s: float | None, out: Any, swa_start: float | None, seed: int,
-                    split_seed: int | None, model_kwargs: dict[str, Any] | None) -> tuple[float, float, int, dict[str, Any]]:
+def _check_settings(
+    spec: ModelSpec,
+    *,
+    epochs: int,
+    batch_size: int,
+    max_train: int | None,
+    learning_rate: float | None,
+    weight_decay: float | None,
+    val_fraction: float,
+    time_limit_s: float | None,
+    out: Any,
+    swa_start: float | None,
+    seed: int,
+    split_seed: int | None,
+    model_kwargs: dict[str, Any] | None,
+) -> tuple[float, float, int, dict[str, Any]]:
     """Check the settings (before any graph is built) and fill in the model's defaults from the registry.
 
     Returns ``(learning_rate, weight_decay, split_seed, model_kwargs)``.
     """
     owner = "train_property_model"
-    validate(owner, {"epochs": epochs, "batch_size": batch_size}, {"epochs": positive(int), "batch_size": positive(int)})
+    validate(
+        owner, {"epochs": epochs, "batch_size": batch_size}, {"epochs": positive(int), "batch_size": positive(int)}
+    )
     check(owner, "max_train", max_train, [None, Interval(int, 2, None)])
     learning_rate = spec.default("learning_rate") if learning_rate is None else learning_rate
     weight_decay = spec.default("weight_decay") if weight_decay is None else weight_decay
-    validate(owner, {"learning_rate": learning_rate, "weight_decay": weight_decay, "val_fraction": val_fraction},
-             {"learning_rate": positive(), "weight_decay": non_negative(), "val_fraction": Interval(float, 0, 1, "neither")})
+    validate(
+        owner,
+        {"learning_rate": learning_rate, "weight_decay": weight_decay, "val_fraction": val_fraction},
+        {"learning_rate": positive(), "weight_decay": non_negative(), "val_fraction": Interval(float, 0, 1, "neither")},
+    )
     if time_limit_s is not None and (out is None or not time_limit_s > 0):
-        raise ConfigError("'time_limit_s' needs an output folder (out=...) to keep the backup in, and a positive number of seconds.")
+        raise ConfigError(
+            "'time_limit_s' needs an output folder (out=...) to keep the backup in, and a positive number of seconds."
+        )
     check(owner, "swa_start", swa_start, [None, Interval(float, 0, 1, "neither")])
     split_seed = seed if split_seed is None else split_seed
     check(owner, "split_seed", split_seed, int)
@@ -129,7 +155,9 @@ def _check_settings(spec: ModelSpec, *, epochs: int, batch_size: int, max_train:
     return float(learning_rate), float(weight_decay), split_seed, model_kwargs
 
 
-def _prepare(data: Any, test: Any, target: str, graph_spec: Any, *, cache_dir: Any, verbose: bool) -> tuple[Any, Any, Any, float]:
+def _prepare(
+    data: Any, test: Any, target: str, graph_spec: Any, *, cache_dir: Any, verbose: bool
+) -> tuple[Any, Any, Any, float]:
     """Read ``data`` (and ``test``) and build their graphs with ``graph_spec`` (through the cache).
 
     Returns ``(store, full, test_set or None, graph_time_s)``: ``full`` is the data set of ``data``'s
@@ -154,17 +182,34 @@ def _prepare(data: Any, test: Any, target: str, graph_spec: Any, *, cache_dir: A
     return store, full, test_set, graph_time
 
 
-def _split(full: Any, test_set: Any, *, test_fraction: float, val_fraction: float, split_seed: int,
-           max_train: int | None) -> tuple[Any, Any, Any]:
+def _split(
+    full: Any, test_set: Any, *, test_fraction: float, val_fraction: float, split_seed: int, max_train: int | None
+) -> tuple[Any, Any, Any]:
     """(train, val, test) data sets: :func:`matnn.data.splits.property_split`, shared with the ensemble."""
     from matnn.data.splits import property_split
 
-    return property_split(full, test_set=test_set, test_fraction=test_fraction, val_fraction=val_fraction,
-                          seed=split_seed, max_train=max_train)
+    return property_split(
+        full,
+        test_set=test_set,
+        test_fraction=test_fraction,
+        val_fraction=val_fraction,
+        seed=split_seed,
+        max_train=max_train,
+    )
 
 
-def _build(spec: ModelSpec, model_kwargs: dict[str, Any], train_set: Any, *, epochs: int, batch_size: int,
-           learning_rate: float, weight_decay: float, loss: str, jit_compile: bool) -> Any:
+def _build(
+    spec: ModelSpec,
+    model_kwargs: dict[str, Any],
+    train_set: Any,
+    *,
+    epochs: int,
+    batch_size: int,
+    learning_rate: float,
+    weight_decay: float,
+    loss: str,
+    jit_compile: bool,
+) -> Any:
     """A fresh network scaled to the training targets and compiled with AdamW and a warm-up + cosine schedule."""
     from matnn.core.schedules import CosineDecay
     from matnn.optimizers import AdamW
@@ -178,15 +223,35 @@ def _build(spec: ModelSpec, model_kwargs: dict[str, Any], train_set: Any, *, epo
     steps_per_epoch = -(-len(train_set) // batch_size)
     total = epochs * steps_per_epoch
     warm = max(1, int(0.05 * total))
-    schedule = CosineDecay(learning_rate * 0.01, decay_steps=max(1, total - warm), alpha=0.01,
-                           warmup_target=learning_rate, warmup_steps=warm)
-    net.compile(optimizer=AdamW(learning_rate=schedule, weight_decay=weight_decay), loss=loss, metrics=["mae"],
-                jit_compile=jit_compile)
+    schedule = CosineDecay(
+        learning_rate * 0.01,
+        decay_steps=max(1, total - warm),
+        alpha=0.01,
+        warmup_target=learning_rate,
+        warmup_steps=warm,
+    )
+    net.compile(
+        optimizer=AdamW(learning_rate=schedule, weight_decay=weight_decay),
+        loss=loss,
+        metrics=["mae"],
+        jit_compile=jit_compile,
+    )
     return net
 
 
-def _fit(net: Any, train_set: Any, val_set: Any, *, epochs: int, batch_size: int, out_dir: Path | None,
-         swa_start: float | None, time_limit_s: float | None, verbose: bool, device: Any) -> _Fit:
+def _fit(
+    net: Any,
+    train_set: Any,
+    val_set: Any,
+    *,
+    epochs: int,
+    batch_size: int,
+    out_dir: Path | None,
+    swa_start: float | None,
+    time_limit_s: float | None,
+    verbose: bool,
+    device: Any,
+) -> _Fit:
     """Train ``net``, restoring its best validation epoch; a time limit stops it between epochs."""
     from matnn.callbacks import (
         BackupAndRestore,
@@ -197,7 +262,9 @@ def _fit(net: Any, train_set: Any, val_set: Any, *, epochs: int, batch_size: int
     from matnn.core.callbacks import EpochTimer, TimeLimit, TimeLimitReached
     from matnn.data.crystals.batch import collate_graphs
 
-    fit = _Fit(timer=EpochTimer(), best=EarlyStopping(monitor="val_mae", patience=epochs + 1, restore_best_weights=True))
+    fit = _Fit(
+        timer=EpochTimer(), best=EarlyStopping(monitor="val_mae", patience=epochs + 1, restore_best_weights=True)
+    )
     callbacks = [fit.timer, fit.best]
     fit.swa = StochasticWeightAveraging(start=swa_start) if swa_start is not None else None
     if fit.swa is not None:
@@ -208,16 +275,26 @@ def _fit(net: Any, train_set: Any, val_set: Any, *, epochs: int, batch_size: int
         callbacks.append(TimeLimit(time_limit_s))
     t1 = time.perf_counter()
     try:
-        fit.history = net.fit(train_set, batch_size=batch_size, epochs=epochs, collate_fn=collate_graphs,
-                              validation_data=val_set, validation_batch_size=256, callbacks=callbacks,
-                              verbose=2 if verbose else 0, device=device)
+        fit.history = net.fit(
+            train_set,
+            batch_size=batch_size,
+            epochs=epochs,
+            collate_fn=collate_graphs,
+            validation_data=val_set,
+            validation_batch_size=256,
+            callbacks=callbacks,
+            verbose=2 if verbose else 0,
+            device=device,
+        )
     except TimeLimitReached as stop:
         fit.stopped_at, fit.stop_reason = stop.epoch, str(stop)
     fit.train_time_s = time.perf_counter() - t1
     return fit
 
 
-def _analyse(net: Any, data: _Data, fit: _Fit, *, batch_size: int, device: Any) -> tuple[dict[str, Any], dict[str, list[float]], np.ndarray, np.ndarray]:
+def _analyse(
+    net: Any, data: _Data, fit: _Fit, *, batch_size: int, device: Any
+) -> tuple[dict[str, Any], dict[str, list[float]], np.ndarray, np.ndarray]:
     """Recalibrate BatchNorm (and choose SWA or best epoch), then score the test, validation and training sets.
 
     Returns ``(metrics, history, y_test, y_pred)``; ``metrics`` holds the scores and training figures,
@@ -231,7 +308,9 @@ def _analyse(net: Any, data: _Data, fit: _Fit, *, batch_size: int, device: Any) 
     recalibration_time = time.perf_counter() - t2
     swa_metrics: dict[str, Any] = {}
     if fit.swa is not None and fit.swa.n_averaged:
-        swa_metrics = _choose_swa_or_best(net, fit.swa, train_set, val_set, test_set, batch_size=batch_size, device=device)
+        swa_metrics = _choose_swa_or_best(
+            net, fit.swa, train_set, val_set, test_set, batch_size=batch_size, device=device
+        )
 
     y_pred = predict_dataset(net, test_set, device=device).reshape(-1)
     y_test = test_set.y.reshape(-1)
@@ -240,38 +319,61 @@ def _analyse(net: Any, data: _Data, fit: _Fit, *, batch_size: int, device: Any) 
     val_curve = hist.get("val_mae", [float("nan")])
     train_eval = predict_dataset(net, train_set, device=device).reshape(-1)
     timer, store = fit.timer, data.store
-    metrics.update({
-        "val_mae": float(np.nanmin(val_curve)) if val_curve else float("nan"),
-        "val_mae_final": float(np.abs(predict_dataset(net, val_set, device=device).reshape(-1) - val_set.y.reshape(-1)).mean()),
-        "batchnorm_recalibrated": recalibrated,
-        "batchnorm_recalibration_s": recalibration_time,
-        "train_mae": float(np.abs(train_eval - train_set.y.reshape(-1)).mean()),
-        "n_train": len(train_set),
-        "n_val": len(val_set),
-        "epochs": len(hist.get("loss", [])),
-        "best_epoch": int(fit.best.best_epoch) + 1,
-        "epoch_time_s": float(np.median(timer.times)) if timer.times else float("nan"),
-        "train_time_s": fit.train_time_s,
-        "epochs_time_s": float(np.sum(timer.times)),
-        "graph_time_s": data.graph_time_s,
-        "graphs_per_s": (len(store) / store.build_seconds) if store.build_seconds else float("nan"),
-        "n_params": int(net.count_params()),
-    })
+    metrics.update(
+        {
+            "val_mae": float(np.nanmin(val_curve)) if val_curve else float("nan"),
+            "val_mae_final": float(
+                np.abs(predict_dataset(net, val_set, device=device).reshape(-1) - val_set.y.reshape(-1)).mean()
+            ),
+            "batchnorm_recalibrated": recalibrated,
+            "batchnorm_recalibration_s": recalibration_time,
+            "train_mae": float(np.abs(train_eval - train_set.y.reshape(-1)).mean()),
+            "n_train": len(train_set),
+            "n_val": len(val_set),
+            "epochs": len(hist.get("loss", [])),
+            "best_epoch": int(fit.best.best_epoch) + 1,
+            "epoch_time_s": float(np.median(timer.times)) if timer.times else float("nan"),
+            "train_time_s": fit.train_time_s,
+            "epochs_time_s": float(np.sum(timer.times)),
+            "graph_time_s": data.graph_time_s,
+            "graphs_per_s": (len(store) / store.build_seconds) if store.build_seconds else float("nan"),
+            "n_params": int(net.count_params()),
+        }
+    )
     return metrics, hist, y_test, y_pred
 
 
-def _write_outputs(out_dir: Path, net: Any, metrics: dict[str, Any], hist: dict[str, list[float]], test_set: Any,
-                   y_test: np.ndarray, y_pred: np.ndarray, *, name: str, target: str) -> None:
+def _write_outputs(
+    out_dir: Path,
+    net: Any,
+    metrics: dict[str, Any],
+    hist: dict[str, list[float]],
+    test_set: Any,
+    y_test: np.ndarray,
+    y_pred: np.ndarray,
+    *,
+    name: str,
+    target: str,
+) -> None:
     """``model.matnn``, ``parity.png``, ``learning_curves.png``, ``predictions.csv`` and ``metrics.json``."""
     from matnn.utils.io import atomic_write, write_metrics
     from matnn.utils.plotting import plot_learning_curves, plot_parity
 
     net.save(out_dir / "model.matnn")
-    plot_parity(y_test, y_pred, out_dir / "parity.png", label=target,
-                title=f"{name.upper()} on {len(y_test)} test structures: MAE {metrics['mae']:.4f}")
+    plot_parity(
+        y_test,
+        y_pred,
+        out_dir / "parity.png",
+        label=target,
+        title=f"{name.upper()} on {len(y_test)} test structures: MAE {metrics['mae']:.4f}",
+    )
     if hist.get("loss"):
-        plot_learning_curves({k: v for k, v in hist.items() if k in ("loss", "val_loss", "mae", "val_mae")},
-                             out_dir / "learning_curves.png", keys=["mae"], title=f"{name.upper()}: {target}")
+        plot_learning_curves(
+            {k: v for k, v in hist.items() if k in ("loss", "val_loss", "mae", "val_mae")},
+            out_dir / "learning_curves.png",
+            keys=["mae"],
+            title=f"{name.upper()}: {target}",
+        )
     with atomic_write(out_dir / "predictions.csv", "w", encoding="utf-8") as fh:
         fh.write(f"id,{target},predicted\n")
         for i, yt, yp in zip(test_set.store.ids[test_set.indices], y_test, y_pred, strict=True):
@@ -394,9 +496,20 @@ def train_property_model(
 
     spec = crystal_model(model, "property")
     learning_rate, weight_decay, split_seed, model_kwargs = _check_settings(
-        spec, epochs=epochs, batch_size=batch_size, max_train=max_train, learning_rate=learning_rate,
-        weight_decay=weight_decay, val_fraction=val_fraction, time_limit_s=time_limit_s, out=out, swa_start=swa_start,
-        seed=seed, split_seed=split_seed, model_kwargs=model_kwargs)
+        spec,
+        epochs=epochs,
+        batch_size=batch_size,
+        max_train=max_train,
+        learning_rate=learning_rate,
+        weight_decay=weight_decay,
+        val_fraction=val_fraction,
+        time_limit_s=time_limit_s,
+        out=out,
+        swa_start=swa_start,
+        seed=seed,
+        split_seed=split_seed,
+        model_kwargs=model_kwargs,
+    )
     matnn.set_seed(seed)
     dev = resolve_device(device if device is not None else "auto")
     out_dir = ensure_dir(out) if out is not None else None
@@ -404,52 +517,95 @@ def train_property_model(
     # ---------------------------------------------------------------- prepare and split
     graph_spec = spec.load().graph_spec_for(**model_kwargs)
     store, full, test_set, graph_time = _prepare(data, test, target, graph_spec, cache_dir=cache_dir, verbose=verbose)
-    train_set, val_set, test_set = _split(full, test_set, test_fraction=test_fraction, val_fraction=val_fraction,
-                                          split_seed=split_seed, max_train=max_train)
+    train_set, val_set, test_set = _split(
+        full,
+        test_set,
+        test_fraction=test_fraction,
+        val_fraction=val_fraction,
+        split_seed=split_seed,
+        max_train=max_train,
+    )
     sets = _Data(store=store, train=train_set, val=val_set, test=test_set, graph_time_s=graph_time)
 
     # ---------------------------------------------------------------- build and fit
-    net = _build(spec, model_kwargs, train_set, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-                 weight_decay=weight_decay, loss=loss, jit_compile=jit_compile)
-    net.metadata.update({"target": target, "graph_cutoff_A": graph_spec.cutoff,
-                         "graph_max_neighbors": graph_spec.max_neighbors})
-    fit = _fit(net, train_set, val_set, epochs=epochs, batch_size=batch_size, out_dir=out_dir, swa_start=swa_start,
-               time_limit_s=time_limit_s, verbose=verbose, device=dev)
+    net = _build(
+        spec,
+        model_kwargs,
+        train_set,
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        weight_decay=weight_decay,
+        loss=loss,
+        jit_compile=jit_compile,
+    )
+    net.metadata.update(
+        {"target": target, "graph_cutoff_A": graph_spec.cutoff, "graph_max_neighbors": graph_spec.max_neighbors}
+    )
+    fit = _fit(
+        net,
+        train_set,
+        val_set,
+        epochs=epochs,
+        batch_size=batch_size,
+        out_dir=out_dir,
+        swa_start=swa_start,
+        time_limit_s=time_limit_s,
+        verbose=verbose,
+        device=dev,
+    )
     if fit.stopped_at is not None:
-        partial = {"status": "interrupted", "epochs_done": fit.stopped_at, "epochs": epochs,
-                   "chunk_time_s": fit.train_time_s, "model": spec.name, "target": target,
-                   "hardware": hardware(dev), "seed": seed}
+        partial = {
+            "status": "interrupted",
+            "epochs_done": fit.stopped_at,
+            "epochs": epochs,
+            "chunk_time_s": fit.train_time_s,
+            "model": spec.name,
+            "target": target,
+            "hardware": hardware(dev),
+            "seed": seed,
+        }
         write_metrics(out_dir, partial)
         if verbose:
-            print(f"Stopped before epoch {fit.stopped_at + 1}/{epochs} ({fit.stop_reason}); run the same command again to resume.")
+            print(
+                f"Stopped before epoch {fit.stopped_at + 1}/{epochs} ({fit.stop_reason}); run the same command again to resume."
+            )
         return PropertyRun(metrics=partial, model=net)
 
     # ---------------------------------------------------------------- analyse
     metrics, hist, y_test, y_pred = _analyse(net, sets, fit, batch_size=batch_size, device=dev)
-    metrics.update({
-        "model_options": model_kwargs,
-        "jit_compile": bool(net.jit_compile),
-        "model": spec.name,
-        "target": target,
-        "device": str(dev),
-        "hardware": hardware(dev),
-        "seed": seed,
-        "split_seed": split_seed,
-        "batch_size": batch_size,
-        "learning_rate": float(learning_rate),
-        "weight_decay": float(weight_decay),
-        "val_fraction": val_fraction,
-        "test_fraction": None if test is not None else test_fraction,
-        "max_train": max_train,
-        "data": str(Path(data).resolve()),
-        "test_file": None if test is None else str(Path(test).resolve()),
-        # Contents, not paths, identify the data: an ensemble accepts members trained on copies.
-        "data_sha256": file_sha256(data),
-        "test_file_sha256": None if test is None else file_sha256(test),
-        "status": "complete",
-    })
+    metrics.update(
+        {
+            "model_options": model_kwargs,
+            "jit_compile": bool(net.jit_compile),
+            "model": spec.name,
+            "target": target,
+            "device": str(dev),
+            "hardware": hardware(dev),
+            "seed": seed,
+            "split_seed": split_seed,
+            "batch_size": batch_size,
+            "learning_rate": float(learning_rate),
+            "weight_decay": float(weight_decay),
+            "val_fraction": val_fraction,
+            "test_fraction": None if test is not None else test_fraction,
+            "max_train": max_train,
+            "data": str(Path(data).resolve()),
+            "test_file": None if test is None else str(Path(test).resolve()),
+            # Contents, not paths, identify the data: an ensemble accepts members trained on copies.
+            "data_sha256": file_sha256(data),
+            "test_file_sha256": None if test is None else file_sha256(test),
+            "status": "complete",
+        }
+    )
     if out_dir is not None:
         _write_outputs(out_dir, net, metrics, hist, test_set, y_test, y_pred, name=spec.name, target=target)
         _save_training_range(out_dir, store, train_set.indices)
-    return PropertyRun(metrics=metrics, model=net, history=hist,
-                       test_ids=[str(i) for i in test_set.store.ids[test_set.indices]], y_test=y_test, y_pred=y_pred)
+    return PropertyRun(
+        metrics=metrics,
+        model=net,
+        history=hist,
+        test_ids=[str(i) for i in test_set.store.ids[test_set.indices]],
+        y_test=y_test,
+        y_pred=y_pred,
+    )

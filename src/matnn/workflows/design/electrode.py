@@ -49,10 +49,7 @@ OBJECTIVES: tuple[str, ...] = ("energy_density_wh_l", "rate_fraction")
 def objectives(records: Sequence[dict[str, Any]]) -> np.ndarray:
     """Objective matrix (n, 2) of campaign records: energy density (Wh/L), rate fraction; NaN where failed."""
     return np.array(
-        [
-            [np.nan if r.get(k) is None else float(r[k]) for k in OBJECTIVES]
-            for r in records
-        ],
+        [[np.nan if r.get(k) is None else float(r[k]) for k in OBJECTIVES] for r in records],
         dtype=float,
     )
 
@@ -126,9 +123,7 @@ class Campaign:
             return None
         try:
             return read_json(path)
-        except (
-            ValueError
-        ):  # a torn file cannot exist (atomic writes), but be safe: recompute
+        except ValueError:  # a torn file cannot exist (atomic writes), but be safe: recompute
             return None
 
     def _porosity(self, recipe: Recipe) -> float | None:
@@ -147,17 +142,13 @@ class Campaign:
         job = functools.partial(measure_bin, spec=self.table.spec, seed=self.table.seed)
         from matnn.utils.progress import progress
 
-        bar = progress(
-            total=len(todo), desc="tortuosity bins", enabled=self.show_progress
-        )
+        bar = progress(total=len(todo), desc="tortuosity bins", enabled=self.show_progress)
         for _, entry in self.executor.as_completed(job, todo):
             self.table.add([entry])
             bar.update(1)
         bar.close()
 
-    def evaluate(
-        self, recipes: Sequence[Recipe], desc: str = "DFN designs"
-    ) -> list[dict[str, Any]]:
+    def evaluate(self, recipes: Sequence[Recipe], desc: str = "DFN designs") -> list[dict[str, Any]]:
         """Records of ``recipes`` in order: cached ones read back, the rest simulated and cached as they finish."""
         from matnn.utils.io import write_json
         from matnn.utils.progress import progress
@@ -216,9 +207,7 @@ def fit_surrogates(
     )
 
     train, test = holdout_split(len(x_unit), test_fraction, seed)
-    ens = EnsembleSurrogate(members=members, epochs=epochs, seed=seed).fit(
-        x_unit[train], y[train]
-    )
+    ens = EnsembleSurrogate(members=members, epochs=epochs, seed=seed).fit(x_unit[train], y[train])
     base = fit_baseline(baseline, x_unit[train], y[train], seed=seed)
     scores = {
         "ensemble": regression_scores(y[test], ens.predict(x_unit[test])),
@@ -290,16 +279,12 @@ def design_electrode(
     check("design_electrode", "test_fraction", test_fraction, fraction())
     check("design_electrode", "members", members, positive(int))
     check("design_electrode", "direct_generations", direct_generations, positive(int))
-    check(
-        "design_electrode", "direct_pop_size", direct_pop_size, Interval(int, 4, None)
-    )
+    check("design_electrode", "direct_pop_size", direct_pop_size, Interval(int, 4, None))
     space = space or RecipeSpace()
     out = ensure_dir(out_dir)
     recipes = sobol_recipes(n, space, seed=seed)
 
-    with Executor(
-        workers=workers, scheduler=scheduler, connect_timeout_s=connect_timeout_s
-    ) as ex:
+    with Executor(workers=workers, scheduler=scheduler, connect_timeout_s=connect_timeout_s) as ex:
         campaign = Campaign(
             out,
             ex,
@@ -316,9 +301,7 @@ def design_electrode(
         ok = np.all(np.isfinite(y_all), axis=1)
         failed = [r for r in records if r.get("status") != "ok"]
         if ok.sum() < 8:
-            raise ConfigError(
-                f"Only {int(ok.sum())} of {n} designs solved; a surrogate needs at least 8."
-            )
+            raise ConfigError(f"Only {int(ok.sum())} of {n} designs solved; a surrogate needs at least 8.")
         x_all = np.array([r.as_array() for r in recipes])
         x_unit, y = space.to_unit(x_all[ok]), y_all[ok]
 
@@ -355,9 +338,7 @@ def design_electrode(
         direct_records: list[dict[str, Any]] = []
 
         def dfn_batch(x: np.ndarray) -> np.ndarray:
-            recs = campaign.evaluate(
-                [Recipe.from_array(v) for v in x], "DFN direct NSGA-II"
-            )
+            recs = campaign.evaluate([Recipe.from_array(v) for v in x], "DFN direct NSGA-II")
             direct_records.extend(recs)
             return -objectives(recs)
 
@@ -392,11 +373,7 @@ def design_electrode(
     front_table = _front_table(front_recipes, f_dfn, confirmed)
     finding = _finding(space, [front_recipes[i] for i in confirmed])
     s_e, s_b = fits["scores"]["ensemble"], fits["scores"]["baseline"]
-    dfn_seconds = [
-        r["seconds"]
-        for r in records
-        if r.get("seconds") is not None and r.get("status") == "ok"
-    ]
+    dfn_seconds = [r["seconds"] for r in records if r.get("seconds") is not None and r.get("status") == "ok"]
     metrics = {
         "n_designs": n,
         "n_failed": len(failed),
@@ -421,16 +398,12 @@ def design_electrode(
         "hypervolume_surrogate_route_with_campaign": hv_sur_all,
         "hypervolume_direct_dfn": hv_direct,
         "hypervolume_campaign": hv_campaign,
-        "hypervolume_ratio_surrogate_over_direct": hv_sur / hv_direct
-        if hv_direct > 0
-        else None,
+        "hypervolume_ratio_surrogate_over_direct": hv_sur / hv_direct if hv_direct > 0 else None,
         "dfn_calls_surrogate_route": n + len(front_recipes),
         "dfn_calls_direct": int(direct.n_evals),
         "campaign_seconds": campaign_seconds,
         "direct_search_seconds": direct_seconds,
-        "dfn_seconds_per_design_median": float(np.median(dfn_seconds))
-        if dfn_seconds
-        else None,
+        "dfn_seconds_per_design_median": float(np.median(dfn_seconds)) if dfn_seconds else None,
         "new_dfn_simulations": campaign.new_simulations,
         "cache_hits": campaign.cache_hits,
         "workers": workers if scheduler is None else None,
@@ -476,9 +449,7 @@ def design_electrode(
     return metrics
 
 
-def _front_table(
-    front: list[Recipe], f_dfn: np.ndarray, confirmed: np.ndarray
-) -> list[dict[str, Any]]:
+def _front_table(front: list[Recipe], f_dfn: np.ndarray, confirmed: np.ndarray) -> list[dict[str, Any]]:
     """Energy end, knee and power end of the DFN-confirmed front."""
     if len(confirmed) == 0:
         return []
@@ -517,10 +488,7 @@ def _finding(space: RecipeSpace, front: list[Recipe]) -> dict[str, Any]:
         }
     u = space.to_unit(np.array([r.as_array() for r in front]))
     med = dict(zip(RECIPE_VARIABLES, np.median(u, axis=0).tolist(), strict=True))
-    rng = {
-        k: (float(a), float(b))
-        for k, a, b in zip(RECIPE_VARIABLES, u.min(axis=0), u.max(axis=0), strict=True)
-    }
+    rng = {k: (float(a), float(b)) for k, a, b in zip(RECIPE_VARIABLES, u.min(axis=0), u.max(axis=0), strict=True)}
     return {
         "much_am": bool(med["am_fraction"] >= 2 / 3),
         "mid_sc": bool(0.15 <= med["solid_content"] <= 0.85),
@@ -593,9 +561,7 @@ def _figures(
         u = space.to_unit(np.array([r.as_array() for r in front]))
         e = f_dfn[:, 0]
         finite = np.isfinite(e)
-        norm = plt.Normalize(
-            np.nanmin(e) if finite.any() else 0, np.nanmax(e) if finite.any() else 1
-        )
+        norm = plt.Normalize(np.nanmin(e) if finite.any() else 0, np.nanmax(e) if finite.any() else 1)
         cmap = plt.get_cmap("viridis")
         for row, val in zip(u, e, strict=True):
             ax.plot(
@@ -608,10 +574,7 @@ def _figures(
         fig.colorbar(sm, ax=ax, label="DFN energy density (Wh/L)")
     ax.set_xticks(
         range(4),
-        [
-            f"{_LABELS[c]}\n[{getattr(space, c)[0]:g}, {getattr(space, c)[1]:g}]"
-            for c in cols
-        ],
+        [f"{_LABELS[c]}\n[{getattr(space, c)[0]:g}, {getattr(space, c)[1]:g}]" for c in cols],
         fontsize=8,
     )
     ax.set_ylabel("position in range (0 = low, 1 = high)")
@@ -655,10 +618,7 @@ def _report(
             f"{m['campaign_seconds']:.0f} s wall time; median DFN time per design "
             f"{_fmt(m['dfn_seconds_per_design_median'])} s (two discharges)."
         ),
-        "- recipe space: "
-        + ", ".join(
-            f"{_LABELS[k]} {v[0]:g}–{v[1]:g}" for k, v in space.as_dict().items()
-        ),
+        "- recipe space: " + ", ".join(f"{_LABELS[k]} {v[0]:g}–{v[1]:g}" for k, v in space.as_dict().items()),
         "",
         "## Surrogate (held-out set)",
         "",

@@ -35,18 +35,35 @@ def check_against_torch(seed: int = 0) -> dict[str, float]:
         k = rng.normal(size=(3, 3, 4, 5))
         b = rng.normal(size=5)
         ours = conv2d(x, k, b, strides=strides, padding=padding, dilation=dilation)
-        ref = F.conv2d(nchw(x), torch.as_tensor(k).permute(3, 2, 0, 1), torch.as_tensor(b), stride=strides, padding=padding, dilation=dilation)
+        ref = F.conv2d(
+            nchw(x),
+            torch.as_tensor(k).permute(3, 2, 0, 1),
+            torch.as_tensor(b),
+            stride=strides,
+            padding=padding,
+            dilation=dilation,
+        )
         diffs["conv2d"] = max(diffs["conv2d"], float(np.abs(ours - back(ref)).max()))
-        diffs["pad2d"] = max(diffs["pad2d"], float(np.abs(pad2d(x, 2, mode="reflect") - back(F.pad(nchw(x), (2, 2, 2, 2), mode="reflect"))).max()))
+        diffs["pad2d"] = max(
+            diffs["pad2d"],
+            float(np.abs(pad2d(x, 2, mode="reflect") - back(F.pad(nchw(x), (2, 2, 2, 2), mode="reflect"))).max()),
+        )
     for pool, stride in ((2, 2), (3, 1), (3, 2)):
         x = rng.normal(size=(2, 12, 10, 3))
-        diffs["max_pool2d"] = max(diffs["max_pool2d"], float(np.abs(max_pool2d(x, pool, strides=stride) - back(F.max_pool2d(nchw(x), pool, stride))).max()))
-        diffs["average_pool2d"] = max(diffs["average_pool2d"], float(np.abs(average_pool2d(x, pool, strides=stride) - back(F.avg_pool2d(nchw(x), pool, stride))).max()))
+        diffs["max_pool2d"] = max(
+            diffs["max_pool2d"],
+            float(np.abs(max_pool2d(x, pool, strides=stride) - back(F.max_pool2d(nchw(x), pool, stride))).max()),
+        )
+        diffs["average_pool2d"] = max(
+            diffs["average_pool2d"],
+            float(np.abs(average_pool2d(x, pool, strides=stride) - back(F.avg_pool2d(nchw(x), pool, stride))).max()),
+        )
     return diffs
 
 
-def lines_experiment(*, n_train: int = 1000, n_test: int = 1000, epochs: int = 40, seeds: int = 5, seed: int = 0,
-                     device: Any = None) -> dict[str, Any]:
+def lines_experiment(
+    *, n_train: int = 1000, n_test: int = 1000, epochs: int = 40, seeds: int = 5, seed: int = 0, device: Any = None
+) -> dict[str, Any]:
     """Train a dense network and a small CNN on lines in one quadrant; test on lines in the opposite one.
 
     Returns mean and std (over ``seeds`` training seeds) of the train and test accuracies, and the last
@@ -83,8 +100,12 @@ def _plot_worked_example(path: Path) -> float:
 
     ex = worked_example()
     fig, axes = plt.subplots(1, 4, figsize=(13, 3.4))
-    panels = ((ex.image, "binary image (window in red)"), (ex.kernel, "3x3 kernel"), (ex.products, "element-wise products"),
-              (ex.output, "'valid' output"))
+    panels = (
+        (ex.image, "binary image (window in red)"),
+        (ex.kernel, "3x3 kernel"),
+        (ex.products, "element-wise products"),
+        (ex.output, "'valid' output"),
+    )
     for ax, (arr, title) in zip(axes, panels, strict=True):
         ax.imshow(arr, cmap="Greys" if arr is ex.image else "viridis")
         for (i, j), v in np.ndenumerate(arr):
@@ -129,8 +150,12 @@ def _plot_padding_pooling(path: Path, seed: int) -> None:
     from matnn.utils.plotting import plt, save_figure
 
     x = np.random.default_rng(seed).integers(0, 10, size=(4, 4)).astype(float)
-    panels = ((x, "input 4x4"), (pad2d(x, 1), "zero padding 1"), (max_pool2d(x[None, ..., None], 2)[0, ..., 0], "max pool 2x2"),
-              (average_pool2d(x[None, ..., None], 2)[0, ..., 0], "average pool 2x2"))
+    panels = (
+        (x, "input 4x4"),
+        (pad2d(x, 1), "zero padding 1"),
+        (max_pool2d(x[None, ..., None], 2)[0, ..., 0], "max pool 2x2"),
+        (average_pool2d(x[None, ..., None], 2)[0, ..., 0], "average pool 2x2"),
+    )
     fig, axes = plt.subplots(1, 4, figsize=(12, 3.2))
     for ax, (arr, title) in zip(axes, panels, strict=True):
         ax.imshow(arr, cmap="viridis", vmin=0, vmax=9)
@@ -155,9 +180,18 @@ def _plot_lines(res: dict[str, Any], path: Path) -> None:
         ax.set_title(f"{title}: {'vertical' if lab[i] else 'horizontal'}", fontsize=9)
     ax = axes[0, 4]
     names = ["dense\ntrain", "dense\ntest", "CNN\ntrain", "CNN\ntest"]
-    vals = [res["lines_dense_train_accuracy"], res["lines_dense_test_accuracy"], res["lines_cnn_train_accuracy"], res["lines_cnn_test_accuracy"]]
-    errs = [res["lines_dense_train_accuracy_std"], res["lines_dense_test_accuracy_std"], res["lines_cnn_train_accuracy_std"],
-            res["lines_cnn_test_accuracy_std"]]
+    vals = [
+        res["lines_dense_train_accuracy"],
+        res["lines_dense_test_accuracy"],
+        res["lines_cnn_train_accuracy"],
+        res["lines_cnn_test_accuracy"],
+    ]
+    errs = [
+        res["lines_dense_train_accuracy_std"],
+        res["lines_dense_test_accuracy_std"],
+        res["lines_cnn_train_accuracy_std"],
+        res["lines_cnn_test_accuracy_std"],
+    ]
     ax.bar(names, vals, yerr=errs, color=["C0", "C0", "C1", "C1"])
     ax.axhline(0.5, color="k", ls="--", lw=0.8)
     ax.set_ylim(0, 1.05)
@@ -187,8 +221,16 @@ def conv_kernels(model, index: int = 0) -> np.ndarray:
     return np.transpose(w, (2, 3, 1, 0))
 
 
-def run_conv_lab(out: str | os.PathLike, *, image: str | os.PathLike | None = None, sample: str = "coins", seeds: int = 5,
-                 epochs: int = 40, seed: int = 0, device: Any = None) -> dict[str, Any]:
+def run_conv_lab(
+    out: str | os.PathLike,
+    *,
+    image: str | os.PathLike | None = None,
+    sample: str = "coins",
+    seeds: int = 5,
+    epochs: int = 40,
+    seed: int = 0,
+    device: Any = None,
+) -> dict[str, Any]:
     """Run the whole lab; write ``metrics.json`` and five figures to ``out``.
 
     Figures: ``worked_example.png`` (= 31), ``quiz_kernels.png`` (blur / horizontal lines / edges on a real

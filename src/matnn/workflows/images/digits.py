@@ -48,7 +48,9 @@ def train_digit_classifier(
 
     spec = IMAGE_MODELS.get(model)
     if spec.family != "digits":
-        raise ConfigError(f"'model' of train_digit_classifier must be one of {IMAGE_MODELS.names('digits')}; got {model!r}")
+        raise ConfigError(
+            f"'model' of train_digit_classifier must be one of {IMAGE_MODELS.names('digits')}; got {model!r}"
+        )
     epochs = spec.default("epochs") if epochs is None else epochs
     batch_size = spec.default("batch_size") if batch_size is None else batch_size
     learning_rate = spec.default("learning_rate") if learning_rate is None else learning_rate
@@ -114,7 +116,10 @@ def plot_filters(model, x_example: np.ndarray, path: str | os.PathLike) -> Path:
         a_f.imshow(w[:, :, k], cmap="RdBu_r", vmin=-lim, vmax=lim)
         a_f.set_title(f"filter {k}", fontsize=7)
         a_m.imshow(fmap[:, :, k], cmap="viridis")
-    fig.suptitle(f"{first.filters} learned first-layer filters (red +, blue −) and their ReLU feature maps on one digit", fontsize=10)
+    fig.suptitle(
+        f"{first.filters} learned first-layer filters (red +, blue −) and their ReLU feature maps on one digit",
+        fontsize=10,
+    )
     return save_figure(fig, path)
 
 
@@ -166,7 +171,9 @@ def run_digits(
             (x_tr, y_tr), (x_te, y_te) = mnist_train, mnist_test
         else:
             (x_tr, y_tr), (x_te, y_te) = digits_split(test_size=test_size, seed=s)
-        net, hist = train_digit_classifier(x_tr, y_tr, model="lenet", epochs=epochs, augment=augment, seed=s, device=device)
+        net, hist = train_digit_classifier(
+            x_tr, y_tr, model="lenet", epochs=epochs, augment=augment, seed=s, device=device
+        )
         pred = np.argmax(net.predict(x_te), axis=1)
         accs.append(float(np.mean(pred == y_te)))
         cm += confusion_matrix(y_te, pred, labels=range(10))
@@ -189,8 +196,11 @@ def run_digits(
     if lecture:
         metrics["lecture_cnn_accuracy"] = float(np.mean(lecture_accs))
         metrics["lecture_cnn_accuracy_std"] = float(np.std(lecture_accs))
-    plot_confusion(cm, out / "confusion_matrix.png",
-                   title=f"LeNet, test images of {seeds} seed(s): accuracy {metrics['accuracy']:.4f} ± {metrics['accuracy_std']:.4f}")
+    plot_confusion(
+        cm,
+        out / "confusion_matrix.png",
+        title=f"LeNet, test images of {seeds} seed(s): accuracy {metrics['accuracy']:.4f} ± {metrics['accuracy_std']:.4f}",
+    )
     plot_filters(first_model, x_example, out / "filters.png")
     plot_learning_curves(first_history, out / "learning_curves.png", title="LeNet training (first seed)")
     first_model.save(out / "model.matnn")

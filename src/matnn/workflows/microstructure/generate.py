@@ -64,8 +64,8 @@ def run_generate(
         ``tau_min``/``tau_median``/``tau_max``, ``porosity_min``/``porosity_max``, ``time_s``,
         ``ms_per_image`` (generation + percolation + solve, per kept image).
     """
-    from matnn.data.microstructure.generate import GenerationSpec, generate_dataset
     from matnn.core.exceptions import require
+    from matnn.data.microstructure.generate import GenerationSpec, generate_dataset
     from matnn.utils.io import write_json
 
     out = Path(out)
@@ -75,17 +75,28 @@ def run_generate(
     spec = GenerationSpec(size=size, porosity=tuple(porosity), blobiness=tuple(blobiness))
     require("porespy", "images")  # import (seconds) before the clock starts
     t0 = time.perf_counter()
-    ds = generate_dataset(n, spec=spec, seed=seed, checkpoint=ckpt, checkpoint_every=checkpoint_every, progress=progress)
+    ds = generate_dataset(
+        n, spec=spec, seed=seed, checkpoint=ckpt, checkpoint_every=checkpoint_every, progress=progress
+    )
     elapsed = time.perf_counter() - t0
     ds.save(out)
     if ckpt.exists():
         ckpt.unlink()
     tried = int(ds.meta["n_candidates"])
     summary = {
-        "n": len(ds), "n_candidates": tried, "acceptance": len(ds) / tried, "size_px": int(size), "seed": int(seed),
-        "tau_min": float(ds.tau.min()), "tau_median": float(np.median(ds.tau)), "tau_max": float(ds.tau.max()),
-        "porosity_min": float(ds.porosity.min()), "porosity_max": float(ds.porosity.max()),
-        "time_s": float(elapsed), "ms_per_image": 1e3 * elapsed / len(ds), "file": str(out),
+        "n": len(ds),
+        "n_candidates": tried,
+        "acceptance": len(ds) / tried,
+        "size_px": int(size),
+        "seed": int(seed),
+        "tau_min": float(ds.tau.min()),
+        "tau_median": float(np.median(ds.tau)),
+        "tau_max": float(ds.tau.max()),
+        "porosity_min": float(ds.porosity.min()),
+        "porosity_max": float(ds.porosity.max()),
+        "time_s": float(elapsed),
+        "ms_per_image": 1e3 * elapsed / len(ds),
+        "file": str(out),
     }
     write_json(out.with_suffix(".json"), summary)
     plot_dataset(ds, out.with_suffix(".png"))

@@ -88,8 +88,14 @@ def run_inpainting(
     lec = lecture_inpainting_cnn(size)
     lec.compile(optimizer=matnn.optimizers.SGD(learning_rate=lecture_learning_rate), loss="mse")
     x1 = inpainting_inputs(maps, missing, with_mask=False)
-    lec_hist = lec.fit(x1[tr], maps[tr, ..., None].astype(np.float32), epochs=lecture_epochs, batch_size=1, verbose=verbose,
-                       device=device)
+    lec_hist = lec.fit(
+        x1[tr],
+        maps[tr, ..., None].astype(np.float32),
+        epochs=lecture_epochs,
+        batch_size=1,
+        verbose=verbose,
+        device=device,
+    )
     lec_fill = _fill(lec, x1[te], maps[te], missing[te])
     metrics["lecture_default_mse"] = masked_mse(maps[te], lec_fill, missing[te])
     metrics["lecture_final_train_loss"] = float(lec_hist.history["loss"][-1])
@@ -105,20 +111,38 @@ def run_inpainting(
     best = inpainting_cnn(size, filters=filters, depth=depth)
     batch = 16
     steps = epochs * int(np.ceil(n_train / batch))
-    best.compile(optimizer=matnn.optimizers.Adam(learning_rate=matnn.optimizers.schedules.CosineDecay(2e-3, steps)),
-                 loss=masked_mse_loss)
-    hist = best.fit(x2[tr], target[tr], epochs=epochs, batch_size=batch, validation_data=(x2[va], target[va]),
-                    callbacks=[EarlyStopping(monitor="val_loss", patience=epochs, restore_best_weights=True)], verbose=verbose,
-                    device=device)
+    best.compile(
+        optimizer=matnn.optimizers.Adam(learning_rate=matnn.optimizers.schedules.CosineDecay(2e-3, steps)),
+        loss=masked_mse_loss,
+    )
+    hist = best.fit(
+        x2[tr],
+        target[tr],
+        epochs=epochs,
+        batch_size=batch,
+        validation_data=(x2[va], target[va]),
+        callbacks=[EarlyStopping(monitor="val_loss", patience=epochs, restore_best_weights=True)],
+        verbose=verbose,
+        device=device,
+    )
     best_fill = _fill(best, x2[te], maps[te] / scale, missing[te]) * scale
     metrics["test_mse"] = masked_mse(maps[te], best_fill, missing[te])
     metrics["train_time_s"] = float(time.perf_counter() - t0)
-    metrics.update({
-        "improvement_over_baseline": metrics["baseline_mse"] / metrics["test_mse"],
-        "map_variance": float(np.var(maps[te])),
-        "n_train": n_train, "n_val": n_val, "n_test": n_test, "size_px": size, "sigma_px": sigma, "noise_std": noise_std,
-        "missing_fraction": missing_fraction, "epochs": epochs, "lecture_epochs": lecture_epochs,
-    })
+    metrics.update(
+        {
+            "improvement_over_baseline": metrics["baseline_mse"] / metrics["test_mse"],
+            "map_variance": float(np.var(maps[te])),
+            "n_train": n_train,
+            "n_val": n_val,
+            "n_test": n_test,
+            "size_px": size,
+            "sigma_px": sigma,
+            "noise_std": noise_std,
+            "missing_fraction": missing_fraction,
+            "epochs": epochs,
+            "lecture_epochs": lecture_epochs,
+        }
+    )
     if out is not None:
         _write(out, maps[te], missing[te], baseline, lec_fill, best_fill, hist, lec_hist, metrics)
     return metrics
@@ -132,10 +156,13 @@ def _write(out, maps, missing, baseline, lec_fill, best_fill, hist, lec_hist, me
     fig, axes = plt.subplots(3, 5, figsize=(14, 8.6))
     vmin, vmax = float(np.percentile(maps[:3], 1)), float(np.percentile(maps[:3], 99))
     for r in range(3):
-        panels = ((maps[r], "true map"), (np.where(missing[r], np.nan, maps[r]), "measured (25% missing)"),
-                  (baseline[r], f"neighbour mean\nMSE {metrics['baseline_mse']:.2e}"),
-                  (lec_fill[r], f"lecture setting\nMSE {metrics['lecture_default_mse']:.2e}"),
-                  (best_fill[r], f"our CNN\nMSE {metrics['test_mse']:.2e}"))
+        panels = (
+            (maps[r], "true map"),
+            (np.where(missing[r], np.nan, maps[r]), "measured (25% missing)"),
+            (baseline[r], f"neighbour mean\nMSE {metrics['baseline_mse']:.2e}"),
+            (lec_fill[r], f"lecture setting\nMSE {metrics['lecture_default_mse']:.2e}"),
+            (best_fill[r], f"our CNN\nMSE {metrics['test_mse']:.2e}"),
+        )
         for ax, (arr, title) in zip(axes[r], panels, strict=True):
             ax.imshow(arr, cmap="viridis", vmin=vmin, vmax=vmax)
             ax.set_xticks([])
@@ -147,8 +174,15 @@ def _write(out, maps, missing, baseline, lec_fill, best_fill, hist, lec_hist, me
 
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
     ax.plot(np.arange(1, len(hist.history["loss"]) + 1), hist.history["loss"], label="our CNN: train (gaps)")
-    ax.plot(np.arange(1, len(hist.history["val_loss"]) + 1), hist.history["val_loss"], label="our CNN: validation (gaps)")
-    ax.plot(np.arange(1, len(lec_hist.history["loss"]) + 1), lec_hist.history["loss"], "o-", label="lecture setting: train (whole map)")
+    ax.plot(
+        np.arange(1, len(hist.history["val_loss"]) + 1), hist.history["val_loss"], label="our CNN: validation (gaps)"
+    )
+    ax.plot(
+        np.arange(1, len(lec_hist.history["loss"]) + 1),
+        lec_hist.history["loss"],
+        "o-",
+        label="lecture setting: train (whole map)",
+    )
     ax.axhline(metrics["baseline_mse"], color="k", ls="--", lw=1, label="neighbour-mean baseline (gaps)")
     ax.set_yscale("log")
     ax.set_xlabel("epoch")

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -31,7 +32,9 @@ def model_input_channels(model: Any) -> int:
     return int(getattr(model, "metadata", {}).get("input_channels", 1))
 
 
-def read_image_stack(paths: Sequence[str | os.PathLike], *, invert: bool = False) -> tuple[np.ndarray, list[str], np.ndarray | None]:
+def read_image_stack(
+    paths: Sequence[str | os.PathLike], *, invert: bool = False
+) -> tuple[np.ndarray, list[str], np.ndarray | None]:
     """Binary images (n, H, W) uint8 (1 = pore) from files, their names, and solver τ when a file has it.
 
     Accepted: a ``.npz`` with an ``images`` array (n, H, W) of 0/1 (a ``generate`` file; its ``tau`` is
@@ -49,8 +52,10 @@ def read_image_stack(paths: Sequence[str | os.PathLike], *, invert: bool = False
             try:
                 with np.load(p, allow_pickle=False) as z:
                     if "images" not in z.files:
-                        raise DataError(f"{p} has no 'images' array (found {', '.join(z.files) or 'nothing'}); "
-                                        "expected a file from 'matnn microstructure generate'.")
+                        raise DataError(
+                            f"{p} has no 'images' array (found {', '.join(z.files) or 'nothing'}); "
+                            "expected a file from 'matnn microstructure generate'."
+                        )
                     ims, tau = z["images"], (z["tau"] if "tau" in z.files else None)
             except DataError:
                 raise
@@ -75,8 +80,10 @@ def read_image_stack(paths: Sequence[str | os.PathLike], *, invert: bool = False
             names.append(p.name)
             taus.append(None)
         else:
-            raise DataError(f"Cannot read {p}: expected .npz (from 'generate'), .npy, or an image file "
-                            f"({', '.join(_IMAGE_SUFFIXES)}).")
+            raise DataError(
+                f"Cannot read {p}: expected .npz (from 'generate'), .npy, or an image file "
+                f"({', '.join(_IMAGE_SUFFIXES)})."
+            )
     if not stacks:
         raise DataError("No image files were given.")
     shapes = {s.shape[1:] for s in stacks}
@@ -86,7 +93,9 @@ def read_image_stack(paths: Sequence[str | os.PathLike], *, invert: bool = False
     return np.concatenate(stacks).astype(np.uint8), names, tau
 
 
-def predict_tortuosity(model: Any, images: np.ndarray, *, flip_average: bool = True, batch_size: int = 256) -> dict[str, np.ndarray]:
+def predict_tortuosity(
+    model: Any, images: np.ndarray, *, flip_average: bool = True, batch_size: int = 256
+) -> dict[str, np.ndarray]:
     """Predict τ for binary images (n, H, W) (1 = pore, transport along axis 0) with a saved model.
 
     Parameters
@@ -114,11 +123,15 @@ def predict_tortuosity(model: Any, images: np.ndarray, *, flip_average: bool = T
     ims = as_binary_image(images, name="image stack", ndim=3)
     channels = model_input_channels(model)
     if channels not in (1, 2):
-        raise ShapeError(f"The model takes {channels} input channels; a tortuosity model takes 1 (image) or 2 (image + mask).")
+        raise ShapeError(
+            f"The model takes {channels} input channels; a tortuosity model takes 1 (image) or 2 (image + mask)."
+        )
     expected = getattr(model, "input_shape_", None)
     if expected is not None and tuple(expected[:2]) != tuple(ims.shape[1:]):
-        raise ShapeError(f"The model was trained on {expected[0]}x{expected[1]} images; these are "
-                         f"{ims.shape[1]}x{ims.shape[2]}. Crop or resample them to the training size.")
+        raise ShapeError(
+            f"The model was trained on {expected[0]}x{expected[1]} images; these are "
+            f"{ims.shape[1]}x{ims.shape[2]}. Crop or resample them to the training size."
+        )
     ok = np.array([percolates(im) for im in ims], dtype=bool)
     log_tau = np.full(len(ims), np.inf)
     if ok.any():
@@ -127,7 +140,12 @@ def predict_tortuosity(model: Any, images: np.ndarray, *, flip_average: bool = T
             log_tau[ok] = predict_flip_average(model, x, batch_size=batch_size)
         else:
             log_tau[ok] = np.asarray(model.predict(x, batch_size=batch_size)).reshape(-1)
-    return {"log_tau": log_tau, "tau": np.exp(log_tau), "porosity": ims.reshape(len(ims), -1).mean(axis=1), "percolates": ok}
+    return {
+        "log_tau": log_tau,
+        "tau": np.exp(log_tau),
+        "porosity": ims.reshape(len(ims), -1).mean(axis=1),
+        "percolates": ok,
+    }
 
 
 def run_predict(
@@ -157,12 +175,25 @@ def run_predict(
     out = ensure_dir(out)
     with atomic_write(out / "predictions.csv", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["image", "porosity", "percolates", "tau_cnn", "log_tau_cnn"] + (["tau_solver"] if tau_true is not None else []))
+        w.writerow(
+            ["image", "porosity", "percolates", "tau_cnn", "log_tau_cnn"]
+            + (["tau_solver"] if tau_true is not None else [])
+        )
         for i, name in enumerate(names):
-            row = [name, f"{pred['porosity'][i]:.6g}", int(pred["percolates"][i]), f"{pred['tau'][i]:.6g}", f"{pred['log_tau'][i]:.6g}"]
+            row = [
+                name,
+                f"{pred['porosity'][i]:.6g}",
+                int(pred["percolates"][i]),
+                f"{pred['tau'][i]:.6g}",
+                f"{pred['log_tau'][i]:.6g}",
+            ]
             w.writerow(row + ([f"{tau_true[i]:.6g}"] if tau_true is not None else []))
-    metrics: dict[str, Any] = {"model": str(model_path), "n_images": len(names), "n_percolating": int(pred["percolates"].sum()),
-                               "input_channels": model_input_channels(model)}
+    metrics: dict[str, Any] = {
+        "model": str(model_path),
+        "n_images": len(names),
+        "n_percolating": int(pred["percolates"].sum()),
+        "input_channels": model_input_channels(model),
+    }
     ok = pred["percolates"]
     if tau_true is not None and ok.sum() >= 2:
         from matnn.core.metrics import regression_metrics

@@ -59,8 +59,8 @@ def run_profile(
     import matnn
     from matnn.callbacks import EarlyStopping
     from matnn.data.microstructure.generate import GenerationSpec, generate_dataset
-    from matnn.models.microstructure.cnn import profile_encoder_decoder
     from matnn.data.splits import split_indices
+    from matnn.models.microstructure.cnn import profile_encoder_decoder
 
     if data is None:
         ds = generate_dataset(n, spec=GenerationSpec(size=size), seed=seed, progress=progress)
@@ -79,12 +79,22 @@ def run_profile(
     matnn.set_seed(seed)
     model = profile_encoder_decoder(size, latent=latent)
     steps = epochs * int(np.ceil(len(x_tr) / batch_size))
-    model.compile(optimizer=matnn.optimizers.Adam(learning_rate=matnn.optimizers.schedules.CosineDecay(learning_rate, steps)),
-                  loss="mse", metrics=["mae"])
+    model.compile(
+        optimizer=matnn.optimizers.Adam(learning_rate=matnn.optimizers.schedules.CosineDecay(learning_rate, steps)),
+        loss="mse",
+        metrics=["mae"],
+    )
     t0 = time.perf_counter()
-    hist = model.fit(x_tr, y_tr, epochs=epochs, batch_size=batch_size, validation_data=(x[va], y[va]),
-                     callbacks=[EarlyStopping(monitor="val_loss", patience=epochs, restore_best_weights=True)],
-                     verbose=verbose, device=device)
+    hist = model.fit(
+        x_tr,
+        y_tr,
+        epochs=epochs,
+        batch_size=batch_size,
+        validation_data=(x[va], y[va]),
+        callbacks=[EarlyStopping(monitor="val_loss", patience=epochs, restore_best_weights=True)],
+        verbose=verbose,
+        device=device,
+    )
     train_time = time.perf_counter() - t0
     pred = np.asarray(model.predict(x[te], batch_size=256))
     mean_profile = y[tr].mean(axis=0)
@@ -93,8 +103,12 @@ def run_profile(
         **regression_metrics(y[te], pred),
         "baseline_mean_rmse": float(np.sqrt(np.mean((mean_profile - y[te]) ** 2))),
         "baseline_linear_rmse": float(np.sqrt(np.mean((linear - y[te]) ** 2))),
-        "n_train": int(tr.size), "n_val": int(va.size), "n_test": int(te.size), "image_size_px": size,
-        "epochs": int(len(hist.history["loss"])), "train_time_s": float(train_time),
+        "n_train": int(tr.size),
+        "n_val": int(va.size),
+        "n_test": int(te.size),
+        "image_size_px": size,
+        "epochs": int(len(hist.history["loss"])),
+        "train_time_s": float(train_time),
     }
     if out is not None:
         _write(Path(out), model, hist, ds, te, y[te], pred, linear, metrics)
@@ -106,7 +120,9 @@ def _write(out: Path, model, hist, ds, te, y_te, pred, linear, metrics) -> None:
     from matnn.utils.plotting import plot_learning_curves, plt, save_figure
 
     ensure_dir(out)
-    model.metadata.update({"target": "through-plane concentration profile (inlet row first)", "input": "binary image, 1 = pore"})
+    model.metadata.update(
+        {"target": "through-plane concentration profile (inlet row first)", "input": "binary image, 1 = pore"}
+    )
     model.save(out / "model.matnn")
     plot_learning_curves(hist, out / "learning_curves.png", keys=["loss"], title="Encoder–decoder (MSE of the curve)")
     rmse_each = np.sqrt(np.mean((pred - y_te) ** 2, axis=1))
@@ -128,7 +144,9 @@ def _write(out: Path, model, hist, ds, te, y_te, pred, linear, metrics) -> None:
         ax.set_title(f"{['10th', '50th', '90th', 'worst'][k]} percentile error: RMSE {rmse_each[i]:.3f}", fontsize=9)
     axes[1, 0].set_ylabel("depth (pixel row)")
     axes[1, 0].legend(fontsize=7)
-    fig.suptitle(f"Image → profile on {len(te)} held-out images: RMSE {metrics['rmse']:.4f} "
-                 f"(mean-profile baseline {metrics['baseline_mean_rmse']:.4f})")
+    fig.suptitle(
+        f"Image → profile on {len(te)} held-out images: RMSE {metrics['rmse']:.4f} "
+        f"(mean-profile baseline {metrics['baseline_mean_rmse']:.4f})"
+    )
     save_figure(fig, out / "profile_examples.png")
     write_metrics(out, metrics)

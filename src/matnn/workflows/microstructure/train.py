@@ -53,14 +53,19 @@ def porosity_baseline(porosity_train: np.ndarray, y_train: np.ndarray):
     """
     from sklearn.isotonic import IsotonicRegression
 
-    return IsotonicRegression(increasing=False, out_of_bounds="clip").fit(np.asarray(porosity_train), np.asarray(y_train))
+    return IsotonicRegression(increasing=False, out_of_bounds="clip").fit(
+        np.asarray(porosity_train), np.asarray(y_train)
+    )
 
 
 def predict_flip_average(model: Any, x: np.ndarray, *, batch_size: int = 256) -> np.ndarray:
     """Mean prediction over the four label-preserving flips of ``x`` (n, H, W, channels) → (n,)."""
     from matnn.data.images.augment import flip_variants
 
-    preds = [np.asarray(model.predict(np.ascontiguousarray(v), batch_size=batch_size)).reshape(len(x)) for v in flip_variants(x)]
+    preds = [
+        np.asarray(model.predict(np.ascontiguousarray(v), batch_size=batch_size)).reshape(len(x))
+        for v in flip_variants(x)
+    ]
     return np.mean(preds, axis=0)
 
 
@@ -115,10 +120,20 @@ def fit_tortuosity_cnn(
     y_val = np.asarray(y_val, dtype=np.float32).reshape(-1, 1)
     if augment:
         data: Any = flip_loader(x_train, y_train, batch_size=batch_size, seed=seed)
-        history = model.fit(data, epochs=epochs, validation_data=(x_val, y_val), callbacks=callbacks, verbose=verbose, device=device)
+        history = model.fit(
+            data, epochs=epochs, validation_data=(x_val, y_val), callbacks=callbacks, verbose=verbose, device=device
+        )
     else:
-        history = model.fit(x_train, y_train, batch_size=batch_size, epochs=epochs, validation_data=(x_val, y_val),
-                            callbacks=callbacks, verbose=verbose, device=device)
+        history = model.fit(
+            x_train,
+            y_train,
+            batch_size=batch_size,
+            epochs=epochs,
+            validation_data=(x_val, y_val),
+            callbacks=callbacks,
+            verbose=verbose,
+            device=device,
+        )
     return model, history
 
 
@@ -177,9 +192,21 @@ def train_tortuosity(
 
     t0 = time.perf_counter()
     backup = Path(out) / "training_state" if out is not None else None
-    model, history = fit_tortuosity_cnn(x[tr], y[tr], x[va], y[va], epochs=epochs, batch_size=batch_size,
-                                        learning_rate=learning_rate, width=width, augment=augment, seed=seed,
-                                        backup_dir=backup, device=device, verbose=verbose)
+    model, history = fit_tortuosity_cnn(
+        x[tr],
+        y[tr],
+        x[va],
+        y[va],
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        width=width,
+        augment=augment,
+        seed=seed,
+        backup_dir=backup,
+        device=device,
+        verbose=verbose,
+    )
     train_time = time.perf_counter() - t0
     p_cnn = predict_flip_average(model, x[te])
 
@@ -212,19 +239,33 @@ def _write_outputs(out: Path, model, history, ds, te, y_te, p_cnn, p_base, metri
     from matnn.utils.plotting import plot_learning_curves, plt, save_figure
 
     ensure_dir(out)
-    inputs = "binary image (H, W, 1), 1 = pore" if metrics["input_channels"] == 1 else \
-        "(H, W, 2): binary image (1 = pore), percolating-cluster mask (matnn...train.network_inputs)"
-    model.metadata.update({"target": "natural log of the tortuosity factor", "input": inputs,
-                           "input_channels": int(metrics["input_channels"]), "transport_axis": 0,
-                           "predict_with": "matnn.workflows.microstructure.predict.predict_tortuosity "
-                                           "or 'matnn microstructure predict' (build the channels for you)"})
+    inputs = (
+        "binary image (H, W, 1), 1 = pore"
+        if metrics["input_channels"] == 1
+        else "(H, W, 2): binary image (1 = pore), percolating-cluster mask (matnn...train.network_inputs)"
+    )
+    model.metadata.update(
+        {
+            "target": "natural log of the tortuosity factor",
+            "input": inputs,
+            "input_channels": int(metrics["input_channels"]),
+            "transport_axis": 0,
+            "predict_with": "matnn.workflows.microstructure.predict.predict_tortuosity "
+            "or 'matnn microstructure predict' (build the channels for you)",
+        }
+    )
     model.save(out / "model.matnn")
-    atomic_save_npz(out / "predictions.npz", test_index=te, log_tau_true=y_te, log_tau_cnn=p_cnn, log_tau_porosity_baseline=p_base)
+    atomic_save_npz(
+        out / "predictions.npz", test_index=te, log_tau_true=y_te, log_tau_cnn=p_cnn, log_tau_porosity_baseline=p_base
+    )
     plot_learning_curves(history, out / "learning_curves.png", keys=["loss"], title="Tortuosity CNN (MSE of ln τ)")
 
     fig, axes = plt.subplots(1, 2, figsize=(9, 4.3), sharex=True, sharey=True)
     lo, hi = float(min(y_te.min(), p_cnn.min(), p_base.min())), float(max(y_te.max(), p_cnn.max(), p_base.max()))
-    for ax, p, name, r2 in ((axes[0], p_base, "porosity only (isotonic)", metrics["baseline_r2"]), (axes[1], p_cnn, "CNN", metrics["r2"])):
+    for ax, p, name, r2 in (
+        (axes[0], p_base, "porosity only (isotonic)", metrics["baseline_r2"]),
+        (axes[1], p_cnn, "CNN", metrics["r2"]),
+    ):
         ax.scatter(y_te, p, s=4, alpha=0.4)
         ax.plot([lo, hi], [lo, hi], "k--", lw=1)
         ax.set_title(f"{name}: R² = {r2:.3f}")
