@@ -206,6 +206,8 @@ class Model(nn.Module):
         else:
             self.loss = None if loss is None else losses_mod.get(loss)
         self.loss_weights = loss_weights
+        if isinstance(metrics, (str, metrics_mod.Metric)) or callable(metrics):
+            metrics = [metrics]  # metrics="mae" means one metric, not the letters m, a, e
         self._metric_objects = [metrics_mod.get(m) for m in (metrics or [])]
         self._compile_config = self._describe_compile(optimizer, loss, metrics, loss_weights)
         self._set_jit_compile(jit_compile)

@@ -586,7 +586,12 @@ def load_estimator(directory: str | Path) -> _Base:
         raise DataError(
             f"{d}: no preprocessing.json here; expected the model/ folder written by 'matnn composition train'."
         )
-    meta = json.loads(meta_path.read_text())
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        if not isinstance(meta, dict):
+            raise ValueError("not a JSON object")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DataError(f"{meta_path} is damaged ({exc}); train the model again or restore the file.") from None
     if (d / "model.matnn").is_file():
         import matnn
 
