@@ -64,3 +64,15 @@ def test_out_that_is_a_file_is_one_line(tmp_path, capsys):
     f.write_text("x")
     assert _perceptron(f) == 2
     assert "Not a folder" in capsys.readouterr().err
+
+
+def test_a_killed_runs_half_written_files_are_removed_when_the_folder_is_claimed(tmp_path):
+    out = tmp_path / "run"
+    assert _perceptron(out) == 0
+    (out / "work").mkdir()
+    stale = out / "work" / ".history.csv.a1b2c3d4.tmp"
+    stale.write_text("half")
+    keep = out / "work" / "notes.tmp"
+    keep.write_text("mine")
+    assert _perceptron(out) == 0
+    assert not stale.exists() and keep.exists()

@@ -16,6 +16,7 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -64,6 +65,17 @@ def _first_difference(old: dict[str, Any], new: dict[str, Any]) -> str | None:
     return None
 
 
+_TEMPORARY = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")  # utils.io.atomic_write's names: .<file>.<random>.tmp
+
+
+def _remove_stale_temporaries(out: Path) -> None:
+    """Delete half-written files that a killed run left (no other process writes here: we hold the lock)."""
+    for path in out.rglob(".*.tmp"):
+        if path.is_file() and _TEMPORARY.match(path.name):
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+
 @contextlib.contextmanager
 def claim_run_folder(args: argparse.Namespace) -> Iterator[None]:
     """Check and lock ``args.out`` for this command (no-op for commands without ``--out``)."""
@@ -90,6 +102,7 @@ def claim_run_folder(args: argparse.Namespace) -> Iterator[None]:
             raise ConfigError(
                 f"{out} is in use by another matnn process; wait for it or choose another --out."
             ) from None
+        _remove_stale_temporaries(out)
         holds_results = any(p.name not in (RECORD, LOCK) for p in out.iterdir())
         if record.is_file() and holds_results:
             try:
