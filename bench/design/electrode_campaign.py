@@ -2,7 +2,7 @@
 
 Run:  PYTHONPATH=src python bench/design/electrode_campaign.py [--n 256] [--scaling-n 16] [--timing-n 8]
 
-Reports, as JSON in bench/out/design/electrode_campaign.json:
+Reports, as JSON in bench/out/design/electrode-campaign.json:
 
 * DFN seconds per design (two discharges, model discretised per design; tortuosity looked up, not imaged),
   timed serially in this process after one warm-up design;
@@ -151,16 +151,16 @@ def main() -> None:
         )
     result["load_average_end"] = _load()
     args.out.mkdir(parents=True, exist_ok=True)
-    target = args.out / "electrode_campaign.json"
+    target = args.out / "electrode-campaign.json"
     if not args.n and target.exists():  # a timing-only rerun keeps the loop results of the last full run
         previous = json.loads(target.read_text())
         kept = {
             k: v for k, v in previous.items() if k.startswith("loop_") or k in ("hypervolume_ratio", "dfn_calls_ratio")
         }
         result.update(kept, loop_from_earlier_run=bool(kept))
-    (args.out / "electrode_campaign.json").write_text(json.dumps(result, indent=2, default=float) + "\n")
+    (args.out / "electrode-campaign.json").write_text(json.dumps(result, indent=2, default=float) + "\n")
     shutil.rmtree(work, ignore_errors=True)
-    print(f"-> {args.out / 'electrode_campaign.json'}")
+    print(f"-> {args.out / 'electrode-campaign.json'}")
 
 
 if __name__ == "__main__":

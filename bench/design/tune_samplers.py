@@ -3,9 +3,9 @@
     python bench/design/tune_samplers.py [--seeds 5] [--trials 40] [--samplers tpe,random,cmaes,gp,sac]
     python bench/design/tune_samplers.py --postgres URL --worker-trials 12 --trial-seconds 2
 
-Writes ``bench/out/design/tune_samplers.json`` (per function and sampler: mean/std of the final simple
+Writes ``bench/out/design/tune-samplers.json`` (per function and sampler: mean/std of the final simple
 regret, mean best-so-far curve of the noise-free value of the incumbent, mean seconds per suggestion) and, with ``--postgres``,
-``tune_workers.json``: finished trials per hour with 1 and 2 worker processes sharing one study whose
+``tune-workers.json``: finished trials per hour with 1 and 2 worker processes sharing one study whose
 objective sleeps ``--trial-seconds`` (measures the coordination overhead, not the model).
 """
 
@@ -190,12 +190,12 @@ def main() -> None:
             "cpu_count": os.cpu_count(),
             "note": "timings on a shared machine are noisy",
         }
-        (OUT / "tune_samplers.json").write_text(json.dumps({"settings": meta, "results": res}, indent=1))
-        print(f"wrote {OUT / 'tune_samplers.json'}")
+        (OUT / "tune-samplers.json").write_text(json.dumps({"settings": meta, "results": res}, indent=1))
+        print(f"wrote {OUT / 'tune-samplers.json'}")
     if args.postgres:
         res = bench_workers(args.postgres, args.worker_trials, args.trial_seconds)
-        (OUT / "tune_workers.json").write_text(json.dumps(res, indent=1))
-        print(f"wrote {OUT / 'tune_workers.json'}")
+        (OUT / "tune-workers.json").write_text(json.dumps(res, indent=1))
+        print(f"wrote {OUT / 'tune-workers.json'}")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ a smooth target, enough to train on; the numbers measured are weights and sample
 through the DataLoader path (``DistributedSampler``, synchronised graph batch norm).
 
 Runs one process in this interpreter, then ``torchrun --standalone --nproc-per-node 2`` on this script,
-and writes ``bench/out/scale/ddp_<model>_<optimizer>.json``: the largest weight difference between the two runs (same
+and writes ``bench/out/scale/ddp-<model>-<optimizer>.json``: the largest weight difference between the two runs (same
 global batch and seed, float32), and training samples per second (epochs after the first) of each.
 Every process uses one thread, so 2 processes use 2 cores against 1.
 """
@@ -224,7 +224,7 @@ def main() -> int:
         "note": "measured on a 2-core machine shared with other jobs: timings are noisy and the speed-up is depressed",
     }
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / f"ddp_{a.model}_{a.optimizer}.json").write_text(json.dumps(result, indent=2))
+    (OUT / f"ddp-{a.model}-{a.optimizer}.json").write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))
     return 0
 

@@ -4,7 +4,7 @@
 
 Runs the command twice on the Severson training/test cells (``../shared/datasets/severson``), with
 ``--workers 1`` (in-process) and ``--workers 2``, checks that the two ``metrics.json`` agree (RMSE per
-seed bit for bit), and writes ``bench/out/scale/battery_seeds_<model>.json``. The wall time includes the
+seed bit for bit), and writes ``bench/out/scale/battery-seeds-<model>.json``. The wall time includes the
 cluster's start (worker processes importing torch and matnn), which a short run pays in full.
 """
 
@@ -89,7 +89,7 @@ def main() -> int:
         "jobs: timings are noisy and the speed-up is depressed",
     }
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / f"battery_seeds_{a.model}.json").write_text(json.dumps(result, indent=2))
+    (OUT / f"battery-seeds-{a.model}.json").write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))
     return 0
 
