@@ -7,7 +7,7 @@ model names and defaults) does not import torch.
 
 from __future__ import annotations
 
-import importlib
+from matnn.utils.lazy import lazy_exports
 
 _LAZY = {
     "Model": "matnn.models.model",
@@ -23,9 +23,4 @@ _LAZY = {
 __all__ = list(_LAZY)
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'matnn.models' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _LAZY, globals())

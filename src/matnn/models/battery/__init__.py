@@ -13,9 +13,8 @@ Names are imported on first use, so reading the registry imports neither torch n
 
 from __future__ import annotations
 
-import importlib
-
 from matnn.models.battery.registry import BATTERY_MODELS, DEFAULT_MODEL
+from matnn.utils.lazy import lazy_exports
 
 _LAZY = {
     "ClassicalModel": "matnn.models.battery.classical",
@@ -44,9 +43,4 @@ def make_model(name: str, seed: int = 0):
     return BATTERY_MODELS.build(name, seed=seed)
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'matnn.models.battery' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _LAZY, globals())

@@ -10,7 +10,7 @@ models nor scikit-learn.
 
 from __future__ import annotations
 
-import importlib
+from matnn.utils.lazy import lazy_exports
 
 _LAZY = {
     "COMPOSITION_MODELS": "matnn.models.composition.registry",
@@ -35,9 +35,4 @@ _LAZY = {
 __all__ = list(_LAZY)
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'matnn.models.composition' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _LAZY, globals())

@@ -10,7 +10,7 @@ The models live in :mod:`matnn.models.battery` (registry :data:`~matnn.models.ba
 
 from __future__ import annotations
 
-import importlib
+from matnn.utils.lazy import lazy_exports
 
 _LAZY = {
     "train_and_evaluate": "matnn.workflows.battery.train",
@@ -27,9 +27,4 @@ _LAZY = {
 __all__ = list(_LAZY)
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'matnn.workflows.battery' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _LAZY, globals())
