@@ -52,7 +52,7 @@ def run(
     n: int = 128,
     n_test: int = 512,
     d: int = 5,
-    width: int = 1024,
+    width: int = 512,
     steps: int = 300,
     lr_ratios: tuple[float, ...] = (0.5, 1.3, 1.6, 1.9),
     show_progress: bool = True,
