@@ -18,7 +18,7 @@ from matnn.dynamics.reproductions.weak_assembly import Assembly, submodel_shares
 
 QUICK = {
     "catapult-subspace": dict(n=24, d=5, width=256, steps=30, track_steps=20),
-    "relu-angles": dict(d=10, width=64, angles_deg=(1.0, 10.0), n_pairs=4),
+    "relu-angles": dict(d=10, width=256, angles_deg=(1.0, 30.0), n_pairs=4),
     "quadratic-generalisation": dict(n=24, n_test=32, d=3, width=128, steps=30, lr_ratios=(0.5, 1.5)),
     "weak-assembly": dict(d=4, hidden=2, n_submodels=(2, 8), n_inputs=2, n_draws=1),
     "nonlinear-output": dict(n=8, d=3, widths=(32, 64), max_steps=60, check_every=20),

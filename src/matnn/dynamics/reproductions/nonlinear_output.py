@@ -54,7 +54,7 @@ def run(
     max_steps: int = 3000,
     tol: float = 1e-3,
     check_every: int = 10,
-    lr_ratio: float = 0.9,
+    lr_ratio: float = 0.5,
     show_progress: bool = True,
     device: str | torch.device | None = None,
 ) -> dict[str, Any]:
