@@ -1,4 +1,4 @@
-"""Run all nine training-dynamics reproductions and time each one.
+"""Run every training-dynamics reproduction and time each one.
 
     bench/heavy.sh .venv/bin/python bench/dynamics/reproductions.py --out /tmp/dynamics_all [--seed 0]
 

@@ -26,7 +26,9 @@ SMALL = {
 
 
 def test_cli_lists_exactly_the_registered_reproductions():
-    assert list(cli_dynamics._ACTIONS) == list(R.REPRODUCTIONS) == list(SMALL)
+    assert list(cli_dynamics._ACTIONS) == list(R.REPRODUCTIONS)
+    # The later reproductions have their quick sizes in test_new_reproductions.py.
+    assert list(SMALL) == list(R.REPRODUCTIONS)[: len(SMALL)]
     with pytest.raises(UnknownNameError, match="catapult"):
         R.run_reproduction("catapults", "/tmp/unused")
 

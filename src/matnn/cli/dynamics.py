@@ -11,7 +11,7 @@ from typing import Any
 
 from matnn.cli.common import add_action, add_executor_args, area_parser
 
-HELP = "training dynamics: NTK, Hessian, AGOP tools and nine reproductions of published results"
+HELP = "training dynamics: NTK, Hessian, AGOP tools and reproductions of published results"
 
 # Kept in sync with matnn.dynamics.reproductions.REPRODUCTIONS (a test checks it); listed here so that
 # `matnn --help` does not import torch-heavy modules.
@@ -25,6 +25,12 @@ _ACTIONS = {
     "relu-conditioning": "ReLU NTK far better conditioned than a linear network's, improving with depth (Liu & Hui 2023)",
     "label-noise": "labels 30 percent flipped: U-shaped clean test error, ‖g_clean‖/‖g_noisy‖ decays to ~1 (Liu, Abedsoltan, Belkin 2023)",
     "sgd-interpolation": "iterations SGD(batch 1)/GD grow far slower than n (Liu, Drusvyatskiy, Belkin, Davis, Ma 2023)",
+    "catapult-subspace": "the catapult's loss spike lies in the top eigenvectors of the NTK (Zhu, Liu, Radhakrishnan, Belkin 2023)",
+    "relu-angles": "ReLU enlarges the angle between gradient features of close inputs; a linear network keeps it (Liu & Hui 2023)",
+    "quadratic-generalisation": "at catapult learning rates the quadratic model's test loss tracks the network's; the linear model diverges (Zhu et al. 2022)",
+    "weak-assembly": "assembling s weak sub-models: ‖H_f‖ ∝ 1/√s; stays O(1) when one sub-model dominates (Liu, Zhu, Belkin 2022)",
+    "nonlinear-output": "a tanh output layer keeps the NTK moving, yet GD drives the loss to ~0 (Liu, Zhu, Belkin 2020)",
+    "rsc-condition": "RSC ratio max‖H_f‖/‖mean ∇f‖² along the GD path shrinks with width (Banerjee, Cisneros-Velarde, Zhu, Belkin 2023)",
 }
 
 

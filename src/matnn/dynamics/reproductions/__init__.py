@@ -1,18 +1,24 @@
 """Reproductions of published training-dynamics results, each a function ``run(out, seed=...) -> metrics``.
 
-==================  =========================================================================
-name                claim (paper)
-==================  =========================================================================
-catapult            GD spikes then converges for 2/λ₀ < η < ~4/λ₀ (Lewkowycz et al. 2020)
-sgd-catapults       smaller batches: more catapults, better AGOP alignment (Zhu et al. 2023)
-quadratic-model     the quadratic model catapults like the network, the linear one diverges
-linearity-width     NTK change ∝ 1/√m only with a linear output layer (Liu, Zhu, Belkin 2020)
-hessian-scaling     ‖H_f‖ ∝ 1/√m at init; not with a nonlinear output layer
-dag-linearity       random-DAG networks: ‖H_f‖·√(in-degree) ≈ constant (Zhu, Liu, Belkin 2022)
-relu-conditioning   ReLU NTK far better conditioned than linear, improving with depth (Liu & Hui 2023)
-label-noise         clean-priority learning: U-shaped clean test error (Liu, Abedsoltan, Belkin 2023)
-sgd-interpolation   SGD(batch 1)/GD iteration ratio grows far slower than n (Liu et al. 2023)
-==================  =========================================================================
+==========================  =========================================================================
+name                        claim (paper)
+==========================  =========================================================================
+catapult                    GD spikes then converges for 2/λ₀ < η < ~4/λ₀ (Lewkowycz et al. 2020)
+sgd-catapults               smaller batches: more catapults, better AGOP alignment (Zhu et al. 2023)
+quadratic-model             the quadratic model catapults like the network, the linear one diverges
+linearity-width             NTK change ∝ 1/√m only with a linear output layer (Liu, Zhu, Belkin 2020)
+hessian-scaling             ‖H_f‖ ∝ 1/√m at init; not with a nonlinear output layer
+dag-linearity               random-DAG networks: ‖H_f‖·√(in-degree) ≈ constant (Zhu, Liu, Belkin 2022)
+relu-conditioning           ReLU NTK far better conditioned than linear, improving with depth (Liu & Hui 2023)
+label-noise                 clean-priority learning: U-shaped clean test error (Liu, Abedsoltan, Belkin 2023)
+sgd-interpolation           SGD(batch 1)/GD iteration ratio grows far slower than n (Liu et al. 2023)
+catapult-subspace           the catapult's loss spike lives in the top NTK eigenspace (Zhu et al. 2023)
+relu-angles                 ReLU enlarges gradient-feature angles of close inputs; linear nets do not (Liu & Hui 2023)
+quadratic-generalisation    at catapult learning rates the quadratic model's test loss tracks the network's
+weak-assembly               ‖H_f‖ ∝ 1/√(#sub-models) for weak sub-models, O(1) if one dominates (Liu, Zhu, Belkin 2022)
+nonlinear-output            tanh output: NTK moves O(1), GD still fits the data (Liu, Zhu, Belkin 2020)
+rsc-condition               RSC ratio max‖H_f‖/‖mean ∇f‖² along GD shrinks with width (Banerjee et al. 2023)
+==========================  =========================================================================
 
 Every run writes ``metrics.json`` (flat keys, ``reproduced`` computed from the stated ``signature``) and a
 PNG figure into its output folder; :func:`run_all` runs them all and writes a summary table.
@@ -44,6 +50,12 @@ REPRODUCTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "relu-conditioning": ("relu_conditioning", ("gram_condition_number", "linear_depth1_cond_mean", "relu_depth1_cond_mean", "relu_depth5_cond_mean")),
     "label-noise": ("label_noise", ("test_error_initial", "test_error_min", "test_error_final", "grad_ratio_initial", "grad_ratio_final")),
     "sgd-interpolation": ("sgd_interpolation", ("n64_ratio_mean", "n256_ratio_mean", "n1024_ratio_mean", "ratio_slope_loglog")),
+    "catapult-subspace": ("catapult_subspace", ("top_fraction_at_init", "top_fraction_at_peak", "top_loss_growth_to_peak", "rest_loss_growth_to_peak")),
+    "relu-angles": ("relu_angles", ("linear_depth1_ratio_max", "relu_depth1_ratio_min", "relu_depth3_ratio_min", "relu_depth1_max_rel_error_vs_infinite_width")),
+    "quadratic-generalisation": ("quadratic_generalisation", ("catapult_network_test_loss_mean", "catapult_quadratic_test_loss_mean", "catapult_max_quadratic_vs_network_test_gap", "subcritical_max_test_gap", "catapult_linear_all_diverged")),
+    "weak-assembly": ("weak_assembly", ("weak_slope", "weak_max_share_slope", "dominated_slope", "dominated_max_share_largest_s")),
+    "nonlinear-output": ("nonlinear_output", ("tanh_output_final_loss_ratio_max", "tanh_output_ntk_rel_change_min", "tanh_output_lambda_min_path_ratio_min", "tanh_over_linear_change_largest_width")),
+    "rsc-condition": ("rsc_condition", ("rho_slope", "rho_widest_over_narrowest", "hessian_slope")),
 }
 
 
