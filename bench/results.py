@@ -983,7 +983,22 @@ AREAS: list[tuple[str, str, list[Bench]]] = [
         "",
         [
             Bench(
-                "Nine reproductions (`matnn dynamics all`)",
+                "Every claim at seed 0 (`matnn dynamics all`)",
+                "dynamics/all-claims.json",
+                "every reproduction at its default (full) size, seed 0, one command; `reproduced` is computed from the "
+                "signature in docs/dynamics.md. {n_reproduced} of {n_total} reproduced in {wall_time_s:.0f} s.",
+                ["reproduction", "reproduced", "key numbers", "wall time (s; budget 180)"],
+                [
+                    [f"`{k}`", f"{{claims.{k}.reproduced}}", f"{{claims.{k}.key_numbers}}", f"{{claims.{k}.wall_time_s}}"]
+                    for k in [
+                        "catapult", "sgd-catapults", "quadratic-model", "linearity-width", "hessian-scaling",
+                        "dag-linearity", "relu-conditioning", "label-noise", "sgd-interpolation", "catapult-subspace",
+                        "relu-angles", "quadratic-generalisation", "weak-assembly", "nonlinear-output", "rsc-condition",
+                    ]
+                ],
+            ),
+            Bench(
+                "Reproductions over three seeds (`matnn dynamics all --seed S`)",
                 "dynamics/reproductions.json",
                 "each reproduction at its default (full) size, seeds 0, 1, 2; `reproduced` is computed from the "
                 "signature in docs/dynamics.md. Mean ± std over the seeds.",

@@ -71,7 +71,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     actions = area_parser(subparsers, "dynamics", HELP)
     for name, text in _ACTIONS.items():
         add_action(actions, name, _handler(name), text)
-    p = add_action(actions, "all", _handle_all, "run all nine reproductions into OUT/<name>/ and write summary.md/.csv")
+    p = add_action(actions, "all", _handle_all, "run every reproduction into OUT/<name>/ and write summary.md/.csv")
     p.add_argument(
         "--no-resume", action="store_true", help="rerun reproductions whose metrics.json already exists for this seed"
     )
