@@ -14,7 +14,18 @@ def _one_error_line(capsys) -> str:
 def test_cache_dir_that_is_a_file_is_one_line(tmp_path, capsys, structure_file):
     blocker = tmp_path / "cache"
     blocker.write_text("not a folder")
-    code = main(["crystals", "graphs", "--data", str(structure_file), "--cache-dir", str(blocker),
-                 "--out", str(tmp_path / "g"), "--quiet"])
+    code = main(
+        [
+            "crystals",
+            "graphs",
+            "--data",
+            str(structure_file),
+            "--cache-dir",
+            str(blocker),
+            "--out",
+            str(tmp_path / "g"),
+            "--quiet",
+        ]
+    )
     assert code == 2
     assert "cache" in _one_error_line(capsys)

@@ -7,14 +7,6 @@ import json
 import numpy as np
 import pytest
 
-from matnn.cli.main import main
-
-
-def _one_error_line(capsys) -> str:
-    err = [line for line in capsys.readouterr().err.splitlines() if not line.startswith("note: ")]
-    assert len(err) == 1, err
-    return err[0]
-
 
 def test_metrics_given_as_one_string_is_one_metric():
     import matnn
@@ -64,8 +56,9 @@ def test_schema_piped_into_a_closed_reader_is_quiet():
     import subprocess
     import sys
 
-    proc = subprocess.run(f"{sys.executable} -m matnn run --schema | head -1", shell=True, capture_output=True,
-                          text=True, timeout=120)
+    proc = subprocess.run(
+        f"{sys.executable} -m matnn run --schema | head -1", shell=True, capture_output=True, text=True, timeout=120
+    )
     assert proc.stdout.strip() == "{" and "Traceback" not in proc.stderr
 
 
