@@ -2,7 +2,8 @@
 
 * ``demo``     — simulate the default fleet (cached), train baselines and CNNs, write a report;
 * ``simulate`` — a PyBaMM fleet written in the Severson npz format;
-* ``train``    — fit a model on one file, evaluate it on another;
+* ``train``    — fit a model on one file, evaluate it on another (saves every seed's model);
+* ``predict``  — the cycle life of new cells with the models of a ``train`` run;
 * ``convert``  — a cycler CSV or battdat HDF5 file → npz (Q(V) on the 3.6–2.0 V grid);
 * ``info``     — what a battery file holds, and the glitches a loader repaired.
 """
@@ -151,6 +152,19 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
     return metrics
 
 
+def _predict(args: argparse.Namespace) -> dict[str, Any]:
+    from matnn.workflows.battery.predict import predict_cycle_life
+
+    metrics = predict_cycle_life(args.model, args.data, args.out, device=args.device)
+    if not args.quiet:
+        score = f", RMSE {metrics['rmse']:.1f} cycles, MAPE {metrics['mape']:.1f} %" if "rmse" in metrics else ""
+        print(
+            f"{metrics['model']}: predicted {metrics['n_cells']} cells (mean ± std over {metrics['seeds']} seeds)"
+            f"{score}; wrote {Path(args.out) / 'predictions.csv'}"
+        )
+    return metrics
+
+
 def _convert(args: argparse.Namespace) -> dict[str, Any]:
     from matnn.data.battery import load_dataset, save_npz
 
@@ -225,6 +239,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--seeds", type=positive_int, default=10, help="independent fits; metrics are mean ± std (default 10)"
     )
     add_executor_args(p, "seeds")
+
+    p = add_action(actions, "predict", _predict, "predict the cycle life of new cells with a model from 'train'")
+    p.add_argument(
+        "--model",
+        type=Path,
+        required=True,
+        metavar="RUN_DIR",
+        help="--out folder of a finished 'matnn battery train' run (model_info.json, models/seed<k>/)",
+    )
+    p.add_argument(
+        "--data",
+        type=Path,
+        required=True,
+        help="cells to predict: .npz (Severson format), .csv (cycler) or .h5 (battdat), on the training voltage grid; "
+        "scored when it holds cycle lives",
+    )
 
     p = add_action(actions, "convert", _convert, "convert a cycler CSV or battdat HDF5 file to the npz format")
     p.add_argument("--input", type=Path, required=True, help=".csv or .h5/.hdf5 file")

@@ -1,4 +1,4 @@
-"""``matnn images ...`` commands: the convolution lab and digit classification.
+"""``matnn images ...`` commands: the convolution lab, digit classification and predicting new digits.
 
 Thin wrappers over :mod:`matnn.workflows.images` (imported lazily so ``matnn --help`` stays fast).
 """
@@ -71,6 +71,16 @@ def _digits(args: argparse.Namespace) -> dict[str, Any]:
     return m
 
 
+def _predict(args: argparse.Namespace) -> dict[str, Any]:
+    from matnn.workflows.images.predict import predict_digits
+
+    invert = {"auto": None, "yes": True, "no": False}[args.invert]
+    m = predict_digits(args.model, args.images, args.out, invert=invert, device=args.device)
+    lines = [f"{Path(p).name}: {d} (p = {pr:.3f})" for p, d, pr in zip(args.images, m["digit_pred"], m["probability"])]
+    _print(args, [*lines[:20], *(["..."] if len(lines) > 20 else []), f"predictions.csv in {args.out}"])
+    return {k: v for k, v in m.items() if k not in ("digit_pred", "probability")}
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     actions = area_parser(subparsers, "images", HELP)
 
@@ -120,3 +130,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="folder with your MNIST IDX files (train-images-idx3-ubyte[.gz], ...) instead of the 8x8 digits",
     )
     add_nproc_arg(p)
+
+    p = add_action(
+        actions,
+        "predict",
+        _predict,
+        "classify your digit images with the LeNet of a 'digits' run (grey, resized to the model's size, [0, 1])",
+    )
+    p.add_argument(
+        "--model",
+        type=Path,
+        required=True,
+        metavar="RUN_DIR",
+        help="--out folder of 'matnn images digits' (its model.matnn) or a model.matnn file",
+    )
+    p.add_argument(
+        "--images",
+        type=Path,
+        nargs="+",
+        required=True,
+        help="image files, one digit each: PNG, JPEG, TIFF, BMP or 2D .npy (grey or colour; any size)",
+    )
+    p.add_argument(
+        "--invert",
+        choices=("auto", "yes", "no"),
+        default="auto",
+        help="training digits are bright ink on black: 'auto' (default) inverts an image whose border is bright",
+    )

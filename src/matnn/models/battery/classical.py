@@ -19,13 +19,16 @@ name            features                                        estimator
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from matnn.core.exceptions import ConfigError, NotFittedError
+from matnn.core.exceptions import ConfigError, DataError, NotFittedError
 from matnn.core.registry import ModelSpec
 from matnn.data.battery.dataset import BatteryDataset
 from matnn.data.battery.features import delta_q_features, discharge_features, log_life, log_variance
@@ -148,6 +151,52 @@ class ClassicalModel:
     def predict(self, ds: BatteryDataset) -> np.ndarray:
         """Predicted cycle life in cycles, shape (n_cells,)."""
         return 10.0 ** self.predict_log(ds)
+
+    def save(self, directory: str | os.PathLike) -> Path:
+        """Write the fitted estimator (``estimator.joblib``) and ``model.json`` (name, seed, chosen
+        hyper-parameters) to ``directory``; the features are the registered recipe of ``name``."""
+        import joblib
+
+        from matnn.utils.io import atomic_path, to_jsonable, write_json
+
+        if self.estimator_ is None:
+            raise NotFittedError(f"ClassicalModel({self.name!r}) is not fitted yet; call fit(train) first.")
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        with atomic_path(d / "estimator.joblib") as tmp:
+            joblib.dump(self.estimator_, tmp, compress=3)
+        info = {"family": "classical", "name": self.name, "seed": self.seed, "params": to_jsonable(self.params_)}
+        write_json(d / "model.json", info)
+        return d
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike) -> ClassicalModel:
+        """The model :meth:`save` wrote to ``directory`` (a :class:`DataError` when it is missing or damaged)."""
+        import joblib
+
+        d = Path(directory)
+        info = _read_model_json(d, "classical")
+        model = cls(info["name"], seed=int(info.get("seed", 0)))
+        try:
+            model.estimator_ = joblib.load(d / "estimator.joblib")
+        except Exception as exc:  # missing, truncated or not a joblib file
+            raise DataError(f"{d / 'estimator.joblib'}: cannot be loaded ({type(exc).__name__}: {exc}).") from None
+        model.params_ = dict(info.get("params") or {})
+        return model
+
+
+def _read_model_json(d: Path, family: str) -> dict[str, Any]:
+    """``d/model.json`` of a saved battery model of ``family``, checked."""
+    path = d / "model.json"
+    if not path.is_file():
+        raise DataError(f"{d}: no saved battery model here (no model.json).")
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{path}: cannot be read as JSON ({exc}).") from None
+    if not isinstance(info, dict) or info.get("family") != family or "name" not in info:
+        raise DataError(f"{path}: not a saved battery {family} model.")
+    return info
 
 
 def _chosen_params(est: Any) -> dict[str, Any]:

@@ -14,7 +14,9 @@ is used for fitting by K−1 members; the prediction is the base plus the member
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+import os
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -346,6 +348,61 @@ class NeuralModel:
     def predict(self, ds: BatteryDataset) -> np.ndarray:
         """Predicted cycle life in cycles, shape (n_cells,)."""
         return 10.0 ** self.predict_log(ds)
+
+    def save(self, directory: str | os.PathLike) -> Path:
+        """Write the fitted model to ``directory``: ``member<j>.matnn`` per ensemble member
+        (``model.save``: architecture, weights and the input normalisation), ``model.json`` (name,
+        seed, config, the cycles ``fullcnn`` reads) and, for a residual ``dqnet``, its classical base in
+        ``base/``."""
+        from matnn.utils.io import to_jsonable, write_json
+
+        if not self.members_:
+            raise NotFittedError(f"NeuralModel({self.name!r}) is not fitted yet; call fit(train) first.")
+        assert self.config is not None
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        for j, m in enumerate(self.members_):
+            m.save(d / f"member{j}.matnn")
+        base = getattr(self, "base_", None)
+        if base is not None:
+            base.save(d / "base")
+        cycles = getattr(self, "cycles_", None)
+        info = {
+            "family": "network",
+            "name": self.name,
+            "seed": self.seed,
+            "config": to_jsonable(asdict(self.config)),
+            "cycles": list(cycles) if cycles is not None else None,
+            "n_members": len(self.members_),
+            "base": getattr(self, "base_name_", None) if base is not None else None,
+        }
+        write_json(d / "model.json", info)
+        return d
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike) -> NeuralModel:
+        """The model :meth:`save` wrote to ``directory`` (a :class:`DataError` when it is missing or damaged)."""
+        from matnn.core.exceptions import DataError
+        from matnn.models.battery.classical import ClassicalModel, _read_model_json
+        from matnn.models.saving import load_model
+
+        d = Path(directory)
+        info = _read_model_json(d, "network")
+        known = {f.name for f in fields(NeuralConfig)}
+        raw = {k: v for k, v in dict(info.get("config") or {}).items() if k in known}
+        if "base_candidates" in raw:
+            raw["base_candidates"] = tuple(raw["base_candidates"])
+        model = cls(info["name"], seed=int(info.get("seed", 0)), config=NeuralConfig(**raw))
+        n = int(info.get("n_members", 0))
+        if n < 1:
+            raise DataError(f"{d / 'model.json'}: records no ensemble members.")
+        model.members_ = [load_model(d / f"member{j}.matnn", compile=False) for j in range(n)]
+        model.cycles_ = tuple(int(c) for c in info["cycles"]) if info.get("cycles") is not None else None
+        model.base_ = None
+        if info.get("base"):
+            model.base_ = ClassicalModel.load(d / "base")
+            model.base_name_ = model.base_.name
+        return model
 
     def with_config(self, **changes: Any) -> NeuralModel:
         """A new unfitted model with some config fields changed (for CV sweeps)."""

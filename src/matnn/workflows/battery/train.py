@@ -12,6 +12,8 @@ over seeds of the test RMSE (cycles) and MAPE (%).  Outputs in ``out``:
   outside the training cells', in training standard deviations; see
   :func:`~matnn.data.battery.features.feature_z_scores`);
 * ``predictions.csv`` — ``cell, true, predicted_mean, predicted_std`` (cycles), ``feature_max_abs_z``;
+* ``models/seed<k>/`` (every seed's fitted model, see ``ClassicalModel.save`` / ``NeuralModel.save``)
+  and ``model_info.json`` (model name, seeds, voltage grid): what ``matnn battery predict`` loads;
 * ``parity.png`` (mean ± std over seeds) and ``learning_curves.png`` (loss per epoch for networks;
   RMSE against the number of training cells for classical models).
 """
@@ -31,7 +33,7 @@ from matnn.data.battery.dataset import BatteryDataset
 from matnn.data.battery.features import EXTRAPOLATION_Z, feature_z_scores
 from matnn.models.battery import BATTERY_MODELS, DEFAULT_MODEL
 
-__all__ = ["train_and_evaluate", "rmse", "mape", "REQUIRED_CYCLES", "write_predictions"]
+__all__ = ["train_and_evaluate", "rmse", "mape", "REQUIRED_CYCLES", "write_predictions", "seed_dir", "MODEL_INFO_FILE"]
 
 #: Cycles every model reads (ΔQ_k − ΔQ_10 for k = 20..100 and the cycle-2 capacity).
 REQUIRED_CYCLES = (2, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100)
@@ -124,9 +126,22 @@ def write_predictions(
     return path
 
 
-def _fit_one_seed(task: tuple[str, int, BatteryDataset, BatteryDataset, Any]) -> tuple[np.ndarray, float, list]:
-    """Fit one seed's model; return its predictions on the evaluation cells, training RMSE and histories."""
-    model, s, train, evaluate, device = task
+#: Files of a run folder that ``matnn battery predict`` reads: ``model_info.json`` and one folder per seed.
+MODEL_INFO_FILE = "model_info.json"
+MODELS_DIR = "models"
+
+
+def seed_dir(out: str | os.PathLike, seed: int) -> Path:
+    """Where the model fitted with ``seed`` is saved in the run folder ``out``."""
+    return Path(out) / MODELS_DIR / f"seed{seed}"
+
+
+def _fit_one_seed(
+    task: tuple[str, int, BatteryDataset, BatteryDataset, Any, Path | None],
+) -> tuple[np.ndarray, float, list]:
+    """Fit one seed's model (saved to the task's folder when given); return its predictions on the
+    evaluation cells, training RMSE and histories."""
+    model, s, train, evaluate, device, save_to = task
     spec = BATTERY_MODELS.get(model)
     m = spec.build(seed=s)  # a fresh model with its registered recipe
     histories: list = []
@@ -135,6 +150,8 @@ def _fit_one_seed(task: tuple[str, int, BatteryDataset, BatteryDataset, Any]) ->
         histories = m.histories_
     else:
         m.fit(train)
+    if save_to is not None:  # saved by the process that fitted it: no model crosses processes
+        m.save(save_to)
     return np.asarray(m.predict(evaluate)), rmse(train.cycle_life, m.predict(train)), histories
 
 
@@ -188,7 +205,10 @@ def train_and_evaluate(
     from matnn.core.engines import Executor
 
     # one task per seed: serial, or on a Dask cluster (each seed seeds its own model, so the results are the same)
-    tasks = [(model, s, train, evaluate, device) for s in range(seed, seed + seeds)]
+    tasks = [
+        (model, s, train, evaluate, device, seed_dir(out, s) if out is not None else None)
+        for s in range(seed, seed + seeds)
+    ]
     results: list[Any] = [None] * seeds
     bar = progress(total=seeds, desc=f"training {model}", enabled=show_progress)
     with Executor(workers=workers, scheduler=scheduler) as ex:
@@ -232,7 +252,7 @@ def train_and_evaluate(
     metrics["n_qc_notes_test"] = len(test.qc_report) if test is not None else 0
     metrics["wall_s"] = time.perf_counter() - t0
     if out is not None:
-        from matnn.utils.io import ensure_dir, write_metrics
+        from matnn.utils.io import ensure_dir, write_json, write_metrics
         from matnn.utils.plotting import plot_parity
 
         out = ensure_dir(out)
@@ -257,5 +277,18 @@ def train_and_evaluate(
 
             with atomic_write(out / "qc_report.txt") as fh:
                 fh.write("\n".join(notes) + "\n")
+        write_json(
+            out / MODEL_INFO_FILE,
+            {
+                "model": model,
+                "family": spec.family,
+                "seeds": list(range(seed, seed + seeds)),
+                "models_dir": MODELS_DIR,
+                "voltage_v": [float(v) for v in train.voltage],
+                "required_cycles": list(REQUIRED_CYCLES),
+                "n_train": train.n_cells,
+                "train_source": str(train.source or ""),
+            },
+        )
         write_metrics(out, metrics)
     return metrics

@@ -147,7 +147,8 @@ def run_digits(
         ``accuracy`` / ``accuracy_std`` (LeNet test accuracy, mean/std over seeds),
         ``lecture_cnn_accuracy`` / ``lecture_cnn_accuracy_std``, ``accuracy_seed<k>``, ``n_train``,
         ``n_test``, ``seeds``, ``train_time_s``; figures ``confusion_matrix.png`` (summed over seeds),
-        ``filters.png``, ``learning_curves.png``; ``model.matnn`` (first seed's LeNet).
+        ``filters.png``, ``learning_curves.png``; ``model.matnn`` (first seed's LeNet, read by
+        :func:`~matnn.workflows.images.predict.predict_digits`).
     """
     from sklearn.metrics import confusion_matrix
 
@@ -203,6 +204,13 @@ def run_digits(
     )
     plot_filters(first_model, x_example, out / "filters.png")
     plot_learning_curves(first_history, out / "learning_curves.png", title="LeNet training (first seed)")
+    # what 'matnn images predict' reproduces for new images
+    first_model.metadata = {
+        **dict(getattr(first_model, "metadata", {}) or {}),
+        "task": "digits",
+        "input": "grey in [0, 1], 0 = background (8x8 digits: grey level / 16; MNIST: byte / 255)",
+        "dataset": metrics["dataset"],
+    }
     first_model.save(out / "model.matnn")
     write_metrics(out, metrics)
     return metrics
