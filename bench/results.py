@@ -989,11 +989,28 @@ AREAS: list[tuple[str, str, list[Bench]]] = [
                 "signature in docs/dynamics.md. {n_reproduced} of {n_total} reproduced in {wall_time_s:.0f} s.",
                 ["reproduction", "reproduced", "key numbers", "wall time (s; budget 180)"],
                 [
-                    [f"`{k}`", f"{{claims.{k}.reproduced}}", f"{{claims.{k}.key_numbers}}", f"{{claims.{k}.wall_time_s}}"]
+                    [
+                        f"`{k}`",
+                        f"{{claims.{k}.reproduced}}",
+                        f"{{claims.{k}.key_numbers}}",
+                        f"{{claims.{k}.wall_time_s}}",
+                    ]
                     for k in [
-                        "catapult", "sgd-catapults", "quadratic-model", "linearity-width", "hessian-scaling",
-                        "dag-linearity", "relu-conditioning", "label-noise", "sgd-interpolation", "catapult-subspace",
-                        "relu-angles", "quadratic-generalisation", "weak-assembly", "nonlinear-output", "rsc-condition",
+                        "catapult",
+                        "sgd-catapults",
+                        "quadratic-model",
+                        "linearity-width",
+                        "hessian-scaling",
+                        "dag-linearity",
+                        "relu-conditioning",
+                        "label-noise",
+                        "sgd-interpolation",
+                        "catapult-subspace",
+                        "relu-angles",
+                        "quadratic-generalisation",
+                        "weak-assembly",
+                        "nonlinear-output",
+                        "rsc-condition",
                     ]
                 ],
             ),

@@ -28,7 +28,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--json", type=Path, default=None, help="raw result (default bench/out/dynamics/reproductions-seedS.json)")
+    ap.add_argument(
+        "--json", type=Path, default=None, help="raw result (default bench/out/dynamics/reproductions-seedS.json)"
+    )
     ap.add_argument("--names", nargs="*", default=None, help=f"subset of {list(REPRODUCTIONS)}")
     args = ap.parse_args()
     matnn.set_num_threads(None)

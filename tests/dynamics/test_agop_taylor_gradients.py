@@ -142,5 +142,7 @@ def test_forward_mode_tools_do_not_emit_torchs_jit_deprecation_warnings():
         "net = NTKNetwork(3, 8, seed=0); QuadraticModel(net)(torch.randn(2, 3));"
         "model_hessian_eigenvalues(net, torch.randn(1, 3))"
     )
-    proc = subprocess.run([sys.executable, "-W", "error::DeprecationWarning", "-c", code], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-W", "error::DeprecationWarning", "-c", code], capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]

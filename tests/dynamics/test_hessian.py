@@ -34,7 +34,9 @@ def dense_loss_hessian(model, x, y) -> np.ndarray:
             n = math.prod(s)
             ws.append(flat[i : i + n].reshape(s))
             i += n
-        out = torch.func.functional_call(model, {name: w for (name, _), w in zip(model.named_parameters(), ws, strict=True)}, (x,))
+        out = torch.func.functional_call(
+            model, {name: w for (name, _), w in zip(model.named_parameters(), ws, strict=True)}, (x,)
+        )
         return 0.5 * ((out - y) ** 2).sum(1).mean()
 
     return torch.autograd.functional.hessian(loss, flat0).numpy()
@@ -52,7 +54,9 @@ def test_loss_hessian_top_eigenvalues_match_dense(tanh_net):
     est = loss_hessian_eigenvalues(tanh_net, x, y, k=3, tol=1e-10)
     np.testing.assert_allclose(est.values, ev[::-1][:3], rtol=1e-7)
     assert loss_hessian_eigenvalues(tanh_net, x, y, which="SA", tol=1e-10).top == pytest.approx(ev[0], rel=1e-6)
-    assert loss_hessian_eigenvalues(tanh_net, x, y, method="power", tol=1e-12, n_iter=5000).spectral_norm == pytest.approx(np.abs(ev).max(), rel=1e-5)
+    assert loss_hessian_eigenvalues(
+        tanh_net, x, y, method="power", tol=1e-12, n_iter=5000
+    ).spectral_norm == pytest.approx(np.abs(ev).max(), rel=1e-5)
     # Chunked evaluation is the same full-batch operator.
     assert loss_hessian_eigenvalues(tanh_net, x, y, batch_size=4, tol=1e-10).top == pytest.approx(ev[-1], rel=1e-7)
 
@@ -89,7 +93,9 @@ def test_power_iteration_reads_norm_not_rayleigh_quotient():
     assert sorted(est.values) == pytest.approx([-3.0, 3.0], rel=1e-6)
     v = torch.tensor([1.0, 1.0, 0.0], dtype=torch.float64) / math.sqrt(2)
     assert float(v @ A @ v) == pytest.approx(0.0)  # what vᵀHv-based power iteration would report
-    one_sided = power_iteration(lambda v: torch.diag(torch.tensor([3.0, -1.0, 0.5], dtype=torch.float64)) @ v, 3, dtype=torch.float64)
+    one_sided = power_iteration(
+        lambda v: torch.diag(torch.tensor([3.0, -1.0, 0.5], dtype=torch.float64)) @ v, 3, dtype=torch.float64
+    )
     assert list(one_sided.values) == pytest.approx([3.0], rel=1e-5)
 
 

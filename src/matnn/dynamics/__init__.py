@@ -25,7 +25,14 @@ from matnn.dynamics.hessian import (
 )
 from matnn.dynamics.linalg import SpectrumEstimate, hutchinson_trace, lanczos, power_iteration
 from matnn.dynamics.networks import NTKNetwork, RandomDAGNetwork
-from matnn.dynamics.ntk import NTKSpectrum, critical_learning_rate, empirical_ntk, jacobian, ntk_spectrum, ntk_vector_product
+from matnn.dynamics.ntk import (
+    NTKSpectrum,
+    critical_learning_rate,
+    empirical_ntk,
+    jacobian,
+    ntk_spectrum,
+    ntk_vector_product,
+)
 from matnn.dynamics.spikes import Spike, SpikeDetector, find_spikes
 from matnn.dynamics.taylor import LinearizedModel, QuadraticModel, TaylorModel
 

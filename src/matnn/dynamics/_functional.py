@@ -41,7 +41,9 @@ def trainable_params(model: nn.Module) -> Params:
     """Detached copies (views) of the parameters that require grad, by name."""
     params = {name: p.detach() for name, p in model.named_parameters() if p.requires_grad}
     if not params:
-        raise ConfigError(f"{type(model).__name__} has no trainable parameters (requires_grad=True); nothing to analyse.")
+        raise ConfigError(
+            f"{type(model).__name__} has no trainable parameters (requires_grad=True); nothing to analyse."
+        )
     return params
 
 
@@ -68,7 +70,9 @@ def unflatten(vector: torch.Tensor, like: Mapping[str, torch.Tensor]) -> Params:
         out[name] = vector[i : i + n].view_as(t).to(t.dtype)
         i += n
     if i != vector.numel():
-        raise ShapeError(f"A flat parameter vector of length {vector.numel()} does not match the model's {i} parameters.")
+        raise ShapeError(
+            f"A flat parameter vector of length {vector.numel()} does not match the model's {i} parameters."
+        )
     return out
 
 
@@ -167,7 +171,9 @@ _LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
 }
 
 
-def resolve_loss(loss: str | Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+def resolve_loss(
+    loss: str | Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
     """A loss ``(y_true, y_pred) -> scalar`` from a name or a callable (per-sample outputs are averaged).
 
     Names: ``"half_mse"`` = mean over samples of ½‖f − y‖² (the papers' convention, critical learning

@@ -24,7 +24,9 @@ from matnn.dynamics._functional import as_tensor, evaluation_mode
 __all__ = ["agop", "agop_alignment", "function_agop"]
 
 
-def function_agop(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, *, chunk_size: int | None = 256) -> torch.Tensor:
+def function_agop(
+    fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, *, chunk_size: int | None = 256
+) -> torch.Tensor:
     """AGOP of any batched function ``fn: (n, *input_shape) -> (n, *output_shape)``.
 
     Returns

@@ -118,7 +118,9 @@ def gradient_decomposition(
         with evaluation_mode(model), torch.enable_grad():
             value = loss_fn(yb, model(xb)) * weight
             gs = torch.autograd.grad(value, params, allow_unused=True)
-        return torch.cat([(g if g is not None else torch.zeros_like(p)).reshape(-1) for g, p in zip(gs, params, strict=True)]).detach()
+        return torch.cat(
+            [(g if g is not None else torch.zeros_like(p)).reshape(-1) for g, p in zip(gs, params, strict=True)]
+        ).detach()
 
     vectors: dict[str, torch.Tensor] = {}
     sizes: dict[str, int] = {}

@@ -112,7 +112,9 @@ def model_hvp(model: nn.Module, x: Any, *, output_index: int = 0) -> tuple[Calla
     """
     x = as_tensor(x, model, "x")
     if x.shape[0] != 1:
-        raise ShapeError(f"model_hvp needs a single input of shape (1, *input_shape); got {tuple(x.shape)}. Use model_hessian_norm for a batch.")
+        raise ShapeError(
+            f"model_hvp needs a single input of shape (1, *input_shape); got {tuple(x.shape)}. Use model_hessian_norm for a batch."
+        )
     params = trainable_params(model)
     f = model_fn(model)
 
@@ -147,10 +149,23 @@ def _estimate(
         # Beyond ~2e8 basis numbers (800 MB in float32) keep three Lanczos vectors instead of the basis.
         m = min(dim, n_iter or max(4 * k + 20, 40))
         reorth = m * dim <= 2e8
-        return lanczos(hvp, dim, k=k, which=which, n_iter=n_iter, tol=tol, seed=seed, device=p.device, dtype=p.dtype, reorthogonalize=reorth)
+        return lanczos(
+            hvp,
+            dim,
+            k=k,
+            which=which,
+            n_iter=n_iter,
+            tol=tol,
+            seed=seed,
+            device=p.device,
+            dtype=p.dtype,
+            reorthogonalize=reorth,
+        )
     if method == "power":
         if k != 1:
-            raise ConfigError("method='power' finds the largest-magnitude eigenvalue only (k=1); use method='lanczos' for k > 1.")
+            raise ConfigError(
+                "method='power' finds the largest-magnitude eigenvalue only (k=1); use method='lanczos' for k > 1."
+            )
         return power_iteration(hvp, dim, n_iter=n_iter or 200, tol=tol, seed=seed, device=p.device, dtype=p.dtype)
     raise ConfigError(f"method must be one of {', '.join(_METHODS)}; got {method!r}.")
 
@@ -190,7 +205,17 @@ def loss_hessian_eigenvalues(
         ``.top`` is the eigenvalue; ``.values`` all k found.
     """
     hvp, dim = loss_hvp(model, x, y, loss=loss, batch_size=batch_size)
-    return _estimate(hvp, dim, model, k=k, which=which if method == "lanczos" else "LM", method=method, n_iter=n_iter, tol=tol, seed=seed)
+    return _estimate(
+        hvp,
+        dim,
+        model,
+        k=k,
+        which=which if method == "lanczos" else "LM",
+        method=method,
+        n_iter=n_iter,
+        tol=tol,
+        seed=seed,
+    )
 
 
 def model_hessian_eigenvalues(
@@ -244,7 +269,17 @@ def model_hessian_norm(
     x = as_tensor(x, model, "x")
     out = np.empty(x.shape[0])
     for i in range(x.shape[0]):
-        est = model_hessian_eigenvalues(model, x[i : i + 1], output_index=output_index, k=1, which="LM", method=method, n_iter=n_iter, tol=tol, seed=seed + i)
+        est = model_hessian_eigenvalues(
+            model,
+            x[i : i + 1],
+            output_index=output_index,
+            k=1,
+            which="LM",
+            method=method,
+            n_iter=n_iter,
+            tol=tol,
+            seed=seed + i,
+        )
         out[i] = est.spectral_norm
     return out
 
@@ -265,10 +300,18 @@ def loss_hessian_trace(
     return hutchinson_trace(hvp, dim, n_samples=n_samples, seed=seed, device=p.device, dtype=p.dtype)
 
 
-def dense_hessian(hvp: Callable[[torch.Tensor], torch.Tensor], dim: int, *, dtype: torch.dtype = torch.float32, device: torch.device | str = "cpu") -> torch.Tensor:
+def dense_hessian(
+    hvp: Callable[[torch.Tensor], torch.Tensor],
+    dim: int,
+    *,
+    dtype: torch.dtype = torch.float32,
+    device: torch.device | str = "cpu",
+) -> torch.Tensor:
     """Assemble the full ``(dim, dim)`` matrix from an HVP (small models only: ``dim`` products)."""
     if dim > 20000:
-        raise ConfigError(f"dense_hessian would build a {dim}x{dim} matrix; use the iterative estimators for more than 20000 parameters.")
+        raise ConfigError(
+            f"dense_hessian would build a {dim}x{dim} matrix; use the iterative estimators for more than 20000 parameters."
+        )
     eye = torch.eye(dim, dtype=dtype, device=device)
     H = torch.stack([hvp(eye[i]) for i in range(dim)])
     return 0.5 * (H + H.T)

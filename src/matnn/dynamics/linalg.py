@@ -74,7 +74,9 @@ def _check(dim: int, k: int, which: str) -> None:
     if not 1 <= k <= dim:
         raise ConfigError(f"k (number of eigenvalues) must be in [1, {dim}]; got {k}.")
     if which not in _WHICH:
-        raise ConfigError(f"which must be one of {', '.join(_WHICH)} (largest magnitude, largest, smallest); got {which!r}.")
+        raise ConfigError(
+            f"which must be one of {', '.join(_WHICH)} (largest magnitude, largest, smallest); got {which!r}."
+        )
 
 
 def _start_vector(dim: int, seed: int, device: torch.device | str, dtype: torch.dtype) -> torch.Tensor:
@@ -177,7 +179,13 @@ def lanczos(
         betas.append(beta)
         v_prev, v = v, w / beta
     idx = _select(theta, min(k, len(theta)), which)
-    return SpectrumEstimate(values=np.asarray(theta[idx], dtype=float), n_matvecs=n_mv, converged=converged, method="lanczos", history=history)
+    return SpectrumEstimate(
+        values=np.asarray(theta[idx], dtype=float),
+        n_matvecs=n_mv,
+        converged=converged,
+        method="lanczos",
+        history=history,
+    )
 
 
 def power_iteration(

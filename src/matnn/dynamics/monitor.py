@@ -89,7 +89,9 @@ class DynamicsMonitor(Callback):
     ) -> None:
         super().__init__()
         if quantity not in _QUANTITIES:
-            raise ConfigError(f"The 'quantity' of DynamicsMonitor must be one of {', '.join(_QUANTITIES)}; got {quantity!r}.")
+            raise ConfigError(
+                f"The 'quantity' of DynamicsMonitor must be one of {', '.join(_QUANTITIES)}; got {quantity!r}."
+            )
         if not isinstance(every, int) or every < 1:
             raise ConfigError(f"The 'every' parameter of DynamicsMonitor must be a positive integer; got {every!r}.")
         if quantity == "sharpness" and x is not None and y is None:
@@ -119,10 +121,14 @@ class DynamicsMonitor(Callback):
         self.events.append((self._epoch, event))
         if event == "spike":
             s = self.detector.spikes[-1]
-            self._say(f"epoch {self._epoch + 1}: loss spike starts ({loss:.4g} > {self.detector.rise:g} x {s.baseline:.4g})")
+            self._say(
+                f"epoch {self._epoch + 1}: loss spike starts ({loss:.4g} > {self.detector.rise:g} x {s.baseline:.4g})"
+            )
         elif event == "catapult":
             s = self.detector.spikes[-1]
-            self._say(f"epoch {self._epoch + 1}: catapult completed (peak {s.peak:.4g}, {s.height:.3g}x the loss before it)")
+            self._say(
+                f"epoch {self._epoch + 1}: catapult completed (peak {s.peak:.4g}, {s.height:.3g}x the loss before it)"
+            )
         else:
             self._say(f"epoch {self._epoch + 1}: loss is not finite")
 
@@ -171,7 +177,11 @@ class DynamicsMonitor(Callback):
             return ntk_spectrum(model, self._xp).lambda_max
 
         def loss(y_true: torch.Tensor, y_pred: torch.Tensor) -> torch.Tensor:
-            return model.loss(y_true, y_pred) if getattr(model, "loss", None) is not None else 0.5 * (y_pred - y_true).pow(2).mean()
+            return (
+                model.loss(y_true, y_pred)
+                if getattr(model, "loss", None) is not None
+                else 0.5 * (y_pred - y_true).pow(2).mean()
+            )
 
         return loss_hessian_eigenvalues(model, self._xp, self._yp, loss=loss, which="LA", seed=self.seed).top
 
@@ -203,10 +213,18 @@ class DynamicsMonitor(Callback):
         axes[0].semilogy(np.arange(1, len(loss) + 1), loss)
         for s in self.detector.spikes:
             axes[0].axvspan(s.start + 1, (s.end if s.end is not None else len(loss)) + 1, color="C3", alpha=0.2)
-        axes[0].set(xlabel="epoch", ylabel="training loss", title=f"loss ({self.detector.n_catapults} catapults shaded)")
+        axes[0].set(
+            xlabel="epoch", ylabel="training loss", title=f"loss ({self.detector.n_catapults} catapults shaded)"
+        )
         if self.history["lambda_max"]:
             ep = np.asarray(self.history["epoch"]) + 1
-            axes[1].plot(ep, self.history["lambda_max"], "o-", ms=3, label="λmax" if self.quantity == "sharpness" else "λmax(K/n)")
+            axes[1].plot(
+                ep,
+                self.history["lambda_max"],
+                "o-",
+                ms=3,
+                label="λmax" if self.quantity == "sharpness" else "λmax(K/n)",
+            )
             axes[1].plot(ep, self.history["threshold"], "k--", label="2/η")
             axes[1].legend()
         axes[1].set(xlabel="epoch", ylabel="eigenvalue", title="curvature vs stability threshold")

@@ -78,7 +78,12 @@ class NTKNetwork(nn.Module):
         seed: int | None = None,
     ) -> None:
         super().__init__()
-        for name, value in (("in_features", in_features), ("width", width), ("depth", depth), ("out_features", out_features)):
+        for name, value in (
+            ("in_features", in_features),
+            ("width", width),
+            ("depth", depth),
+            ("out_features", out_features),
+        ):
             if not isinstance(value, int) or value < 1:
                 raise ConfigError(f"The '{name}' parameter of NTKNetwork must be a positive integer; got {value!r}.")
         self.in_features, self.width, self.depth = in_features, width, depth
@@ -137,13 +142,23 @@ class RandomDAGNetwork(nn.Module):
         Seed of both the graph and the weights.
     """
 
-    def __init__(self, in_features: int, *, n_layers: int, width: int, in_degree: int, activation: str = "tanh", seed: int = 0) -> None:
+    def __init__(
+        self, in_features: int, *, n_layers: int, width: int, in_degree: int, activation: str = "tanh", seed: int = 0
+    ) -> None:
         super().__init__()
         if in_degree < 1 or in_degree > in_features:
             raise ConfigError(f"in_degree must be in [1, in_features={in_features}]; got {in_degree!r}.")
         if in_degree > n_layers * width:
-            raise ConfigError(f"in_degree {in_degree} exceeds the {n_layers * width} hidden neurons the output can draw from.")
-        self.in_features, self.n_layers, self.width, self.in_degree, self.activation = in_features, n_layers, width, in_degree, activation
+            raise ConfigError(
+                f"in_degree {in_degree} exceeds the {n_layers * width} hidden neurons the output can draw from."
+            )
+        self.in_features, self.n_layers, self.width, self.in_degree, self.activation = (
+            in_features,
+            n_layers,
+            width,
+            in_degree,
+            activation,
+        )
         self._sigma = _activation(activation, "activation")
         rng = np.random.default_rng(seed)
         gen = torch.Generator().manual_seed(int(seed))

@@ -55,7 +55,9 @@ def _n_outputs(model: nn.Module, x: torch.Tensor) -> int:
     with torch.no_grad():
         out = model(x[:1])
     if out.shape[0] != 1:
-        raise ShapeError(f"{type(model).__name__} must return one row per input sample; for 1 sample it returned shape {tuple(out.shape)}.")
+        raise ShapeError(
+            f"{type(model).__name__} must return one row per input sample; for 1 sample it returned shape {tuple(out.shape)}."
+        )
     return int(out[0].numel())
 
 
@@ -171,7 +173,9 @@ def empirical_ntk(
     x1 = as_tensor(x1, model, "x1")
     x2 = x1 if symmetric else as_tensor(x2, model, "x2")
     if x1.shape[1:] != x2.shape[1:]:
-        raise ShapeError(f"x1 and x2 must have the same per-sample shape; got {tuple(x1.shape[1:])} and {tuple(x2.shape[1:])}.")
+        raise ShapeError(
+            f"x1 and x2 must have the same per-sample shape; got {tuple(x1.shape[1:])} and {tuple(x2.shape[1:])}."
+        )
     params = trainable_params(model)
     n_params = sum(p.numel() for p in params.values())
     o = _n_outputs(model, x1)
@@ -188,12 +192,20 @@ def empirical_ntk(
                 if n2 * o * n_params * itemsize <= budget / 2:
                     cache2 = [_jac_rows(model, x2[b : b + c], params, f) for b in range(0, n2, c)]
                 for a in range(0, n1, c):
-                    ja = cache2[a // c] if (symmetric and cache2 is not None) else _jac_rows(model, x1[a : a + c], params, f)
+                    ja = (
+                        cache2[a // c]
+                        if (symmetric and cache2 is not None)
+                        else _jac_rows(model, x1[a : a + c], params, f)
+                    )
                     for bi, b in enumerate(range(0, n2, c)):
                         if symmetric and b < a:
                             K[a * o : (a + c) * o, b * o : (b + c) * o] = K[b * o : (b + c) * o, a * o : (a + c) * o].T
                             continue
-                        jb = cache2[bi] if cache2 is not None else (ja if symmetric and a == b else _jac_rows(model, x2[b : b + c], params, f))
+                        jb = (
+                            cache2[bi]
+                            if cache2 is not None
+                            else (ja if symmetric and a == b else _jac_rows(model, x2[b : b + c], params, f))
+                        )
                         K[a * o : (a + c) * o, b * o : (b + c) * o] = ja @ jb.T
         else:
             c = chunk_size or 16
@@ -201,6 +213,7 @@ def empirical_ntk(
             cols = []
             with torch.enable_grad():
                 out2, pullback = vjp(lambda p: f(p, x2), params)
+
                 # vmap over columns of the identity: K e_j for a chunk of j at once.
                 def column(e: torch.Tensor) -> torch.Tensor:
                     (jt,) = pullback(e.reshape(out2.shape))
@@ -239,7 +252,11 @@ class NTKSpectrum:
     n: int
 
     def as_dict(self, prefix: str = "ntk_") -> dict[str, float]:
-        return {f"{prefix}lambda_max": self.lambda_max, f"{prefix}lambda_min": self.lambda_min, f"{prefix}condition_number": self.condition_number}
+        return {
+            f"{prefix}lambda_max": self.lambda_max,
+            f"{prefix}lambda_min": self.lambda_min,
+            f"{prefix}condition_number": self.condition_number,
+        }
 
 
 def _spectrum_from_matrix(K: torch.Tensor | np.ndarray, n: int, normalized: bool) -> NTKSpectrum:

@@ -94,7 +94,9 @@ class SpikeDetector:
                 return "catapult"
             return None
         if loss > self.rise * max(self._low, self.floor):
-            self.spikes.append(Spike(start=self._step, baseline=max(self._low, self.floor), peak=loss, peak_step=self._step))
+            self.spikes.append(
+                Spike(start=self._step, baseline=max(self._low, self.floor), peak=loss, peak_step=self._step)
+            )
             return "spike"
         self._low = min(self._low, loss)
         return None

@@ -51,7 +51,9 @@ class TaylorModel(nn.Module):
         self._base = [copy.deepcopy(model).eval()]
         self._w0: Params = {k: v.detach().clone() for k, v in trainable_params(self._base[0]).items()}
         self._f = model_fn(self._base[0])
-        self.delta = nn.ParameterDict({k.replace(".", "__"): nn.Parameter(torch.zeros_like(v)) for k, v in self._w0.items()})
+        self.delta = nn.ParameterDict(
+            {k.replace(".", "__"): nn.Parameter(torch.zeros_like(v)) for k, v in self._w0.items()}
+        )
 
     def _apply(self, fn, *args, **kwargs):  # type: ignore[override]
         # .to(device) / .double() must move the hidden base network and w₀ along with Δ.

@@ -42,19 +42,77 @@ __all__ = ["REPRODUCTIONS", "run_reproduction", "run_all", "describe"]
 # name -> module under matnn.dynamics.reproductions, and the metric keys shown in the summary table.
 REPRODUCTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "catapult": ("catapult", ("lambda0", "eta1p5x_peak_loss", "eta1p5x_final_loss", "eta1p5x_lambda_final")),
-    "sgd-catapults": ("sgd_catapults", ("batch256_catapults_mean", "batch4_catapults_mean", "batch256_alignment_mean", "batch4_alignment_mean", "batch256_test_mse_mean", "batch4_test_mse_mean")),
+    "sgd-catapults": (
+        "sgd_catapults",
+        (
+            "batch256_catapults_mean",
+            "batch4_catapults_mean",
+            "batch256_alignment_mean",
+            "batch4_alignment_mean",
+            "batch256_test_mse_mean",
+            "batch4_test_mse_mean",
+        ),
+    ),
     "quadratic-model": ("quadratic_model", ("network_peak_loss", "quadratic_peak_loss", "linear_diverged")),
     "linearity-width": ("linearity_width", ("linear_output_slope", "tanh_output_slope")),
-    "hessian-scaling": ("hessian_scaling", ("relu_2layer_slope", "tanh_3layer_slope", "relu_2layer_tanh_output_slope", "relu_2layer_max_rel_error_vs_exact")),
+    "hessian-scaling": (
+        "hessian_scaling",
+        (
+            "relu_2layer_slope",
+            "tanh_3layer_slope",
+            "relu_2layer_tanh_output_slope",
+            "relu_2layer_max_rel_error_vs_exact",
+        ),
+    ),
     "dag-linearity": ("dag_linearity", ("slope_loglog", "scaled_norm_max_over_min")),
-    "relu-conditioning": ("relu_conditioning", ("gram_condition_number", "linear_depth1_cond_mean", "relu_depth1_cond_mean", "relu_depth5_cond_mean")),
-    "label-noise": ("label_noise", ("test_error_initial", "test_error_min", "test_error_final", "grad_ratio_initial", "grad_ratio_final")),
-    "sgd-interpolation": ("sgd_interpolation", ("n64_ratio_mean", "n256_ratio_mean", "n1024_ratio_mean", "ratio_slope_loglog")),
-    "catapult-subspace": ("catapult_subspace", ("top_fraction_at_init", "top_fraction_at_peak", "top_loss_growth_to_peak", "rest_loss_growth_to_peak")),
-    "relu-angles": ("relu_angles", ("linear_depth1_ratio_max", "relu_depth1_ratio_min", "relu_depth3_ratio_min", "relu_depth1_max_rel_error_vs_infinite_width")),
-    "quadratic-generalisation": ("quadratic_generalisation", ("catapult_network_test_loss_mean", "catapult_quadratic_test_loss_mean", "catapult_max_quadratic_vs_network_test_gap", "subcritical_max_test_gap", "catapult_linear_all_diverged")),
-    "weak-assembly": ("weak_assembly", ("weak_slope", "weak_max_share_slope", "dominated_slope", "dominated_max_share_largest_s")),
-    "nonlinear-output": ("nonlinear_output", ("tanh_output_final_loss_ratio_max", "tanh_output_ntk_rel_change_min", "tanh_output_lambda_min_path_ratio_min", "tanh_over_linear_change_largest_width")),
+    "relu-conditioning": (
+        "relu_conditioning",
+        ("gram_condition_number", "linear_depth1_cond_mean", "relu_depth1_cond_mean", "relu_depth5_cond_mean"),
+    ),
+    "label-noise": (
+        "label_noise",
+        ("test_error_initial", "test_error_min", "test_error_final", "grad_ratio_initial", "grad_ratio_final"),
+    ),
+    "sgd-interpolation": (
+        "sgd_interpolation",
+        ("n64_ratio_mean", "n256_ratio_mean", "n1024_ratio_mean", "ratio_slope_loglog"),
+    ),
+    "catapult-subspace": (
+        "catapult_subspace",
+        ("top_fraction_at_init", "top_fraction_at_peak", "top_loss_growth_to_peak", "rest_loss_growth_to_peak"),
+    ),
+    "relu-angles": (
+        "relu_angles",
+        (
+            "linear_depth1_ratio_max",
+            "relu_depth1_ratio_min",
+            "relu_depth3_ratio_min",
+            "relu_depth1_max_rel_error_vs_infinite_width",
+        ),
+    ),
+    "quadratic-generalisation": (
+        "quadratic_generalisation",
+        (
+            "catapult_network_test_loss_mean",
+            "catapult_quadratic_test_loss_mean",
+            "catapult_max_quadratic_vs_network_test_gap",
+            "subcritical_max_test_gap",
+            "catapult_linear_all_diverged",
+        ),
+    ),
+    "weak-assembly": (
+        "weak_assembly",
+        ("weak_slope", "weak_max_share_slope", "dominated_slope", "dominated_max_share_largest_s"),
+    ),
+    "nonlinear-output": (
+        "nonlinear_output",
+        (
+            "tanh_output_final_loss_ratio_max",
+            "tanh_output_ntk_rel_change_min",
+            "tanh_output_lambda_min_path_ratio_min",
+            "tanh_over_linear_change_largest_width",
+        ),
+    ),
     "rsc-condition": ("rsc_condition", ("rho_slope", "rho_widest_over_narrowest", "hessian_slope")),
 }
 
@@ -71,7 +129,9 @@ def describe(name: str) -> dict[str, str]:
     return {"name": name, "title": mod.TITLE, "signature": mod.SIGNATURE, "doc": (mod.__doc__ or "").strip()}
 
 
-def run_reproduction(name: str, out: str | os.PathLike, *, seed: int = 0, show_progress: bool = True, **options: Any) -> dict[str, Any]:
+def run_reproduction(
+    name: str, out: str | os.PathLike, *, seed: int = 0, show_progress: bool = True, **options: Any
+) -> dict[str, Any]:
     """Run one reproduction into ``out`` (``metrics.json`` + PNG) and return its metrics.
 
     Parameters
@@ -97,8 +157,16 @@ def _run_task(task: tuple[str, str, int, bool]) -> dict[str, Any]:
     return run_reproduction(name, sub, seed=seed, show_progress=show_progress)
 
 
-def run_all(out: str | os.PathLike, *, seed: int = 0, names: list[str] | None = None, resume: bool = True, show_progress: bool = True,
-            workers: int = 1, scheduler: str | None = None) -> dict[str, Any]:
+def run_all(
+    out: str | os.PathLike,
+    *,
+    seed: int = 0,
+    names: list[str] | None = None,
+    resume: bool = True,
+    show_progress: bool = True,
+    workers: int = 1,
+    scheduler: str | None = None,
+) -> dict[str, Any]:
     """Run every reproduction into ``out/<name>/`` and write ``summary.md``, ``summary.csv`` and ``metrics.json``.
 
     With ``resume`` a reproduction whose ``metrics.json`` already exists for the same seed is not rerun
@@ -131,7 +199,15 @@ def run_all(out: str | os.PathLike, *, seed: int = 0, names: list[str] | None = 
         summary[f"{name}_wall_time_s"] = metrics.get("wall_time_s")
         keys = REPRODUCTIONS[name][1]
         headline = "; ".join(f"{k} = {_fmt(metrics.get(k))}" for k in keys)
-        rows.append({"reproduction": name, "reproduced": bool(metrics["reproduced"]), "wall_time_s": metrics.get("wall_time_s"), "key numbers": headline, "signature": metrics.get("signature", "")})
+        rows.append(
+            {
+                "reproduction": name,
+                "reproduced": bool(metrics["reproduced"]),
+                "wall_time_s": metrics.get("wall_time_s"),
+                "key numbers": headline,
+                "signature": metrics.get("signature", ""),
+            }
+        )
     summary["n_reproduced"] = sum(r["reproduced"] for r in rows)
     summary["n_total"] = len(rows)
     summary["wall_time_s"] = round(time.perf_counter() - t0, 2)
@@ -157,7 +233,9 @@ def _write_tables(out: Path, rows: list[dict[str, Any]]) -> None:
         fh.write(buf.getvalue())
     lines = ["| reproduction | reproduced | wall time [s] | key numbers |", "|---|---|---|---|"]
     for r in rows:
-        lines.append(f"| {r['reproduction']} | {'yes' if r['reproduced'] else 'NO'} | {_fmt(r['wall_time_s'])} | {r['key numbers']} |")
+        lines.append(
+            f"| {r['reproduction']} | {'yes' if r['reproduced'] else 'NO'} | {_fmt(r['wall_time_s'])} | {r['key numbers']} |"
+        )
     lines.append("")
     lines.append("Signatures (the `reproduced` criterion of each run):")
     lines.append("")

@@ -111,7 +111,9 @@ class Timer:
         return time.perf_counter() - self.t0
 
 
-def finish(out: str | os.PathLike, name: str, metrics: Mapping[str, Any], timer: Timer, *, signature: str, reproduced: bool) -> dict[str, Any]:
+def finish(
+    out: str | os.PathLike, name: str, metrics: Mapping[str, Any], timer: Timer, *, signature: str, reproduced: bool
+) -> dict[str, Any]:
     """Add the common keys and write ``out/metrics.json``; returns the metrics dict."""
     full: dict[str, Any] = {"reproduction": name, "reproduced": bool(reproduced), "signature": signature}
     full.update(metrics)

@@ -60,7 +60,14 @@ def run(
     x, y = product_data(n, d, seed, device=dev)
     lam0 = ntk_spectrum(NTKNetwork(d, width, seed=seed + 1).to(dev), x).lambda_max
     eta_crit = 2.0 / lam0
-    metrics: dict[str, Any] = {"n_train": n, "input_dim": d, "width": width, "steps": steps, "lambda0": lam0, "eta_crit": eta_crit}
+    metrics: dict[str, Any] = {
+        "n_train": n,
+        "input_dim": d,
+        "width": width,
+        "steps": steps,
+        "lambda0": lam0,
+        "eta_crit": eta_crit,
+    }
     runs = {}
     lam_traces: dict[float, tuple[list[int], list[float]]] = {}
     checks = []
@@ -96,7 +103,10 @@ def run(
             checks.append(monotone and not res.diverged and res.final < 1e-3 * L0)
         elif r < 2.0:
             checks.append(
-                (not res.diverged) and res.peak > 2 * L0 and res.final < 1e-3 * L0 and metrics[f"{k}_lambda_final"] < 2.0 / (r * eta_crit)
+                (not res.diverged)
+                and res.peak > 2 * L0
+                and res.final < 1e-3 * L0
+                and metrics[f"{k}_lambda_final"] < 2.0 / (r * eta_crit)
             )
         else:
             checks.append(res.diverged)
@@ -114,7 +124,9 @@ def _figure(out, runs, lam_traces, eta_crit, lam0) -> None:
     axes[0].legend(fontsize=8)
     for r, (t, lam) in lam_traces.items():
         (line,) = axes[1].plot(np.asarray(t) + 1, lam, "o-", ms=3, label=f"λmax(K/n), η = {r:g}·2/λ₀")
-        axes[1].axhline(2.0 / (r * eta_crit), color=line.get_color(), ls="--", lw=1, label=f"2/η = {2.0 / (r * eta_crit):.3f}")
+        axes[1].axhline(
+            2.0 / (r * eta_crit), color=line.get_color(), ls="--", lw=1, label=f"2/η = {2.0 / (r * eta_crit):.3f}"
+        )
     axes[1].set(xscale="log", xlabel="GD step", ylabel="λmax(K/n)", title="NTK top eigenvalue (catapult runs)")
     axes[1].legend(fontsize=7)
     ratios = np.array(list(runs))
@@ -122,7 +134,9 @@ def _figure(out, runs, lam_traces, eta_crit, lam0) -> None:
     axes[2].semilogy(ratios, peaks, "o-")
     axes[2].axvline(1.0, color="k", ls=":", lw=1)
     axes[2].axvline(2.0, color="k", ls=":", lw=1)
-    axes[2].set(xlabel="η / (2/λ₀)", ylabel="peak loss / initial loss (capped 1e9)", title="spike height vs learning rate")
+    axes[2].set(
+        xlabel="η / (2/λ₀)", ylabel="peak loss / initial loss (capped 1e9)", title="spike height vs learning rate"
+    )
     fig.suptitle(f"Catapult: two-layer ReLU, NTK parametrisation, λ₀ = {lam0:.3f}")
     fig.tight_layout()
     save_figure(fig, os.path.join(out, "catapult.png"))

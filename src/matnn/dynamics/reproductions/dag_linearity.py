@@ -25,7 +25,9 @@ from matnn.utils.progress import progress
 
 NAME = "dag-linearity"
 TITLE = "Random-DAG networks: ‖H_f‖·√k roughly constant in the in-degree k"
-SIGNATURE = "max/min over k of mean ‖H_f‖·√k ≤ 2 while k grows 64-fold, and log-log slope of ‖H_f‖ against k in [-0.7, -0.3]"
+SIGNATURE = (
+    "max/min over k of mean ‖H_f‖·√k ≤ 2 while k grows 64-fold, and log-log slope of ‖H_f‖ against k in [-0.7, -0.3]"
+)
 
 
 def run(
@@ -50,13 +52,22 @@ def run(
     values: dict[int, list[float]] = {k: [] for k in in_degrees}
     jobs = [(k, g) for k in in_degrees for g in range(n_graphs)]
     for k, g in progress(jobs, desc="dag-linearity: in-degree x graph", enabled=show_progress):
-        net = RandomDAGNetwork(d, n_layers=n_layers, width=width, in_degree=k, activation=activation, seed=seed * 1000 + 17 * g + k).to(dev)
+        net = RandomDAGNetwork(
+            d, n_layers=n_layers, width=width, in_degree=k, activation=activation, seed=seed * 1000 + 17 * g + k
+        ).to(dev)
         values[k].extend(model_hessian_norm(net, x, method="lanczos", tol=1e-4).tolist())
     mean = {k: float(np.mean(v)) for k, v in values.items()}
     scaled = {k: mean[k] * math.sqrt(k) for k in in_degrees}
     spread = max(scaled.values()) / min(scaled.values())
     slope = loglog_slope(list(mean), list(mean.values()))
-    metrics: dict[str, Any] = {"input_dim": d, "n_layers": n_layers, "width": width, "n_graphs": n_graphs, "n_inputs": n_inputs, "activation": activation}
+    metrics: dict[str, Any] = {
+        "input_dim": d,
+        "n_layers": n_layers,
+        "width": width,
+        "n_graphs": n_graphs,
+        "n_inputs": n_inputs,
+        "activation": activation,
+    }
     for k in in_degrees:
         metrics[f"k{k}_hessian_norm_mean"] = mean[k]
         metrics[f"k{k}_hessian_norm_std"] = float(np.std(values[k]))

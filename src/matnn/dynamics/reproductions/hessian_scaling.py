@@ -65,7 +65,12 @@ def run(
     gen = torch.Generator().manual_seed(seed)
     x = torch.randn(n_inputs, d, generator=gen).to(dev)
     draws: dict[str, dict[int, list[float]]] = {k: {} for k in MODELS}
-    jobs = [(name, m, i) for name in MODELS for m in (deep_widths if name == "tanh_3layer" else widths) for i in range(n_inits)]
+    jobs = [
+        (name, m, i)
+        for name in MODELS
+        for m in (deep_widths if name == "tanh_3layer" else widths)
+        for i in range(n_inits)
+    ]
     for name, m, i in progress(jobs, desc="hessian-scaling: model x width x init", enabled=show_progress):
         net = NTKNetwork(d, m, seed=seed + 1 + m + 100_000 * i, **MODELS[name]).to(dev)
         value = float(model_hessian_norm(net, x, method="lanczos", tol=1e-3, n_iter=60).max())
@@ -96,6 +101,10 @@ def _figure(out, norms, exact, slopes) -> None:
     for name, v in norms.items():
         ax.loglog(list(v), list(v.values()), "o-", label=f"{name} (slope {slopes[name]:.2f})")
     ax.loglog(list(exact), list(exact.values()), "k--", lw=1, label="exact two-layer ReLU: max‖x‖/√(d m)")
-    ax.set(xlabel="width m", ylabel="max over inputs of ‖H_f(x)‖ (mean of inits)", title="Model Hessian norm at initialisation")
+    ax.set(
+        xlabel="width m",
+        ylabel="max over inputs of ‖H_f(x)‖ (mean of inits)",
+        title="Model Hessian norm at initialisation",
+    )
     ax.legend(fontsize=8)
     save_figure(fig, os.path.join(out, "hessian_scaling.png"))

@@ -36,7 +36,9 @@ SIGNATURE = (
 )
 
 
-def digits_even_odd(seed: int, train_fraction: float = 0.6) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+def digits_even_odd(
+    seed: int, train_fraction: float = 0.6
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """scikit-learn digits, label +1 for even and −1 for odd; standardised and scaled to norm √64."""
     from sklearn.datasets import load_digits
 

@@ -56,7 +56,16 @@ def run(
     for name in progress(list(models), desc="quadratic-model: models", enabled=show_progress):
         runs[name] = gd_train(models[name], x, y, lr=lr, steps=steps, diverge_at=1e6)
     L0 = runs["network"].initial
-    metrics: dict[str, Any] = {"n_train": n, "input_dim": d, "width": width, "lambda0": lam0, "eta_crit": 2.0 / lam0, "lr": lr, "lr_over_eta_crit": lr_ratio, "initial_loss": L0}
+    metrics: dict[str, Any] = {
+        "n_train": n,
+        "input_dim": d,
+        "width": width,
+        "lambda0": lam0,
+        "eta_crit": 2.0 / lam0,
+        "lr": lr,
+        "lr_over_eta_crit": lr_ratio,
+        "initial_loss": L0,
+    }
     for name, res in runs.items():
         metrics[f"{name}_peak_loss"] = res.peak if math.isfinite(res.peak) else None
         metrics[f"{name}_final_loss"] = res.final if math.isfinite(res.final) else None
@@ -76,7 +85,9 @@ def _figure(out, runs, lr_ratio) -> None:
     styles = {"network": "-", "quadratic": "--", "linear": ":"}
     for name, res in runs.items():
         losses = np.where(np.isfinite(res.losses), res.losses, np.nan)
-        ax.plot(np.arange(res.steps) + 1, losses, styles[name], lw=2, label=name + (" (diverged)" if res.diverged else ""))
+        ax.plot(
+            np.arange(res.steps) + 1, losses, styles[name], lw=2, label=name + (" (diverged)" if res.diverged else "")
+        )
     ax.set(xscale="log", yscale="log", xlabel="GD step", ylabel="training loss (½ MSE)")
     ax.set_title(f"η = {lr_ratio:g} · 2/λ₀: network vs quadratic vs linear model")
     ax.legend()

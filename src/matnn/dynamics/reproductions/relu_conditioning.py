@@ -73,7 +73,15 @@ def run(
         net = NTKNetwork(d, width, depth=L, activation=act, seed=seed * 1000 + 10 * L + s + 1).to(dev)
         conds[act][L].append(ntk_spectrum(net, x).condition_number)
     mean = {a: {L: float(np.mean(v)) for L, v in c.items()} for a, c in conds.items()}
-    metrics: dict[str, Any] = {"n_train": n, "input_dim": d, "n_clusters": n_clusters, "cluster_spread": spread, "width": width, "n_seeds": n_seeds, "gram_condition_number": cond_gram}
+    metrics: dict[str, Any] = {
+        "n_train": n,
+        "input_dim": d,
+        "n_clusters": n_clusters,
+        "cluster_spread": spread,
+        "width": width,
+        "n_seeds": n_seeds,
+        "gram_condition_number": cond_gram,
+    }
     for a in conds:
         for L in depths:
             metrics[f"{a}_depth{L}_cond_mean"] = mean[a][L]

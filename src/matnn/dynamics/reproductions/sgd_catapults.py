@@ -53,7 +53,9 @@ def run(
     dev = resolve_device(device)
     M_star = torch.zeros(d, d)
     M_star[0, 0] = M_star[1, 1] = 1.0
-    rec: dict[int, dict[str, list[float]]] = {b: {"catapults": [], "alignment": [], "test_mse": [], "final_loss": []} for b in batch_sizes}
+    rec: dict[int, dict[str, list[float]]] = {
+        b: {"catapults": [], "alignment": [], "test_mse": [], "final_loss": []} for b in batch_sizes
+    }
     curves: dict[int, np.ndarray] = {}
     jobs = [(s, b) for s in range(n_seeds) for b in batch_sizes]
     lrs = []
@@ -78,7 +80,15 @@ def run(
         if s == 0:
             curves[b] = res.losses
     mean = {b: {k: float(np.mean(v)) for k, v in r.items()} for b, r in rec.items()}
-    metrics: dict[str, Any] = {"n_train": n, "input_dim": d, "width": width, "steps": steps, "lr_over_eta_crit": lr_ratio, "lr_mean": float(np.mean(lrs)), "n_seeds": n_seeds}
+    metrics: dict[str, Any] = {
+        "n_train": n,
+        "input_dim": d,
+        "width": width,
+        "steps": steps,
+        "lr_over_eta_crit": lr_ratio,
+        "lr_mean": float(np.mean(lrs)),
+        "n_seeds": n_seeds,
+    }
     for b in batch_sizes:
         for k in ("catapults", "alignment", "test_mse", "final_loss"):
             metrics[f"batch{b}_{k}_mean"] = mean[b][k]
@@ -102,7 +112,12 @@ def _figure(out, curves, mean, rec, order) -> None:
         axes[0].semilogy(np.arange(len(curves[b])) + 1, curves[b], lw=0.8, label=f"batch {b}")
     axes[0].set(xlabel="SGD step", ylabel="full training loss", title="training loss (seed 0)")
     axes[0].legend()
-    for ax, key, label in zip(axes[1:], ("catapults", "alignment", "test_mse"), ("catapults", "AGOP alignment with M*", "test MSE"), strict=True):
+    for ax, key, label in zip(
+        axes[1:],
+        ("catapults", "alignment", "test_mse"),
+        ("catapults", "AGOP alignment with M*", "test MSE"),
+        strict=True,
+    ):
         means = [mean[b][key] for b in order]
         stds = [np.std(rec[b][key]) for b in order]
         ax.errorbar(range(len(order)), means, yerr=stds, fmt="o-", capsize=3)

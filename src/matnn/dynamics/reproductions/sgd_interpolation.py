@@ -84,12 +84,27 @@ def run(
         with torch.no_grad():
             target = threshold * float(half_mse(net(x), y))
         it_gd = _iterations_gd(net, x, y, 1.0 / lam, target, max_steps=20000)
-        it_sgd = _iterations_sgd(NTKNetwork(d, width, seed=init_seed).to(dev), x, y, 1.0 / k_max, target, max_steps=400000, seed=init_seed + 99, check_every=check_every)
+        it_sgd = _iterations_sgd(
+            NTKNetwork(d, width, seed=init_seed).to(dev),
+            x,
+            y,
+            1.0 / k_max,
+            target,
+            max_steps=400000,
+            seed=init_seed + 99,
+            check_every=check_every,
+        )
         rec[n]["gd"].append(it_gd)
         rec[n]["sgd"].append(it_sgd)
         rec[n]["ratio"].append(it_sgd / it_gd if it_gd and it_sgd else float("nan"))
     all_reached = all(v is not None for r in rec.values() for k in ("gd", "sgd") for v in r[k])
-    metrics: dict[str, Any] = {"input_dim": d, "width": width, "loss_threshold_rel": threshold, "n_seeds": n_seeds, "sgd_check_every": check_every}
+    metrics: dict[str, Any] = {
+        "input_dim": d,
+        "width": width,
+        "loss_threshold_rel": threshold,
+        "n_seeds": n_seeds,
+        "sgd_check_every": check_every,
+    }
     mean_ratio = {}
     for n in sizes:
         gd = [v for v in rec[n]["gd"] if v is not None]
@@ -112,7 +127,9 @@ def _figure(out, rec, mean_ratio, sizes) -> None:
     for key, label in (("gd", "GD (n samples / step)"), ("sgd", "SGD batch 1 (1 sample / step)")):
         vals = [np.mean([v for v in rec[n][key] if v is not None] or [np.nan]) for n in sizes]
         axes[0].loglog(sizes, vals, "o-", label=label)
-    axes[0].set(xlabel="training-set size n", ylabel="iterations to 1e-2 × initial loss", title="iterations to the threshold")
+    axes[0].set(
+        xlabel="training-set size n", ylabel="iterations to 1e-2 × initial loss", title="iterations to the threshold"
+    )
     axes[0].legend()
     ns = np.array(sizes, dtype=float)
     axes[1].loglog(ns, list(mean_ratio.values()), "o-", label="SGD / GD iterations")
