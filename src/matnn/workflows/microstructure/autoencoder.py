@@ -211,15 +211,15 @@ def _write(out: Path, model, hist, ds, te, y_te, rec, codes, metrics) -> None:
     pc = centred @ vt[:2].T if vt.shape[0] >= 2 else np.column_stack([centred[:, 0], np.zeros(len(codes))])
     share = sv[:2] ** 2 / max(float(np.sum(sv**2)), _EPS)
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.6))
-    for ax, values, label, r2 in (
-        (axes[0], ds.porosity[te], "porosity ε", metrics["latent_porosity_r2"]),
-        (axes[1], ds.tau[te], "tortuosity τ", metrics["latent_log_tau_r2"]),
+    for ax, values, label, target, r2 in (
+        (axes[0], ds.porosity[te], "porosity ε", "ε", metrics["latent_porosity_r2"]),
+        (axes[1], ds.tau[te], "tortuosity τ", "ln τ", metrics["latent_log_tau_r2"]),
     ):
         sc = ax.scatter(pc[:, 0], pc[:, 1], c=values, cmap="viridis", s=14)
         fig.colorbar(sc, ax=ax, label=label)
         ax.set_xlabel(f"latent PC1 ({share[0]:.0%} of variance)")
         ax.set_ylabel(f"latent PC2 ({share[1]:.0%})" if len(share) > 1 else "latent PC2")
-        ax.set_title(f"coloured by {label}; linear read-out R² = {r2:.2f}", fontsize=10)
+        ax.set_title(f"coloured by {label}; linear read-out of {target}: R² = {r2:.2f}", fontsize=10)
     fig.suptitle(f"Latent space of {len(te)} held-out images")
     save_figure(fig, out / "latent_space.png")
     write_metrics(out, metrics)
