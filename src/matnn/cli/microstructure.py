@@ -153,11 +153,13 @@ def _profile(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _autoencoder(args: argparse.Namespace) -> dict[str, Any]:
+    from matnn.data.microstructure.generate import GenerationSpec
     from matnn.workflows.microstructure.autoencoder import run_autoencoder
 
     blobiness = None
     if args.blobiness_min is not None or args.blobiness_max is not None:
-        blobiness = (args.blobiness_min or 0.5, args.blobiness_max or 3.0)
+        low, high = GenerationSpec().blobiness
+        blobiness = (args.blobiness_min or low, args.blobiness_max or high)
     m = run_autoencoder(
         args.out,
         data=args.data,
