@@ -61,8 +61,21 @@ def test_cli_conv_lab_end_to_end(tmp_path):
     m = json.loads((tmp_path / "metrics.json").read_text())
     assert m["worked_example_value"] == 31.0
     assert m["numpy_vs_torch_max_abs_diff"] < 1e-10
-    for name in ("worked_example.png", "quiz_kernels.png", "padding_pooling.png", "lines_toy.png"):
+    for name in (
+        "worked_example.png",
+        "quiz_kernels.png",
+        "filters.png",
+        "edge_classifier.png",
+        "padding_pooling.png",
+        "lines_toy.png",
+    ):
         assert (tmp_path / name).stat().st_size > 1000
+    # The classical filters on the real image, and the hand-made classifier (no training).
+    assert m["filters_gaussian_sum"] == pytest.approx(1.0)
+    assert m["filters_gaussian_noise_variance_reduction"] > 20
+    assert m["filters_sobel_x_step_response"] == 4.0 and m["filters_laplacian4_ramp_max_abs"] < 1e-12
+    assert m["edge_classifier_accuracy"] >= 0.95
+    assert m["edge_classifier_padded_shape"] == "14x14" and m["edge_classifier_pooled_shape"] == "6x6"
 
 
 def test_cli_reports_a_bad_image_file_in_one_line(tmp_path, capsys):

@@ -11,7 +11,8 @@ that writes a figure and ``metrics.json`` (also ``matnn fundamentals <demo> --ou
 * :mod:`~matnn.fundamentals.capacity` — underfitting and overfitting;
 * :mod:`~matnn.fundamentals.approximation` — universal approximation and out-of-range failure;
 * :mod:`~matnn.fundamentals.convolution` — convolution, padding and pooling in NumPy, equal to torch;
-* :mod:`~matnn.fundamentals.kernels` — the lecture's worked example and quiz kernels;
+* :mod:`~matnn.fundamentals.kernels` — the lecture's worked example, quiz kernels, Gaussian, Sobel, Laplacian;
+* :mod:`~matnn.fundamentals.filters` — those filters on real images and a hand-made vertical-line classifier;
 * :mod:`~matnn.fundamentals.hopfield` — associative memory, energy descent, capacity ≈ 0.138 N;
 * :mod:`~matnn.fundamentals.rbm` — restricted Boltzmann machine, contrastive divergence, free energy;
 * :mod:`~matnn.fundamentals.lenet` — LeNet-1 and LeNet-5 as published (partial connection tables,

@@ -4,6 +4,7 @@
 * :func:`inpainting_cnn` / :func:`lecture_inpainting_cnn` — map with missing pixels → full map.
 * :func:`profile_encoder_decoder` — 2D convolutional encoder, 1D convolutional decoder: image → curve
   (the lecture's ferroelectric architecture, here for the through-plane concentration profile).
+* :func:`microstructure_autoencoder` — image → a few latent numbers → image (bottleneck autoencoder).
 
 All are ``matnn.Sequential`` stacks on channels-last inputs, so ``matnn.load_model`` restores them.
 """
@@ -12,7 +13,13 @@ from __future__ import annotations
 
 from matnn.core.exceptions import ConfigError
 
-__all__ = ["tortuosity_cnn", "inpainting_cnn", "lecture_inpainting_cnn", "profile_encoder_decoder"]
+__all__ = [
+    "tortuosity_cnn",
+    "inpainting_cnn",
+    "lecture_inpainting_cnn",
+    "profile_encoder_decoder",
+    "microstructure_autoencoder",
+]
 
 
 def _size(size: int, name: str, multiple: int = 1) -> int:
@@ -129,4 +136,44 @@ def profile_encoder_decoder(size: int = 64, *, latent: int = 32, width: int = 16
             Reshape((size,)),
         ],
         name="profile_encoder_decoder",
+    )
+
+
+def microstructure_autoencoder(size: int = 64, *, latent: int = 16, width: int = 16):
+    """Bottleneck autoencoder: binary image ``(size, size, 1)`` → ``latent`` numbers → pore probability map.
+
+    Encoder: three (3 x 3 Conv2D + ReLU, 2 x 2 max-pool) stages with ``width``, ``2 width``, ``2 width``
+    channels, flatten, a linear Dense layer named ``'latent'`` (the code). Decoder: Dense back to
+    ``(size / 8, size / 8, 2 width)``, three (UpSampling2D + Conv2D + ReLU) stages and a 1-channel
+    sigmoid Conv2D, so the output is the probability that each pixel is pore (train with BCE).
+    ``model.layer_outputs(x)['latent']`` gives the codes.
+    """
+    import matnn
+    from matnn.layers import Conv2D, Dense, Flatten, MaxPooling2D, Reshape, UpSampling2D
+
+    size = _size(size, "size", 8)
+    if not isinstance(latent, int) or latent < 1:
+        raise ConfigError(f"'latent' of microstructure_autoencoder must be an int >= 1; got {latent!r}")
+    cells = size // 8
+    return matnn.Sequential(
+        [
+            Conv2D(width, 3, padding="same", activation="relu", input_shape=(size, size, 1)),
+            MaxPooling2D(2),
+            Conv2D(2 * width, 3, padding="same", activation="relu"),
+            MaxPooling2D(2),
+            Conv2D(2 * width, 3, padding="same", activation="relu"),
+            MaxPooling2D(2),
+            Flatten(),
+            Dense(latent, name="latent"),
+            Dense(cells * cells * 2 * width, activation="relu"),
+            Reshape((cells, cells, 2 * width)),
+            UpSampling2D(2),
+            Conv2D(2 * width, 3, padding="same", activation="relu"),
+            UpSampling2D(2),
+            Conv2D(width, 3, padding="same", activation="relu"),
+            UpSampling2D(2),
+            Conv2D(width, 3, padding="same", activation="relu"),
+            Conv2D(1, 3, padding="same", activation="sigmoid"),
+        ],
+        name="microstructure_autoencoder",
     )

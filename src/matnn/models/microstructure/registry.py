@@ -51,3 +51,16 @@ MICROSTRUCTURE_MODELS.register(
     learning_rate=2e-3,
     schedule="cosine",
 )
+MICROSTRUCTURE_MODELS.register(
+    "autoencoder",
+    "matnn.models.microstructure.cnn:microstructure_autoencoder",
+    family="autoencoder",
+    summary="bottleneck autoencoder: conv encoder to a few latent numbers, conv decoder back to the image (BCE)",
+    source="the course's autoencoder lecture, on matnn's generated microstructures",
+    epochs=30,
+    batch_size=32,
+    learning_rate=2e-3,
+    schedule="cosine",
+    latent=16,
+    width=16,
+)

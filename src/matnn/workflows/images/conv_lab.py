@@ -1,4 +1,5 @@
 """Convolution lab: the glass-box operations checked against torch, the lecture's examples as figures,
+the classical filters (Gaussian, Sobel, Laplacian) on a real image, a hand-made vertical-line classifier,
 and the lines toy showing why a CNN generalises across positions where a dense network cannot.
 """
 
@@ -11,7 +12,13 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["check_against_torch", "lines_experiment", "conv_kernels", "run_conv_lab"]
+__all__ = [
+    "check_against_torch",
+    "lines_experiment",
+    "edge_classifier_experiment",
+    "conv_kernels",
+    "run_conv_lab",
+]
 
 
 def check_against_torch(seed: int = 0) -> dict[str, float]:
@@ -145,6 +152,98 @@ def _plot_quiz(image: np.ndarray, name: str, path: Path) -> dict[str, float]:
     return stats
 
 
+def _plot_filters(image: np.ndarray, name: str, path: Path, *, sigma: float, seed: int) -> dict[str, float]:
+    from matnn.fundamentals.filters import apply_filters, filter_properties
+    from matnn.utils.plotting import plt, save_figure
+
+    maps = apply_filters(image, sigma=sigma)
+    props = filter_properties(image, sigma=sigma, seed=seed)
+    lap = maps["laplacian"]
+    vmax = float(np.percentile(np.abs(lap), 99.5)) or 1.0
+    fig, axes = plt.subplots(1, 4, figsize=(16, 4.4))
+    size = props["gaussian_size_px"]
+    blur_title = (
+        f"Gaussian σ = {sigma:g} px ({size}x{size})\n"
+        f"white-noise variance ÷ {props['gaussian_noise_variance_reduction']:.1f}"
+    )
+    panels = (
+        (image, f"original: {name}", {"cmap": "gray"}),
+        (maps["blurred"], blur_title, {"cmap": "gray"}),
+        (maps["grad_magnitude"], "|∇| from Sobel x and y", {"cmap": "magma"}),
+        (lap, "Laplacian (4-neighbour)", {"cmap": "RdBu_r", "vmin": -vmax, "vmax": vmax}),
+    )
+    for ax, (arr, title, kw) in zip(axes, panels, strict=True):
+        ax.imshow(arr, **kw)
+        ax.set_title(title, fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    save_figure(fig, path)
+    return {f"filters_{k}": v for k, v in props.items()}
+
+
+def edge_classifier_experiment(n: int = 1000, *, noise: float = 0.2, seed: int = 0) -> dict[str, Any]:
+    """Accuracy of the hand-made vertical-line classifier on ``n`` lines images (both quadrants).
+
+    No training: the filter and the threshold are fixed (:mod:`matnn.fundamentals.filters`).
+    Returns ``edge_classifier_accuracy``, the stage shapes and the data for plotting.
+    """
+    from matnn.data.images.lines import lines_dataset
+    from matnn.fundamentals.filters import EDGE_THRESHOLD, edge_classifier_stages
+
+    halves = [lines_dataset(n // 2 + n % 2, region="train", noise=noise, seed=seed)]
+    halves.append(lines_dataset(n // 2, region="test", noise=noise, seed=seed + 1))
+    x = np.concatenate([h[0] for h in halves])
+    y = np.concatenate([h[1] for h in halves])
+    stages = edge_classifier_stages(x)
+    pred = (stages["score"] > EDGE_THRESHOLD).astype(np.int64)
+    out: dict[str, Any] = {
+        "edge_classifier_accuracy": float(np.mean(pred == y)),
+        "edge_classifier_n_images": int(len(y)),
+        "edge_classifier_noise_std": float(noise),
+        "edge_classifier_threshold": float(EDGE_THRESHOLD),
+        "edge_classifier_min_score_vertical": float(stages["score"][y == 1].min()),
+        "edge_classifier_max_score_horizontal": float(stages["score"][y == 0].max()),
+    }
+    for key in ("padded", "conv", "relu", "pooled"):
+        out[f"edge_classifier_{key}_shape"] = "x".join(str(d) for d in stages[key].shape[1:3])
+    out["_data"], out["_stages"], out["_pred"] = (x, y), stages, pred
+    return out
+
+
+def _plot_edge_classifier(res: dict[str, Any], path: Path) -> None:
+    from matnn.fundamentals.kernels import vertical_edge_kernel
+    from matnn.utils.plotting import plt, save_figure
+
+    x, y = res["_data"]
+    st, pred = res["_stages"], res["_pred"]
+    fig, axes = plt.subplots(2, 6, figsize=(16, 5.8))
+    k = vertical_edge_kernel()
+    for row, label in enumerate((1, 0)):
+        i = int(np.flatnonzero(y == label)[0])
+        panels = (
+            (x[i, ..., 0], f"{'vertical' if label else 'horizontal'} line", "gray", None),
+            (k, "vertical-line filter", "RdBu_r", 2.0),
+            (st["padded"][i, ..., 0], f"zero-padded {res['edge_classifier_padded_shape']}", "gray", None),
+            (st["conv"][i, ..., 0], f"correlation {res['edge_classifier_conv_shape']}", "RdBu_r", 6.0),
+            (st["relu"][i, ..., 0], "ReLU", "magma", None),
+            (st["pooled"][i, ..., 0], f"max-pool 2x2 → {res['edge_classifier_pooled_shape']}", "magma", None),
+        )
+        for ax, (arr, title, cmap, lim) in zip(axes[row], panels, strict=True):
+            kw = {"vmin": -lim, "vmax": lim} if lim else {}
+            ax.imshow(arr, cmap=cmap, **kw)
+            ax.set_title(title, fontsize=9)
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes[row, 5].set_xlabel(
+            f"max = {st['score'][i]:.2f} → {'vertical' if pred[i] else 'horizontal'}", fontsize=9
+        )
+    fig.suptitle(
+        f"Hand-made classifier (no training): max > {res['edge_classifier_threshold']:g} means vertical; "
+        f"accuracy {res['edge_classifier_accuracy']:.3f} on {res['edge_classifier_n_images']} images"
+    )
+    save_figure(fig, path)
+
+
 def _plot_padding_pooling(path: Path, seed: int) -> None:
     from matnn.fundamentals.convolution import average_pool2d, max_pool2d, pad2d
     from matnn.utils.plotting import plt, save_figure
@@ -229,19 +328,23 @@ def run_conv_lab(
     seeds: int = 5,
     epochs: int = 40,
     seed: int = 0,
+    sigma: float = 1.5,
     device: Any = None,
 ) -> dict[str, Any]:
-    """Run the whole lab; write ``metrics.json`` and five figures to ``out``.
+    """Run the whole lab; write ``metrics.json`` and six figures to ``out``.
 
     Figures: ``worked_example.png`` (= 31), ``quiz_kernels.png`` (blur / horizontal lines / edges on a real
-    image: scikit-image's ``sample`` or the user's ``image`` file), ``padding_pooling.png``, ``lines_toy.png``
+    image: scikit-image's ``sample`` or the user's ``image`` file), ``filters.png`` (original, Gaussian blur
+    of ``sigma`` px, Sobel gradient magnitude, Laplacian on the same image), ``edge_classifier.png`` (the
+    hand-made vertical-line classifier's intermediate maps), ``padding_pooling.png``, ``lines_toy.png``
     (examples, accuracies, learned filters).
 
     Returns
     -------
     dict
         ``worked_example_value``, ``numpy_vs_torch_max_abs_diff`` (and per operation),
-        ``lines_{dense,cnn}_{train,test}_accuracy[_std]`` (mean/std over ``seeds``), quiz response statistics.
+        ``lines_{dense,cnn}_{train,test}_accuracy[_std]`` (mean/std over ``seeds``), quiz response statistics,
+        ``filters_*`` (properties of the Gaussian, Sobel and Laplacian filters) and ``edge_classifier_*``.
     """
     from matnn.data.images.readers import read_image, sample_image
     from matnn.utils.io import ensure_dir, write_metrics
@@ -255,6 +358,10 @@ def run_conv_lab(
     metrics["worked_example_value"] = _plot_worked_example(out / "worked_example.png")
     metrics["quiz_image"] = str(image) if image is not None else f"skimage.data.{sample}"
     metrics.update(_plot_quiz(img, metrics["quiz_image"], out / "quiz_kernels.png"))
+    metrics.update(_plot_filters(img, metrics["quiz_image"], out / "filters.png", sigma=sigma, seed=seed))
+    edge = edge_classifier_experiment(seed=seed)
+    _plot_edge_classifier(edge, out / "edge_classifier.png")
+    metrics.update({k: v for k, v in edge.items() if not k.startswith("_")})
     _plot_padding_pooling(out / "padding_pooling.png", seed)
     res = lines_experiment(epochs=epochs, seeds=seeds, seed=seed, device=device)
     _plot_lines(res, out / "lines_toy.png")
