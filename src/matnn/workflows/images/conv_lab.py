@@ -234,9 +234,7 @@ def _plot_edge_classifier(res: dict[str, Any], path: Path) -> None:
             ax.set_title(title, fontsize=9)
             ax.set_xticks([])
             ax.set_yticks([])
-        axes[row, 5].set_xlabel(
-            f"max = {st['score'][i]:.2f} → {'vertical' if pred[i] else 'horizontal'}", fontsize=9
-        )
+        axes[row, 5].set_xlabel(f"max = {st['score'][i]:.2f} → {'vertical' if pred[i] else 'horizontal'}", fontsize=9)
     fig.suptitle(
         f"Hand-made classifier (no training): max > {res['edge_classifier_threshold']:g} means vertical; "
         f"accuracy {res['edge_classifier_accuracy']:.3f} on {res['edge_classifier_n_images']} images"
