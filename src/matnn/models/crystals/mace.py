@@ -47,8 +47,9 @@ def _import_mace() -> tuple[Any, Any]:
     try:
         with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
             warnings.simplefilter("ignore")
+            # mace first: importing it sets the variable that e3nn's import needs (kept out of import sorting)
+            from mace import modules  # noqa: I001
             from e3nn import o3
-            from mace import modules  # first: sets the variable e3nn's import needs
     except ImportError as err:
         raise ConfigError('MACEPotential needs mace-torch: pip install "matnn[mace]" (or mace-torch).') from err
     finally:
