@@ -76,7 +76,7 @@ def cgcnn_run(n: int, batch: int, epochs: int, optimizer: str) -> tuple:
     import matnn
     from matnn.data.crystals.batch import collate_graphs
     from matnn.data.crystals.dataset import CrystalGraphDataset, load_graphs
-    from matnn.models.graph import CGCNN
+    from matnn.models.crystals import CGCNN
 
     matnn.set_seed(0)
     probe = CGCNN(n_targets=1, atom_dim=32, n_conv=2, hidden_dim=64)
