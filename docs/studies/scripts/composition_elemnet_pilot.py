@@ -21,8 +21,8 @@ import numpy as np
 import matnn
 from matnn.callbacks import Callback, EarlyStopping
 from matnn.data.composition import ELEMNET_ELEMENTS, load_formula_csv
-from matnn.models.composition.elemnet import build_elemnet
 from matnn.data.splits import validation_split
+from matnn.models.composition.elemnet import build_elemnet
 
 CONFIGS = [
     {"batch_size": 32, "learning_rate": 1e-4},  # as published
