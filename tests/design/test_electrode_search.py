@@ -67,7 +67,7 @@ def test_ensemble_and_baseline_learn_a_smooth_map():
     mean, std = ens.predict(x[120:], return_std=True)
     assert mean.shape == std.shape == (40, 2) and np.all(std >= 0)
     assert np.all(regression_scores(y[120:], mean)["r2"] > 0.9)
-    gp = fit_baseline("gp", x[:120], y[:120])
+    gp = fit_baseline(x[:120], y[:120], kind="gp")
     assert np.all(regression_scores(y[120:], gp.predict(x[120:]))["r2"] > 0.95)
     with pytest.raises(ConfigError, match="'kind' of fit_baseline"):
-        fit_baseline("svm", x, y)
+        fit_baseline(x, y, kind="svm")

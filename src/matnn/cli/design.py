@@ -10,6 +10,9 @@ import argparse
 from typing import Any
 
 from matnn.cli.common import add_action, area_parser, positive_float, positive_int
+from matnn.design.registry import DESIGN_MODELS
+
+_ENSEMBLE = DESIGN_MODELS.get("ensemble")
 
 HELP = "inverse design: electrode recipe -> microstructure -> DFN -> surrogate -> NSGA-II Pareto front"
 
@@ -61,8 +64,6 @@ def _electrode(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from matnn.design.electrode.surrogate import BASELINES
-
     actions = area_parser(subparsers, "design", HELP)
     p = add_action(
         actions,
@@ -159,20 +160,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument(
         "--members",
         type=positive_int,
-        default=5,
-        help="networks in the surrogate ensemble (default 5)",
+        default=_ENSEMBLE.default("members"),
+        help=f"networks in the surrogate ensemble (default {_ENSEMBLE.default('members')})",
     )
     s.add_argument(
         "--epochs",
         type=positive_int,
-        default=400,
-        help="training epochs per network (default 400)",
+        default=_ENSEMBLE.default("epochs"),
+        help=f"training epochs per network (default {_ENSEMBLE.default('epochs')})",
     )
     s.add_argument(
         "--baseline",
-        choices=BASELINES,
+        choices=DESIGN_MODELS.names("baseline"),
         default="gp",
-        help="scikit-learn baseline (default gp)",
+        help="scikit-learn baseline: " + DESIGN_MODELS.describe("baseline") + " (default gp)",
     )
     s.add_argument(
         "--pop-size",

@@ -13,11 +13,14 @@ import numpy as np
 
 from matnn.core.exceptions import DataError, NotFittedError
 from matnn.core.validation import Interval, Options, check, positive
+from matnn.design.registry import DESIGN_MODELS
 
 __all__ = ["BASELINES", "EnsembleSurrogate", "fit_baseline", "regression_scores"]
 
 #: scikit-learn baselines: Gaussian process (Matern 5/2 with per-variable length scales + noise) or random forest.
-BASELINES: tuple[str, ...] = ("gp", "rf")
+#: The scikit-learn baselines, as registered in :data:`matnn.design.registry.DESIGN_MODELS`.
+BASELINES: tuple[str, ...] = DESIGN_MODELS.names("baseline")
+_RECIPE = DESIGN_MODELS.get("ensemble")
 
 
 def _check_xy(x: Any, y: Any | None = None) -> tuple[np.ndarray, np.ndarray | None]:
@@ -51,12 +54,12 @@ class EnsembleSurrogate:
 
     def __init__(
         self,
-        members: int = 5,
-        hidden: Sequence[int] = (64, 64),
+        members: int = _RECIPE.default("members"),
+        hidden: Sequence[int] = _RECIPE.default("hidden"),
         *,
-        epochs: int = 400,
-        batch_size: int = 32,
-        learning_rate: float = 3e-3,
+        epochs: int = _RECIPE.default("epochs"),
+        batch_size: int = _RECIPE.default("batch_size"),
+        learning_rate: float = _RECIPE.default("learning_rate"),
         seed: int = 0,
     ) -> None:
         self.members = check("EnsembleSurrogate", "members", members, positive(int))
@@ -104,7 +107,7 @@ class EnsembleSurrogate:
         return (mean, preds.std(axis=0)) if return_std else mean
 
 
-def fit_baseline(kind: str, x: Any, y: Any, *, seed: int = 0) -> Any:
+def fit_baseline(x: Any, y: Any, *, kind: str = "gp", seed: int = 0) -> Any:
     """Fit a scikit-learn baseline (``"gp"`` or ``"rf"``, see :data:`BASELINES`) on ``x`` (n, d) → ``y`` (n, k)."""
     check("fit_baseline", "kind", kind, Options(BASELINES))
     x, y = _check_xy(x, y)

@@ -202,13 +202,13 @@ def fit_surrogates(
     from matnn.data.splits import holdout_split
     from matnn.design.electrode.surrogate import (
         EnsembleSurrogate,
-        fit_baseline,
         regression_scores,
     )
+    from matnn.design.registry import DESIGN_MODELS
 
     train, test = holdout_split(len(x_unit), test_fraction, seed)
     ens = EnsembleSurrogate(members=members, epochs=epochs, seed=seed).fit(x_unit[train], y[train])
-    base = fit_baseline(baseline, x_unit[train], y[train], seed=seed)
+    base = DESIGN_MODELS.build(baseline, x_unit[train], y[train], seed=seed)
     scores = {
         "ensemble": regression_scores(y[test], ens.predict(x_unit[test])),
         "baseline": regression_scores(y[test], base.predict(x_unit[test])),
