@@ -76,3 +76,16 @@ def test_a_killed_runs_half_written_files_are_removed_when_the_folder_is_claimed
     keep.write_text("mine")
     assert _perceptron(out) == 0
     assert not stale.exists() and keep.exists()
+
+
+def test_overwrite_never_empties_a_folder_another_process_holds(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert _perceptron(out) == 0
+    fd = os.open(out / LOCK, os.O_RDWR)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        assert _perceptron(out, "--seed", "3", "--overwrite") == 2
+        assert "in use by another matnn process" in capsys.readouterr().err
+        assert (out / "metrics.json").exists() and json.loads((out / RECORD).read_text())["seed"] == 0
+    finally:
+        os.close(fd)

@@ -16,14 +16,13 @@ import contextlib
 import fcntl
 import json
 import os
-import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from matnn.core.exceptions import ConfigError
-from matnn.utils.io import file_sha256, write_json
+from matnn.utils.io import ensure_dir, file_sha256, is_atomic_temporary, write_json
 
 __all__ = ["RECORD", "LOCK", "settings_of", "claim_run_folder"]
 
@@ -65,13 +64,21 @@ def _first_difference(old: dict[str, Any], new: dict[str, Any]) -> str | None:
     return None
 
 
-_TEMPORARY = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")  # utils.io.atomic_write's names: .<file>.<random>.tmp
+def _empty(out: Path) -> None:
+    """Remove everything in the run folder ``out`` but its lock (``--overwrite``)."""
+    for path in out.iterdir():
+        if path.name == LOCK:
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
 
 
 def _remove_stale_temporaries(out: Path) -> None:
     """Delete half-written files that a killed run left (no other process writes here: we hold the lock)."""
     for path in out.rglob(".*.tmp"):
-        if path.is_file() and _TEMPORARY.match(path.name):
+        if path.is_file() and is_atomic_temporary(path.name):
             with contextlib.suppress(OSError):
                 path.unlink()
 
@@ -87,13 +94,9 @@ def claim_run_folder(args: argparse.Namespace) -> Iterator[None]:
     if out.suffix.lower() in DATA_FILE_SUFFIXES and not out.is_dir():
         yield  # the command writes one data file (battery convert → cell.npz), atomically; no run folder
         return
-    if out.exists() and not out.is_dir():
-        raise NotADirectoryError(20, "Not a folder (a file has this name)", str(out))
     settings = settings_of(args)
     record = out / RECORD
-    if record.is_file() and getattr(args, "overwrite", False):
-        shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
+    ensure_dir(out)  # a file with this name is a one-line NotADirectoryError naming it
     fd = os.open(out / LOCK, os.O_RDWR | os.O_CREAT, 0o666)
     try:
         try:
@@ -102,6 +105,8 @@ def claim_run_folder(args: argparse.Namespace) -> Iterator[None]:
             raise ConfigError(
                 f"{out} is in use by another matnn process; wait for it or choose another --out."
             ) from None
+        if record.is_file() and getattr(args, "overwrite", False):
+            _empty(out)  # only now, holding the lock: never under a process still writing there
         _remove_stale_temporaries(out)
         holds_results = any(p.name not in (RECORD, LOCK) for p in out.iterdir())
         if record.is_file() and holds_results:

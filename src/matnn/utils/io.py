@@ -11,6 +11,7 @@ import contextlib
 import json
 import math
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -28,6 +29,7 @@ __all__ = [
     "to_jsonable",
     "ensure_dir",
     "file_sha256",
+    "is_atomic_temporary",
 ]
 
 
@@ -74,6 +76,14 @@ def _temporary_beside(path: Path, prefix: str, suffix: str) -> Iterator[str]:
             os.close(fd)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+
+
+_TEMPORARY = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")
+
+
+def is_atomic_temporary(name: str) -> bool:
+    """True for the name of an :func:`atomic_write` temporary (``.<file>.<random>.tmp``), e.g. one a killed run left."""
+    return bool(_TEMPORARY.match(name))
 
 
 def _publish(tmp: str, path: Path) -> None:

@@ -104,8 +104,7 @@ class _Base:
 
 
 def _scale(X: np.ndarray, mean: np.ndarray, scale: np.ndarray, bounded: bool) -> np.ndarray:
-    z = (np.asarray(X, dtype=np.float64) - mean) / scale
-    return (np.clip(z, -MAX_Z, MAX_Z) if bounded else z).astype(np.float32)
+    return Standardizer(mean=mean, scale=scale, max_z=MAX_Z if bounded else np.inf).transform(X)
 
 
 def _network_predict(net: Any, Xs: np.ndarray, mc_samples: int, seed: int) -> np.ndarray:
