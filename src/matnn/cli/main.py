@@ -73,10 +73,11 @@ def run_args(args: argparse.Namespace, argv: Sequence[str] | None = None) -> obj
                 "nproc > 1 starts the command again under torchrun, which needs its arguments; "
                 "run it as 'matnn <area> <action> ... --nproc N'."
             )
-        prog = f"matnn {args.area}" + (f" {args.action}" if getattr(args, "action", None) else "")
-        if _relaunch(prog, args.nproc, list(argv), report=False) != 0:
+        code = _relaunch(args.nproc, list(argv))
+        if code != 0:
             raise DistributedError(
-                f"a training process failed (torchrun --nproc-per-node {args.nproc}); its message is above"
+                f"a training process failed (torchrun --nproc-per-node {args.nproc}, exit code {code}); "
+                "its message is above"
             )
         return None
     from matnn.cli.run_folder import claim_run_folder
@@ -91,13 +92,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     prog = f"matnn {args.area}" + (f" {args.action}" if getattr(args, "action", None) else "")
-    if getattr(args, "nproc", 1) > 1 and "WORLD_SIZE" not in os.environ:
-        return _relaunch(prog, args.nproc, list(sys.argv[1:] if argv is None else argv))
     private_out = _private_out(args)
     if "WORLD_SIZE" in os.environ and os.environ.get("RANK", "0") != "0":
         prog += f" [rank {os.environ['RANK']}]"
     try:
-        run_args(args)
+        run_args(args, sys.argv[1:] if argv is None else argv)  # --nproc N needs the arguments to start again
         sys.stdout.flush()
     except BrokenPipeError:
         # The reader of our output went away (`matnn run --schema | head -1`): nothing left to say.
@@ -166,8 +165,8 @@ def _private_out(args: argparse.Namespace) -> str | None:
 _AGENT_LOG = re.compile(r"^[IWE]\d{4} |^\S*torch/distributed/")  # torchrun's own log lines (glog format)
 
 
-def _relaunch(prog: str, nproc: int, argv: list[str], report: bool = True) -> int:
-    """Run this command again as ``nproc`` processes under torchrun; one line on failure."""
+def _relaunch(nproc: int, argv: list[str]) -> int:
+    """Run this command again as ``nproc`` processes under torchrun; return its exit code."""
     import subprocess
 
     from matnn.core.distributed import strip_nproc, torchrun_command
@@ -186,15 +185,7 @@ def _relaunch(prog: str, nproc: int, argv: list[str], report: bool = True) -> in
         if not in_report and not _AGENT_LOG.match(line):
             sys.stderr.write(line)
             sys.stderr.flush()
-    code = proc.wait()
-    if code == 0 or not report:
-        return code
-    print(
-        f"{prog}: error: a training process failed (torchrun --nproc-per-node {nproc}, exit code {code}); "
-        "its message is above",
-        file=sys.stderr,
-    )
-    return 2
+    return proc.wait()
 
 
 if __name__ == "__main__":  # pragma: no cover
