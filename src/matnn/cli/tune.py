@@ -124,19 +124,12 @@ class Search:
 
 
 def _load_search(path: Path, out: Path | None) -> Search:
-    import yaml
-
-    from matnn.cli.experiment import _commands, _options, experiment_to_argv
+    from matnn.cli.experiment import _commands, _options, experiment_to_argv, read_yaml
     from matnn.cli.main import build_parser
     from matnn.core.exceptions import ConfigError
     from matnn.design.tune.space import parse_tune_block
 
-    try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"Experiment file {str(path)!r} does not exist.") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]}).") from None
+    raw = read_yaml(path)  # UTF-8, valid YAML, no key given twice
     if not isinstance(raw, Mapping) or "tune" not in raw:
         raise ConfigError(f"{path}: a search needs a 'tune:' block (metric, direction, trials, sampler, pruner, space)")
     spec = {str(k).replace("-", "_"): v for k, v in raw.items() if k != "tune"}
