@@ -30,3 +30,12 @@ def test_baselines_build_through_the_registry():
     for name in DESIGN_MODELS.names("baseline"):
         model = DESIGN_MODELS.build(name, x, y, seed=0)
         assert model.predict(x).shape == (30, 2)
+
+
+def test_a_search_file_with_a_key_given_twice_is_one_line(tmp_path, capsys):
+    from matnn.cli.main import main
+
+    exp = tmp_path / "x.yaml"
+    exp.write_text("command: composition train\nout: run\ntune:\n  trials: 2\ntune:\n  trials: 3\n")
+    assert main(["tune", str(exp)]) == 2
+    assert "the key 'tune' is given twice" in capsys.readouterr().err
