@@ -142,3 +142,46 @@ def test_metric_missing_from_the_command_stops_after_one_trial(tune_task, tune_b
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "maee" in err and "mae" in err
     assert sorted(p.name for p in (tune_task / "run" / "trials").iterdir()) == ["trial_0000"]
+
+
+def test_a_falling_monitor_for_a_maximised_metric_is_refused_before_any_trial(tune_task, tune_base, capsys):
+    # Optuna's pruners compare reported values in the study's direction: val_loss in a maximised study
+    # would prune the best trials.
+    spec = {**tune_base, "tune": {**tune_base["tune"], "metric": "r2", "direction": "maximize"}}
+    assert main(["tune", str(_write(tune_task / "r2.yaml", spec)), "--out", "run"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "tune.monitor" in err and "val_loss" in err
+    assert not (tune_task / "run" / "trials").exists()
+    # the same search with a rising monitor, or without a pruner, is accepted
+    from matnn.cli.tune import _load_search
+
+    for change in ({"monitor": "val_r2"}, {"pruner": "none"}):
+        spec["tune"] = {**spec["tune"], "monitor": None, "pruner": "median", **change}
+        search = _load_search(_write(tune_task / "ok.yaml", spec), Path("run"))
+        assert search.direction == "maximize"
+
+
+def test_digits_trials_score_a_validation_split_and_the_final_run_the_test_images(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    spec = {
+        "command": "images digits",
+        "seeds": 1,
+        "epochs": 2,
+        "augment": False,
+        "lecture": False,
+        "out": "run",
+        "tune": {
+            "trials": 2,
+            "sampler": "random",
+            "space": {"learning_rate": {"type": "float", "low": 1.0e-3, "high": 1.0e-2, "log": True}},
+        },
+    }
+    assert main(["tune", str(_write(tmp_path / "digits.yaml", spec))]) == 0
+    m = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert m["metric"] == "val_accuracy" and m["direction"] == "maximize" and not m["validation_is_test"]
+    trial = json.loads((tmp_path / "run" / "trials" / "trial_0000" / "metrics.json").read_text())
+    assert trial["n_validation"] == 288 and trial["n_train"] == 1437 - 288
+    assert m["best_value"] == pytest.approx(max(trial["val_accuracy"], m["best_value"]))
+    final = json.loads((tmp_path / "run" / "final" / "metrics.json").read_text())
+    assert "val_accuracy" not in final and final["n_train"] == 1437  # retrained on every training image
+    assert m["test_accuracy"] == pytest.approx(final["accuracy"])

@@ -47,3 +47,19 @@ def test_no_pruning_reports_every_epoch_and_the_hook_is_scoped():
     study.tell(trial, 0.0)
     assert sorted(study.trials[0].intermediate_values) == list(range(8))
     assert isinstance(PruningCallback(trial), matnn.callbacks.Callback)
+
+
+def test_a_validation_monitor_falls_back_to_the_same_training_log():
+    # without validation data, val_accuracy falls back to accuracy (same direction), never to the loss
+    study = optuna.create_study(direction="maximize", pruner=optuna.pruners.NopPruner())
+    trial = study.ask()
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 3)).astype("float32")
+    y = (x[:, 0] > 0).astype("int64")
+    model = matnn.Sequential([Dense(2, activation="softmax", input_shape=(3,))])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    with report_to_trial(trial, "val_accuracy"):
+        history = model.fit(x, y, epochs=3, batch_size=32, verbose=0)
+    study.tell(trial, 0.0)
+    reported = study.trials[0].intermediate_values
+    assert [reported[k] for k in sorted(reported)] == pytest.approx(history.history["accuracy"])

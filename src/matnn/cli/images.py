@@ -9,7 +9,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from matnn.cli.common import add_action, add_nproc_arg, area_parser, fraction, positive_int
+from matnn.cli.common import add_action, add_nproc_arg, area_parser, fraction, positive_float, positive_int
 from matnn.models.images.registry import IMAGE_MODELS
 
 HELP = "images: convolution lab (NumPy = torch, kernels, lines toy) and handwritten digits (LeNet)"
@@ -55,7 +55,11 @@ def _digits(args: argparse.Namespace) -> dict[str, Any]:
         seeds=args.seeds,
         epochs=args.epochs,
         lecture_epochs=args.lecture_epochs,
+        learning_rate=args.learning_rate,
+        batch_size=args.batch_size,
+        dropout=args.dropout,
         test_size=args.test_size,
+        validation_size=args.validation_size,
         augment=args.augment,
         lecture=args.lecture,
         mnist_dir=args.mnist,
@@ -64,6 +68,8 @@ def _digits(args: argparse.Namespace) -> dict[str, Any]:
         progress=not args.quiet,
     )
     lines = [f"LeNet test accuracy over {args.seeds} seed(s): {m['accuracy']:.4f} ± {m['accuracy_std']:.4f}"]
+    if "val_accuracy" in m:
+        lines.append(f"LeNet validation accuracy: {m['val_accuracy']:.4f} ± {m['val_accuracy_std']:.4f}")
     if args.lecture:
         lines.append(f"lecture dropout CNN: {m['lecture_cnn_accuracy']:.4f} ± {m['lecture_cnn_accuracy_std']:.4f}")
     lines.append(f"confusion matrix, filters and metrics.json in {args.out}")
@@ -120,7 +126,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             default=spec.default("epochs"),
             help=f"epochs for {name} ({spec.summary}; default {spec.default('epochs')})",
         )
+    lenet = IMAGE_MODELS.get("lenet")
+    p.add_argument(
+        "--learning-rate",
+        type=positive_float,
+        default=None,
+        help=f"LeNet's peak learning rate (cosine decay; default {lenet.default('learning_rate')})",
+    )
+    p.add_argument(
+        "--batch-size",
+        type=positive_int,
+        default=None,
+        help=f"LeNet's batch size (default {lenet.default('batch_size')})",
+    )
+    p.add_argument(
+        "--dropout", type=fraction, default=None, help="LeNet's dropout rate before the output (default 0.4)"
+    )
     p.add_argument("--test-size", type=fraction, default=0.2, help="held-out fraction of the digits (default 0.2)")
+    p.add_argument(
+        "--validation-size",
+        type=fraction,
+        default=0.0,
+        help="fraction of each seed's training images held out to score LeNet after every epoch "
+        "(val_accuracy in metrics.json; what 'matnn tune' searches on); default 0: train on all of them",
+    )
     p.add_argument("--no-augment", dest="augment", action="store_false", help="train LeNet without shifted copies")
     p.add_argument("--no-lecture", dest="lecture", action="store_false", help="skip the lecture's dropout CNN")
     p.add_argument(

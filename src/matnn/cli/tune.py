@@ -40,7 +40,9 @@ class Adapter:
     ``train_key`` (seeded, ``tune.validation_fraction`` of the rows/cells); ``drop``: options removed
     in trials (the command then scores its own validation split); ``has_test=False``: the final run's
     scores are reported as ``final_<score>`` (no test set, e.g. cross-validation); ``honest=False``: the command has no
-    validation split separate from its test split (said in metrics.json).
+    validation split separate from its test split (said in metrics.json). ``validation_option``: the command's own
+    option holding out a share of its training data for validation; trials set it to ``tune.validation_fraction``
+    unless the experiment sets it. ``monitor``: the epoch log reported for pruning unless ``tune.monitor`` names one.
     """
 
     metric: str
@@ -52,6 +54,8 @@ class Adapter:
     honest: bool = True
     protocol: str = ""
     has_test: bool = True
+    validation_option: str | None = None
+    monitor: str = "val_loss"
 
 
 ADAPTERS: dict[str, Adapter] = {
@@ -89,14 +93,17 @@ ADAPTERS: dict[str, Adapter] = {
         protocol="trials: score = best_val_loss of the command's validation split (its test split is scored by the command but not used)",
     ),
     "images digits": Adapter(
-        "accuracy",
+        "val_accuracy",
         direction="maximize",
-        honest=False,
-        protocol="trials: the command has no validation split apart from its test split; the reported test score is optimistic",
+        validation_option="validation_size",
+        monitor="val_accuracy",
+        protocol="trials: --validation-size = tune.validation_fraction of each seed's training images; score = "
+        "their accuracy (val_accuracy); the command also scores its test images, which the search never reads",
     ),
     "images conv-lab": Adapter(
         "accuracy",
         direction="maximize",
+        monitor="val_accuracy",
         honest=False,
         protocol="trials: the command's own held-out score (no separate validation split)",
     ),
@@ -121,13 +128,14 @@ class Search:
     direction: str
     out: Path
     source: str
+    monitor: str = "val_loss"
 
 
 def _load_search(path: Path, out: Path | None) -> Search:
     from matnn.cli.experiment import _commands, _options, experiment_to_argv, read_yaml
     from matnn.cli.main import build_parser
     from matnn.core.exceptions import ConfigError
-    from matnn.design.tune.space import parse_tune_block
+    from matnn.design.tune.space import monitor_direction, parse_tune_block
 
     raw = read_yaml(path)  # UTF-8, valid YAML, no key given twice
     if not isinstance(raw, Mapping) or "tune" not in raw:
@@ -157,6 +165,16 @@ def _load_search(path: Path, out: Path | None) -> Search:
     direction = settings.direction or (adapter.direction if metric == adapter.metric else "minimize")
     if adapter.holdout and adapter.train_key not in spec:
         raise ConfigError(f"{path}: '{command}' needs '{adapter.train_key}' for the validation split")
+    monitor = settings.monitor or adapter.monitor
+    if settings.pruner != "none" and monitor_direction(monitor) != direction:
+        # Optuna's pruners compare intermediate values in the study's direction: a falling loss reported to a
+        # maximised study would have the pruner stop the best trials.
+        raise ConfigError(
+            f"{path}: the pruner's epoch log 'tune.monitor' {monitor!r} improves by "
+            f"{'rising' if monitor_direction(monitor) == 'maximize' else 'falling'}, but the search should {direction} "
+            f"{metric!r}: the best trials would be pruned; name an epoch log that moves with the metric "
+            f"(e.g. val_accuracy, val_loss) or set 'tune.pruner: none'"
+        )
     return Search(
         spec,
         command,
@@ -166,6 +184,7 @@ def _load_search(path: Path, out: Path | None) -> Search:
         direction,
         Path(spec["out"]),
         str(path),
+        monitor,
     )
 
 
@@ -249,6 +268,8 @@ def _trial_spec(search: Search, params: Mapping[str, Any], out: Path) -> dict[st
     a = search.adapter
     for key in a.drop:
         spec.pop(key, None)
+    if a.validation_option and not spec.get(a.validation_option):
+        spec[a.validation_option] = search.settings.validation_fraction
     if a.holdout:
         hold = search.out / "holdout"
         suffix = ".csv" if a.holdout == "csv" else ".npz"
@@ -319,7 +340,7 @@ def _objective(search: Search):
             with (
                 open(out / "log.txt", "w", encoding="utf-8") as log,
                 contextlib.redirect_stdout(log),
-                report_to_trial(trial, search.settings.monitor),
+                report_to_trial(trial, search.monitor),
             ):
                 metrics = _run_spec(spec, f"{search.source} (trial {trial.number})")
             value = _score(metrics, search.metric, search.command)

@@ -27,7 +27,8 @@ class PruningCallback(Callback):
     ----------
     trial : optuna.Trial
     monitor : str, default="val_loss"
-        Epoch log to report (falls back to ``loss`` when a fit has no validation data).
+        Epoch log to report; ``val_<name>`` falls back to ``<name>`` when a fit has no validation data (the
+        same quantity on the training data, so it moves in the same direction as the study's).
     steps : optional
         Shared epoch counter, so that successive fits of one trial report increasing steps.
     """
@@ -42,7 +43,7 @@ class PruningCallback(Callback):
         import optuna
 
         logs = logs or {}
-        value = logs.get(self.monitor, logs.get("loss"))
+        value = logs.get(self.monitor, logs.get(self.monitor.removeprefix("val_")))
         if value is None:
             return
         value = float(value)

@@ -68,7 +68,7 @@ class Param:
 
 @dataclass
 class TuneSettings:
-    """Settings of a search (the ``tune:`` block); ``metric``/``direction`` None = the command's own."""
+    """Settings of a search (the ``tune:`` block); ``metric``/``direction``/``monitor`` None = the command's own."""
 
     space: dict[str, Param]
     metric: str | None = None
@@ -79,7 +79,7 @@ class TuneSettings:
     seed: int | None = None
     study_name: str | None = None
     validation_fraction: float = 0.2
-    monitor: str = "val_loss"
+    monitor: str | None = None
     heartbeat_interval: int = 10
     max_retry: int = 3
     extra: dict[str, Any] = field(default_factory=dict)
@@ -222,6 +222,15 @@ def parse_tune_block(raw: Any, *, allowed: Collection[str] | None = None, model_
     if raw.get("monitor") is not None:
         s.monitor = str(raw["monitor"])
     return s
+
+
+_RISING = ("acc", "r2", "auc", "f1", "precision", "recall")
+
+
+def monitor_direction(monitor: str) -> str:
+    """'maximize' for an epoch log that rises as the model improves (accuracy, r2, ...), else 'minimize'."""
+    name = monitor.lower()
+    return "maximize" if any(word in name for word in _RISING) else "minimize"
 
 
 def to_distributions(space: Mapping[str, Param]) -> dict[str, Any]:

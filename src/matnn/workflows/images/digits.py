@@ -27,7 +27,9 @@ def train_digit_classifier(
     epochs: int | None = None,
     batch_size: int | None = None,
     learning_rate: float | None = None,
+    dropout: float | None = None,
     augment: bool = True,
+    validation_data: tuple[np.ndarray, np.ndarray] | None = None,
     seed: int = 0,
     device: Any = None,
     verbose: Any = 0,
@@ -36,7 +38,9 @@ def train_digit_classifier(
     dropout CNN, Adam at a constant rate, no augmentation) on images (n, H, W, 1) with labels (n,).
 
     ``epochs``, ``batch_size`` and ``learning_rate`` default to the model's recipe in
-    :data:`matnn.models.images.registry.IMAGE_MODELS`.
+    :data:`matnn.models.images.registry.IMAGE_MODELS`; ``dropout`` to the architecture's rate.
+    ``validation_data`` ``(x_val, y_val)`` is scored after every epoch (``val_loss``, ``val_accuracy``
+    in the history); it never trains the model.
 
     Returns
     -------
@@ -57,7 +61,7 @@ def train_digit_classifier(
     matnn.set_seed(seed)
     n_classes = int(max(10, int(np.max(y_train)) + 1))
     shape = tuple(int(s) for s in x_train.shape[1:])
-    net = spec.build(shape, n_classes)
+    net = spec.build(shape, n_classes) if dropout is None else spec.build(shape, n_classes, dropout=dropout)
     if spec.default("augment") and augment:
         x, y = shift_augment(x_train, y_train)
     else:
@@ -68,8 +72,27 @@ def train_digit_classifier(
     else:
         opt = matnn.optimizers.Adam(learning_rate=learning_rate)
     net.compile(optimizer=opt, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    history = net.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=verbose, device=device)
+    history = net.fit(
+        x, y, epochs=epochs, batch_size=batch_size, validation_data=validation_data, verbose=verbose, device=device
+    )
     return net, history
+
+
+def _stratified_holdout(
+    x: np.ndarray, y: np.ndarray, size: float, seed: int
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Split (x, y) into a fitting part and a stratified validation part of ``size`` (fraction of the rows)."""
+    from sklearn.model_selection import train_test_split
+
+    n_classes = len(np.unique(y))
+    n_val = int(np.ceil(size * len(y)))
+    if n_val < n_classes or len(y) - n_val < n_classes:
+        raise ConfigError(
+            f"'validation_size' {size!r} leaves {len(y) - n_val} training and {n_val} validation images of "
+            f"{len(y)}; a stratified split needs at least {n_classes} (one per class) on each side."
+        )
+    x_fit, x_val, y_fit, y_val = train_test_split(x, y, test_size=size, stratify=y, random_state=seed)
+    return (x_fit, y_fit), (x_val, y_val)
 
 
 def plot_confusion(cm: np.ndarray, path: str | os.PathLike, *, title: str = "Confusion matrix") -> Path:
@@ -129,7 +152,11 @@ def run_digits(
     seeds: int = 5,
     epochs: int | None = None,
     lecture_epochs: int | None = None,
+    learning_rate: float | None = None,
+    batch_size: int | None = None,
+    dropout: float | None = None,
     test_size: float = 0.2,
+    validation_size: float = 0.0,
     augment: bool = True,
     lecture: bool = True,
     mnist_dir: str | os.PathLike | None = None,
@@ -139,29 +166,36 @@ def run_digits(
 ) -> dict[str, Any]:
     """Train LeNet (and the lecture's dropout CNN) over ``seeds`` seeds; write metrics and figures.
 
-    ``epochs`` / ``lecture_epochs`` default to each model's recipe in the images registry.
+    ``epochs`` / ``lecture_epochs`` default to each model's recipe in the images registry;
+    ``learning_rate``, ``batch_size`` and ``dropout`` change LeNet's recipe (the lecture CNN keeps its own).
+    ``validation_size`` > 0 holds out that fraction of each seed's training images (stratified, same
+    seed) as a validation set: LeNet trains on the rest, is scored on it after every epoch, and
+    ``val_accuracy`` is reported beside the test accuracy (what ``matnn tune`` searches on).
 
     Returns
     -------
     dict
         ``accuracy`` / ``accuracy_std`` (LeNet test accuracy, mean/std over seeds),
         ``lecture_cnn_accuracy`` / ``lecture_cnn_accuracy_std``, ``accuracy_seed<k>``, ``n_train``,
-        ``n_test``, ``seeds``, ``train_time_s``; figures ``confusion_matrix.png`` (summed over seeds),
+        ``n_test``, ``seeds``, ``train_time_s``; with ``validation_size``: ``val_accuracy`` /
+        ``val_accuracy_std`` and ``n_validation``; figures ``confusion_matrix.png`` (summed over seeds),
         ``filters.png``, ``learning_curves.png``; ``model.matnn`` (first seed's LeNet, read by
         :func:`~matnn.workflows.images.predict.predict_digits`).
     """
     from sklearn.metrics import confusion_matrix
 
+    from matnn.core.validation import Interval, check
     from matnn.data.images.digits import digits_split
     from matnn.data.images.idx import load_mnist
     from matnn.utils.io import ensure_dir, write_metrics
     from matnn.utils.plotting import plot_learning_curves
     from matnn.utils.progress import progress as progress_bar
 
+    check("run_digits", "validation_size", validation_size, Interval(float, 0.0, 1.0, closed="left"))
     out = ensure_dir(out)
     if mnist_dir is not None:
         (mnist_train, mnist_test) = load_mnist(mnist_dir)
-    accs, lecture_accs = [], []
+    accs, val_accs, lecture_accs = [], [], []
     cm = np.zeros((10, 10), dtype=np.int64)
     first_model = first_history = None
     x_example = None
@@ -172,9 +206,24 @@ def run_digits(
             (x_tr, y_tr), (x_te, y_te) = mnist_train, mnist_test
         else:
             (x_tr, y_tr), (x_te, y_te) = digits_split(test_size=test_size, seed=s)
+        val = None
+        if validation_size > 0:
+            (x_tr, y_tr), val = _stratified_holdout(x_tr, y_tr, validation_size, s)
         net, hist = train_digit_classifier(
-            x_tr, y_tr, model="lenet", epochs=epochs, augment=augment, seed=s, device=device
+            x_tr,
+            y_tr,
+            model="lenet",
+            epochs=epochs,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            dropout=dropout,
+            augment=augment,
+            validation_data=val,
+            seed=s,
+            device=device,
         )
+        if val is not None:
+            val_accs.append(float(np.mean(np.argmax(net.predict(val[0]), axis=1) == val[1])))
         pred = np.argmax(net.predict(x_te), axis=1)
         accs.append(float(np.mean(pred == y_te)))
         cm += confusion_matrix(y_te, pred, labels=range(10))
@@ -194,6 +243,12 @@ def run_digits(
         "dataset": "mnist" if mnist_dir is not None else "sklearn_digits_8x8",
         "train_time_s": float(time.perf_counter() - t0),
     }
+    if val_accs:
+        metrics.update(
+            val_accuracy=float(np.mean(val_accs)),
+            val_accuracy_std=float(np.std(val_accs)),
+            n_validation=int(len(val[1])),
+        )
     if lecture:
         metrics["lecture_cnn_accuracy"] = float(np.mean(lecture_accs))
         metrics["lecture_cnn_accuracy_std"] = float(np.std(lecture_accs))
