@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from matnn.core.exceptions import ConfigError, DataError, ShapeError
+from matnn.core.exceptions import DataError, ShapeError
+from matnn.core.validation import check, positive
 
 __all__ = ["as_features", "as_targets", "check_positive", "check_binary"]
 
@@ -68,8 +69,5 @@ def check_binary(y: np.ndarray, *, owner: str, name: str = "y") -> None:
 
 
 def check_positive(value: object, *, owner: str, name: str, integer: bool = False) -> None:
-    """Raise :class:`ConfigError` unless ``value`` is a positive (integer) number."""
-    ok = isinstance(value, (int, np.integer)) if integer else isinstance(value, (int, float, np.integer, np.floating))
-    if isinstance(value, bool) or not ok or not value > 0 or not np.isfinite(value):
-        kind = "a positive integer" if integer else "a positive number"
-        raise ConfigError(f"The '{name}' parameter of {owner} must be {kind}. Got {value!r} instead.")
+    """Raise :class:`ConfigError` unless ``value`` is a positive (integer) number (:mod:`matnn.core.validation`)."""
+    check(owner, name, value, positive(int if integer else float))
