@@ -25,7 +25,11 @@ def test_network_options_are_typed_and_checked():
 @pytest.mark.parametrize(
     "name, options, words",
     [
-        ("dqnet", {"epoch": 5}, ["Unknown dqnet model option 'epoch'", "Did you mean 'epochs'", "Allowed:", "patience"]),
+        (
+            "dqnet",
+            {"epoch": 5},
+            ["Unknown dqnet model option 'epoch'", "Did you mean 'epochs'", "Allowed:", "patience"],
+        ),
         ("cnn", {"scalars": "curve"}, ["Unknown cnn model option 'scalars'"]),  # dqnet-only input setting
         ("dqnet", {"learning_rate": -1}, ["'learning_rate' of battery network 'dqnet' must be a float in (0, inf)"]),
         ("dqnet", {"epochs": 2.5}, ["'epochs'", "must be an int"]),
