@@ -5,14 +5,15 @@ Usage: python bench/battery/cv.py [--data ../shared/datasets/severson/train.npz]
 Scores every classical model and a small grid of network settings (tutorial CNN, dqnet variants)
 by the RMSE (cycles) of out-of-fold predictions over the 41 training cells; the test sets are
 never read.  The winners are the recipes registered in matnn.models.battery.registry.BATTERY_MODELS.
+The folds and seeds are those of matnn.workflows.battery.cv (``matnn battery cv``): repeat s permutes
+the cells with numpy.random.default_rng(s) and seeds every model with s, so
+``matnn battery cv --model NAME --repeats 2`` reproduces a row (``rmse`` = ``cv_rmse``).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +21,7 @@ import numpy as np
 import matnn
 from matnn.data.battery import load_npz
 from matnn.models.battery import BATTERY_MODELS
-from matnn.models.battery.classical import ClassicalModel
-from matnn.models.battery.networks import NeuralModel, default_config
+from matnn.workflows.battery.cv import cross_validate, out_of_fold
 
 VARIANTS = {
     "cnn": ("cnn", {}),
@@ -31,13 +31,14 @@ VARIANTS = {
 
 
 def cv_rmse(make, ds, n_folds: int = 5, seed: int = 0) -> float:
-    rng = np.random.default_rng(seed)
-    folds = np.array_split(rng.permutation(ds.n_cells), n_folds)
-    pred = np.zeros(ds.n_cells)
-    for f in folds:
-        tr = ds.subset(np.setdiff1d(np.arange(ds.n_cells), f))
-        pred[f] = make().fit(tr).predict(ds.subset(f))
+    """Out-of-fold RMSE (cycles) of any model ``make()`` builds (one repeat of matnn's fold rule)."""
+    pred = out_of_fold(make, ds, n_folds, seed)
     return float(np.sqrt(np.mean((pred - ds.cycle_life) ** 2)))
+
+
+def _row(ds, model: str, options: dict, repeats: int) -> dict:
+    m = cross_validate(ds, model, folds=5, repeats=repeats, seed=0, model_options=options, show_progress=False)
+    return {"cv_rmse": m["rmse"], "cv_rmse_std": m["rmse_std"], "wall_s": m["wall_s"]}
 
 
 def main() -> None:
@@ -57,25 +58,12 @@ def main() -> None:
     for name in BATTERY_MODELS.names("classical"):
         if only and name not in only:
             continue
-        t = time.time()
-        scores = [cv_rmse(lambda: ClassicalModel(name, seed=s), ds, seed=s) for s in range(args.seeds)]
-        results[name] = {
-            "cv_rmse": float(np.mean(scores)),
-            "cv_rmse_std": float(np.std(scores)),
-            "wall_s": time.time() - t,
-        }
+        results[name] = _row(ds, name, {}, args.seeds)
         print(name, results[name], flush=True)
     for vname, (net, changes) in VARIANTS.items():
         if only and vname not in only:
             continue
-        t = time.time()
-        cfg = replace(default_config(net), **changes)
-        scores = [cv_rmse(lambda: NeuralModel(net, seed=s, config=cfg), ds, seed=s) for s in range(args.seeds)]
-        results[vname] = {
-            "cv_rmse": float(np.mean(scores)),
-            "cv_rmse_std": float(np.std(scores)),
-            "wall_s": time.time() - t,
-        }
+        results[vname] = _row(ds, net, changes, args.seeds)
         print(vname, results[vname], flush=True)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(results, indent=2))

@@ -3,6 +3,7 @@
 * ``demo``     — simulate the default fleet (cached), train baselines and CNNs, write a report;
 * ``simulate`` — a PyBaMM fleet written in the Severson npz format;
 * ``train``    — fit a model on one file, evaluate it on another (saves every seed's model);
+* ``cv``       — k-fold cross-validation RMSE on training cells only (no test file);
 * ``predict``  — the cycle life of new cells with the models of a ``train`` run;
 * ``convert``  — a cycler CSV or battdat HDF5 file → npz (Q(V) on the 3.6–2.0 V grid);
 * ``info``     — what a battery file holds, and the glitches a loader repaired.
@@ -15,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from matnn.cli.common import add_action, add_executor_args, area_parser, positive_int
+from matnn.cli.common import add_action, add_executor_args, add_model_option_arg, area_parser, positive_int
 from matnn.models.battery.registry import BATTERY_MODELS, DEFAULT_MODEL
 
 HELP = "battery cycle life from early cycles (Severson data, PyBaMM fleet, CNNs)"
@@ -135,6 +136,7 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
         show_progress=not args.quiet,
         workers=args.workers,
         scheduler=args.scheduler,
+        model_options=_options(args),
     )
     if not args.quiet and metrics.get("rmse") is not None:
         print(
@@ -148,6 +150,43 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
             f"{EXTRAPOLATION_Z:g} training standard deviations from the training mean; largest {metrics['max_feature_z']:.1f}): "
             f"{', '.join(cells[:5])}{' ...' if len(cells) > 5 else ''}. Their predictions are extrapolations.",
             file=sys.stderr,
+        )
+    return metrics
+
+
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    """``--model-option KEY=VALUE ...`` as a mapping (a later value of a key wins); checked by the workflow."""
+    return dict(args.model_option or [])
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    """The ``--model-option`` keys and values are ones ``--model`` has (one-line ConfigError otherwise)."""
+    from matnn.models.battery import check_model_options
+
+    check_model_options(args.model, _options(args))
+
+
+def _cv(args: argparse.Namespace) -> dict[str, Any]:
+    from matnn.workflows.battery.cv import cross_validate
+
+    data = _load(args.data, labels=True, what="--data")
+    metrics = cross_validate(
+        data,
+        args.model,
+        folds=args.folds,
+        repeats=args.repeats,
+        seed=args.seed,
+        model_options=_options(args),
+        out=args.out,
+        device=args.device,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        show_progress=not args.quiet,
+    )
+    if not args.quiet:
+        print(
+            f"{metrics['model']}: {args.folds}-fold CV RMSE {metrics['rmse']:.1f} ± {metrics['rmse_std']:.1f} cycles, "
+            f"MAPE {metrics['mape']:.1f} % over {args.repeats} repeat(s) ({metrics['n_cells']} cells); wrote {args.out}"
         )
     return metrics
 
@@ -218,7 +257,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="simulate on the Dask cluster at ADDRESS (tcp://host:8786) instead of local workers",
     )
 
-    p = add_action(actions, "train", _train, "train a cycle-life model and evaluate it on a test file")
+    p = add_action(
+        actions, "train", _train, "train a cycle-life model and evaluate it on a test file", check=_check_options
+    )
     p.add_argument(
         "--train",
         type=Path,
@@ -228,17 +269,36 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--test", type=Path, default=None, help="cells to evaluate/predict (same formats, same voltage grid)"
     )
-    p.add_argument(
-        "--model",
-        type=_model_name,
-        choices=BATTERY_MODELS.names(),
-        default=DEFAULT_MODEL,
-        help=f"model (default {DEFAULT_MODEL}): {BATTERY_MODELS.describe()}",
-    )
+    _model_arg(p)
     p.add_argument(
         "--seeds", type=positive_int, default=10, help="independent fits; metrics are mean ± std (default 10)"
     )
+    _model_option_arg(p)
     add_executor_args(p, "seeds")
+
+    p = add_action(
+        actions,
+        "cv",
+        _cv,
+        "k-fold cross-validation RMSE of a model on training cells only (no test file)",
+        check=_check_options,
+    )
+    p.add_argument(
+        "--data",
+        type=Path,
+        required=True,
+        help="training cells with cycle lives: .npz (Severson format), .csv (cycler) or .h5 (battdat)",
+    )
+    _model_arg(p)
+    p.add_argument("--folds", type=positive_int, default=5, help="folds per repeat, at least 2 (default 5)")
+    p.add_argument(
+        "--repeats",
+        type=positive_int,
+        default=2,
+        help="repeats; repeat r permutes the cells and seeds every model with --seed + r (default 2)",
+    )
+    _model_option_arg(p)
+    add_executor_args(p, "folds")
 
     p = add_action(actions, "predict", _predict, "predict the cycle life of new cells with a model from 'train'")
     p.add_argument(
@@ -275,3 +335,23 @@ def _fleet_args(p: argparse.ArgumentParser) -> None:
         help="simulation processes, a local Dask cluster (default: all cores)",
     )
     p.add_argument("--max-cycles", type=positive_int, default=3000, help="stop ageing a cell here (default 3000)")
+
+
+def _model_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--model",
+        type=_model_name,
+        choices=BATTERY_MODELS.names(),
+        default=DEFAULT_MODEL,
+        help=f"model (default {DEFAULT_MODEL}): {BATTERY_MODELS.describe()}",
+    )
+
+
+def _model_option_arg(p: argparse.ArgumentParser) -> None:
+    add_model_option_arg(
+        p,
+        "change the model's training recipe, e.g. epochs=200 learning_rate=3e-4 ensemble=1 (repeatable); "
+        "a network's keys are its recipe's fields (epochs, batch_size, learning_rate, weight_decay, l2, "
+        "early_stopping, sample_weights, patience, val_fraction, ensemble; dqnet also scalars, asinh, residual); "
+        "classical models take none",
+    )

@@ -32,6 +32,7 @@ __all__ = [
     "OnelineParser",
     "add_nproc_arg",
     "add_executor_args",
+    "add_model_option_arg",
 ]
 
 Handler = Callable[[argparse.Namespace], Any]
@@ -79,7 +80,7 @@ def key_value(text: str) -> tuple[str, Any]:
     key, sep, raw = text.partition("=")
     key = key.strip().replace("-", "_")
     if not sep or not key.isidentifier():
-        raise argparse.ArgumentTypeError(f"expected KEY=VALUE (e.g. atom_dim=128), got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE (e.g. learning_rate=0.001), got {text!r}")
     raw = raw.strip()
     words = {"true": True, "false": False, "none": None}
     if raw.lower() in words:
@@ -131,10 +132,17 @@ def add_action(
     *,
     common: bool = True,
     out_required: bool = True,
+    check: Callable[[argparse.Namespace], None] | None = None,
 ) -> argparse.ArgumentParser:
-    """Create ``matnn <area> <name>`` bound to ``handler`` (with the common options unless ``common=False``)."""
+    """Create ``matnn <area> <name>`` bound to ``handler`` (with the common options unless ``common=False``).
+
+    ``check`` tests settings that depend on each other (e.g. ``--model-option`` keys on ``--model``) and
+    raises a :class:`~matnn.core.exceptions.ConfigError`; experiment files (``matnn run``, ``matnn tune``)
+    run it on the parsed options before anything starts. It is kept on the parser, not in the options.
+    """
     p = actions.add_parser(name, help=help, description=help)
     p.set_defaults(func=handler)
+    p.check_args = check  # type: ignore[attr-defined]
     if common:
         add_common_args(p, out_required=out_required)
     return p
@@ -166,4 +174,17 @@ def add_executor_args(parser: argparse.ArgumentParser, what: str = "seeds") -> N
         default=None,
         metavar="ADDRESS",
         help=f"run the {what} on the Dask cluster at ADDRESS (tcp://host:8786) instead; --workers is then ignored",
+    )
+
+
+def add_model_option_arg(parser: argparse.ArgumentParser, help: str) -> None:
+    """Add ``--model-option KEY=VALUE ...`` (repeatable; a later value of a key wins): see :func:`key_value`."""
+    parser.add_argument(
+        "--model-option",
+        type=key_value,
+        action="extend",
+        nargs="+",
+        default=None,
+        metavar="KEY=VALUE",
+        help=help,
     )

@@ -155,6 +155,12 @@ def experiment_to_argv(
     missing += [d for d, a in options.items() if not a.option_strings and d not in seen and a.nargs not in ("?", "*")]
     if missing:
         raise ConfigError(f"{source}: '{cmd}' needs the key(s) {', '.join(sorted(set(missing)))}.")
+    check = getattr(commands[cmd], "check_args", None)
+    if check is not None:  # settings that depend on each other (every value alone is valid here)
+        try:
+            check(commands[cmd].parse_args([*positional, *optional]))
+        except ConfigError as exc:
+            raise ConfigError(f"{source}: {exc}") from None
     return [*cmd.split(), *positional, *optional]
 
 

@@ -79,6 +79,11 @@ ADAPTERS: dict[str, Adapter] = {
         holdout="battery",
         protocol="trials: --test replaced by validation cells carved from --train; score = their RMSE (cycles)",
     ),
+    "battery cv": Adapter(
+        "rmse",
+        protocol="trials: k-fold CV RMSE (cycles) on the training cells; no test file",
+        has_test=False,
+    ),
     "crystals train": Adapter(
         "val_mae",
         drop=("test",),

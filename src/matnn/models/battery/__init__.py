@@ -13,6 +13,9 @@ Names are imported on first use, so reading the registry imports neither torch n
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from matnn.models.battery.registry import BATTERY_MODELS, DEFAULT_MODEL
 from matnn.utils.lazy import lazy_exports
 
@@ -25,6 +28,7 @@ _LAZY = {
     "default_config": "matnn.models.battery.networks",
     "network_spec": "matnn.models.battery.networks",
     "network_inputs": "matnn.models.battery.networks",
+    "network_options": "matnn.models.battery.networks",
     "inverse_frequency_weights": "matnn.models.battery.networks",
     "build_tutorial_cnn": "matnn.models.battery.architectures",
     "build_dq_net": "matnn.models.battery.architectures",
@@ -32,15 +36,47 @@ _LAZY = {
     "SoftClip": "matnn.models.battery.architectures",
 }
 
-__all__ = ["BATTERY_MODELS", "DEFAULT_MODEL", "make_model", *_LAZY]
+__all__ = ["BATTERY_MODELS", "DEFAULT_MODEL", "make_model", "check_model_options", *_LAZY]
 
 
-def make_model(name: str, seed: int = 0):
+def check_model_options(name: str, options: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The ``--model-option KEY=VALUE`` settings of battery model ``name``, checked and typed.
+
+    A network's options are the fields of its training recipe
+    (:func:`~matnn.models.battery.networks.network_options`: ``epochs``, ``learning_rate``, ``ensemble`` ...);
+    a classical model's recipe is fixed (its hyper-parameters are chosen by inner cross-validation),
+    so it takes none. Raises a one-line :class:`~matnn.core.exceptions.ConfigError` otherwise.
+    """
+    from matnn.core.exceptions import ConfigError
+
+    spec = BATTERY_MODELS.get(name)
+    options = dict(options or {})
+    if spec.family == "network":
+        from matnn.models.battery.networks import network_options
+
+        return network_options(spec.name, options)
+    if options:
+        raise ConfigError(
+            f"The battery model {spec.name!r} takes no model options (its hyper-parameters are chosen by "
+            f"inner cross-validation); got {', '.join(sorted(options))}. "
+            f"Networks with options: {', '.join(BATTERY_MODELS.names('network'))}."
+        )
+    return {}
+
+
+def make_model(name: str, seed: int = 0, options: Mapping[str, Any] | None = None) -> Any:
     """A fresh, unfitted battery model called ``name`` (any of ``BATTERY_MODELS.names()``).
 
-    Returns a :class:`ClassicalModel` or a :class:`NeuralModel` with its registered recipe.
+    Returns a :class:`ClassicalModel` or a :class:`NeuralModel` with its registered recipe, changed by
+    ``options`` (:func:`check_model_options`).
     """
-    return BATTERY_MODELS.build(name, seed=seed)
+    spec = BATTERY_MODELS.get(name)
+    options = check_model_options(spec.name, options)
+    if options:
+        from matnn.models.battery.networks import config_with_options
+
+        return spec.build(seed=seed, config=config_with_options(spec.name, options))
+    return spec.build(seed=seed)
 
 
 __getattr__ = lazy_exports(__name__, _LAZY, globals())

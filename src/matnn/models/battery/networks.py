@@ -15,6 +15,7 @@ is used for fitting by K−1 members; the prediction is the base plus the member
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,8 @@ __all__ = [
     "network_spec",
     "inverse_frequency_weights",
     "network_inputs",
+    "network_options",
+    "config_with_options",
 ]
 
 _EPS = 1e-12
@@ -139,6 +142,92 @@ def default_config(name: str) -> NeuralConfig:
     :class:`NeuralConfig`'s defaults)."""
     names = {f.name for f in fields(NeuralConfig)}
     return NeuralConfig(**{k: v for k, v in network_spec(name).defaults.items() if k in names})
+
+
+def _option_constraints(spec: ModelSpec) -> dict[str, Any]:
+    """The :class:`NeuralConfig` fields a user may set on network ``spec`` and the values each accepts.
+
+    ``scalars`` and ``asinh`` shape the inputs of the curve-and-scalar networks and ``residual`` stacks
+    ``dqnet`` on its base; the other networks ignore them, so they are no options of those (a setting
+    that changes nothing would read as a result).
+    """
+    from matnn.core.validation import Interval, Options, non_negative, positive
+
+    out: dict[str, Any] = {
+        "epochs": positive(int),
+        "batch_size": positive(int),
+        "learning_rate": positive(float),
+        "weight_decay": non_negative(float),
+        "l2": non_negative(float),
+        "early_stopping": "boolean",
+        "sample_weights": "boolean",
+        "patience": positive(int),
+        "val_fraction": Interval(float, 0.0, 0.5, closed="neither"),
+        "ensemble": positive(int),
+    }
+    if spec.defaults.get("inputs") == "delta_q_curves_and_scalars":
+        out["scalars"] = Options(("discharge", "summary", "curve"), lower=False)
+        out["asinh"] = "boolean"
+    if spec.name == "dqnet":
+        out["residual"] = "boolean"
+    return out
+
+
+def _coerce(kind: Any, value: Any) -> Any:
+    """``value`` as the type of a config field: text is parsed, an int is a float where a float is wanted,
+    an integral float is an int where an int is wanted; anything else is left for the check to refuse."""
+    if kind == "boolean":
+        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+            return value.strip().lower() == "true"
+        return value
+    number = getattr(kind, "kind", None)
+    if number is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            return value
+    if number is float and isinstance(value, int):
+        return float(value)
+    if number is int and isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def network_options(name: str, options: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Check the ``--model-option`` settings of battery network ``name``; return them typed.
+
+    Parameters
+    ----------
+    name : str
+        A network of :data:`~matnn.models.battery.registry.BATTERY_MODELS`.
+    options : mapping, optional
+        Field of :class:`NeuralConfig` → value (text such as ``"1e-3"`` is parsed to the field's type).
+
+    Raises
+    ------
+    ConfigError
+        An unknown key (naming the allowed ones) or a value out of range, in one line.
+    """
+    from matnn.core.exceptions import unknown_name
+    from matnn.core.validation import check
+
+    spec = network_spec(name)
+    allowed = _option_constraints(spec)
+    out: dict[str, Any] = {}
+    for key, value in dict(options or {}).items():
+        key = str(key).replace("-", "_")
+        if key not in allowed:
+            raise unknown_name(f"{spec.name} model option", key, allowed)
+        out[key] = check(f"battery network {spec.name!r}", key, _coerce(allowed[key], value), allowed[key])
+    return out
+
+
+def config_with_options(name: str, options: Mapping[str, Any] | None = None) -> NeuralConfig:
+    """The registered recipe of network ``name`` (:func:`default_config`) with ``options`` set
+    (checked by :func:`network_options`)."""
+    return replace(default_config(name), **network_options(name, options))
 
 
 def inverse_frequency_weights(y_log: np.ndarray, n_bins: int = 5) -> np.ndarray:

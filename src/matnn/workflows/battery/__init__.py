@@ -1,6 +1,7 @@
 """Battery cycle-life workflows: prepare → train → analyse.
 
 * :mod:`~matnn.workflows.battery.train` — ``train_and_evaluate`` (``matnn battery train``);
+* :mod:`~matnn.workflows.battery.cv` — ``cross_validate`` (``matnn battery cv``);
 * :mod:`~matnn.workflows.battery.demo` — ``run_demo`` (``matnn battery demo``).
 
 The models live in :mod:`matnn.models.battery` (registry :data:`~matnn.models.battery.BATTERY_MODELS`,
@@ -14,6 +15,7 @@ from matnn.utils.lazy import lazy_exports
 
 _LAZY = {
     "train_and_evaluate": "matnn.workflows.battery.train",
+    "cross_validate": "matnn.workflows.battery.cv",
     "run_demo": "matnn.workflows.battery.demo",
     "BATTERY_MODELS": "matnn.models.battery",
     "DEFAULT_MODEL": "matnn.models.battery",

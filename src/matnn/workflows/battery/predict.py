@@ -124,6 +124,7 @@ def predict_cycle_life(
     metrics: dict[str, Any] = {
         "n_cells": ds.n_cells,
         "model": info["model"],
+        "model_options": dict(info.get("model_options") or {}),  # as trained (the saved models carry them)
         "seeds": len(models),
         "run": str(Path(run).resolve()),
         "data": str(ds.source or ""),

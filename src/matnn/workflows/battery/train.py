@@ -4,7 +4,7 @@
 seed on the training cells, predicts the test cells, and reports the mean and standard deviation
 over seeds of the test RMSE (cycles) and MAPE (%).  Outputs in ``out``:
 
-* ``metrics.json`` — flat keys: ``model``, ``rmse`` (cycles, mean over seeds), ``rmse_std``,
+* ``metrics.json`` — flat keys: ``model``, ``model_options`` (the recipe changes), ``rmse`` (cycles, mean over seeds), ``rmse_std``,
   ``mape`` (percent, mean over seeds), ``mape_std``, ``rmse_of_mean`` (RMSE of the seed-averaged
   prediction), ``n_test``, ``n_train``, ``seeds``, ``rmse_train``, ``wall_s``, and the glitch
   repairs counted in ``n_qc_notes_train`` / ``n_qc_notes_test``;
@@ -23,6 +23,7 @@ from __future__ import annotations
 import csv
 import os
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -137,13 +138,15 @@ def seed_dir(out: str | os.PathLike, seed: int) -> Path:
 
 
 def _fit_one_seed(
-    task: tuple[str, int, BatteryDataset, BatteryDataset, Any, Path | None],
+    task: tuple[str, int, BatteryDataset, BatteryDataset, Any, Path | None, dict[str, Any]],
 ) -> tuple[np.ndarray, float, list]:
     """Fit one seed's model (saved to the task's folder when given); return its predictions on the
     evaluation cells, training RMSE and histories."""
-    model, s, train, evaluate, device, save_to = task
+    from matnn.models.battery import make_model
+
+    model, s, train, evaluate, device, save_to, options = task
     spec = BATTERY_MODELS.get(model)
-    m = spec.build(seed=s)  # a fresh model with its registered recipe
+    m = make_model(model, seed=s, options=options)  # a fresh model: its registered recipe with the options set
     histories: list = []
     if spec.family == "network":
         m.fit(train, device=device)
@@ -168,6 +171,7 @@ def train_and_evaluate(
     figures: bool = True,
     workers: int = 1,
     scheduler: str | None = None,
+    model_options: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Fit ``model`` on ``train`` once per seed, evaluate on ``test``; return flat metrics.
 
@@ -186,16 +190,22 @@ def train_and_evaluate(
     workers, scheduler : optional
         Fit the seeds on a local Dask cluster of ``workers`` processes, or on the cluster at ``scheduler``
         (:class:`matnn.core.engines.Executor`); the metrics equal a serial run's.
+    model_options : mapping, optional
+        Changes to the model's registered recipe (``--model-option``; see
+        :func:`~matnn.models.battery.check_model_options`): a network's training settings such as
+        ``epochs``, ``learning_rate`` or ``ensemble``; classical models take none. Saved with every model.
 
     Returns
     -------
     dict
         The metrics written to ``metrics.json`` (see module docstring).
     """
+    from matnn.models.battery import check_model_options
     from matnn.utils.progress import progress
 
     spec = BATTERY_MODELS.get(model)  # the one check of the name
     model = spec.name
+    options = check_model_options(model, model_options)  # the one check of the options
     if seeds < 1:
         raise ConfigError(f"The number of seeds must be a positive integer. Got {seeds!r}.")
     _check_inputs(train, test)
@@ -206,7 +216,7 @@ def train_and_evaluate(
 
     # one task per seed: serial, or on a Dask cluster (each seed seeds its own model, so the results are the same)
     tasks = [
-        (model, s, train, evaluate, device, seed_dir(out, s) if out is not None else None)
+        (model, s, train, evaluate, device, seed_dir(out, s) if out is not None else None, options)
         for s in range(seed, seed + seeds)
     ]
     results: list[Any] = [None] * seeds
@@ -223,6 +233,7 @@ def train_and_evaluate(
     mean, std = P.mean(axis=0), P.std(axis=0)
     metrics: dict[str, Any] = {
         "model": model,
+        "model_options": options,
         "seeds": seeds,
         "n_train": train.n_cells,
         "n_test": evaluate.n_cells if test is not None else 0,
@@ -282,6 +293,7 @@ def train_and_evaluate(
             {
                 "model": model,
                 "family": spec.family,
+                "model_options": options,
                 "seeds": list(range(seed, seed + seeds)),
                 "models_dir": MODELS_DIR,
                 "voltage_v": [float(v) for v in train.voltage],
