@@ -1169,7 +1169,7 @@ AREAS: list[tuple[str, str, list[Bench]]] = [
                 "epochs, no augmentation, one seed; validation accuracy on a fifth of the training images; space: "
                 "learning rate, batch size, dropout); a dense network on Magpie features of Matbench expt_gap "
                 "(3-fold CV MAE on a 1,500-row subset, 15 epochs; space: learning rate, hidden layers, dropout, "
-                "weight decay); the battery dqnet (one member, 150 epochs; 3-fold CV RMSE on the 41 Severson "
+                "weight decay); the battery dqnet (one member, 60 epochs; 3-fold CV RMSE on the 41 Severson "
                 "training cells; space: learning rate, weight decay, batch size). Cells: mean ± std over seeds of "
                 "the best validation score after the last trial. The rule for calling a winner and for the paper's "
                 "claim was written before the runs: docs/studies/tune-samplers-real-tasks.md.",

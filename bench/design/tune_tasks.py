@@ -13,7 +13,7 @@ test set is read):
 * ``expt_gap``: dense network (15 epochs) on Magpie features of Matbench expt_gap, 3-fold CV MAE (eV)
   on a 1,500-row random subset (``composition cv --max-rows 1500``); space: learning rate, hidden layers,
   dropout, weight decay.
-* ``dqnet``: the battery dqnet (one member, 150 epochs) by 3-fold CV RMSE (cycles) on the 41
+* ``dqnet``: the battery dqnet (one member, 60 epochs) by 3-fold CV RMSE (cycles) on the 41
   Severson training cells (``battery cv``); space: learning rate, weight decay, batch size.
 
 Per task and sampler, over ``--seeds`` search seeds with the median pruner off: mean ± std of the best
@@ -89,7 +89,7 @@ def tasks() -> dict[str, dict]:
                 "model": "dqnet",
                 "folds": 3,
                 "repeats": 1,
-                "model_option": ["ensemble=1", "epochs=150"],
+                "model_option": ["ensemble=1", "epochs=60"],
             },
             "space": {
                 "model_option.learning_rate": {"type": "float", "low": 1.0e-4, "high": 1.0e-2, "log": True},
