@@ -105,6 +105,7 @@ def test_cli_model_options_set_the_architecture(tmp_path, structure_file, capsys
             "--model-option",
             "atom_dim=24",
             "n-conv=2",
+            "--model-option",  # repeated: the options add up
             "dropout=0.1",
             "--out",
             str(out),

@@ -18,10 +18,10 @@ from pathlib import Path
 
 from matnn.cli.common import (
     add_action,
+    add_model_option_arg,
     add_nproc_arg,
     area_parser,
     fraction,
-    key_value,
     non_negative_float,
     positive_float,
     positive_int,
@@ -63,6 +63,14 @@ def _defaults_text(family: str, key: str) -> str:
         for spec in CRYSTAL_MODELS
         if spec.family == family and spec.default(key) is not None
     )
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    """The ``--model-option`` keys are constructor options of ``--model`` (one-line ConfigError otherwise)."""
+    from matnn.models.crystals.registry import CRYSTAL_MODELS
+
+    if args.model_option:
+        CRYSTAL_MODELS.get(args.model).load().check_options(dict(args.model_option))
 
 
 def _train(args: argparse.Namespace) -> dict:
@@ -211,7 +219,13 @@ def _graphs(args: argparse.Namespace) -> dict:
 def register(subparsers: argparse._SubParsersAction) -> None:
     actions = area_parser(subparsers, "crystals", HELP)
 
-    p = add_action(actions, "train", _train, "train CGCNN or the MEGNet-style network on structures with a target")
+    p = add_action(
+        actions,
+        "train",
+        _train,
+        "train CGCNN or the MEGNet-style network on structures with a target",
+        check=_check_options,
+    )
     g = p.add_argument_group("data")
     g.add_argument(
         "--data",
@@ -301,14 +315,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="run the network through torch.compile: faster steps after about a minute of compiling (long runs)",
     )
-    g.add_argument(
-        "--model-option",
-        type=key_value,
-        nargs="+",
-        default=None,
-        metavar="KEY=VALUE",
-        help="architecture settings passed to the model, e.g. atom_dim=128 n_conv=4 hidden_dim=256 "
-        "(CGCNN defaults: atom_dim=64 n_conv=3 hidden_dim=128 n_hidden=1 dropout=0)",
+    add_model_option_arg(
+        g,
+        "architecture settings passed to the model, e.g. atom_dim=128 n_conv=4 hidden_dim=256 "
+        "(CGCNN defaults: atom_dim=64 n_conv=3 hidden_dim=128 n_hidden=1 dropout=0); repeatable, a later value "
+        "of a key wins",
     )
     add_nproc_arg(p)
 
