@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -167,6 +168,17 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     target = args.out / "electrode-direct.json"
     data = json.loads(target.read_text()) if args.plot_only else run(args)
+    if "_meta" not in data:  # date, hardware and the command of the search itself (not of a --plot-only redraw)
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+        from benchmeta import meta
+
+        data = {
+            "_meta": meta(
+                "PYTHONPATH=src python bench/design/electrode_direct.py "
+                f"--pop-size {data['pop_size']} --generations {data['generations_planned']} "
+                f"--time-limit-min {data['time_limit_min']:g}"
+            )
+        } | data
     route = json.loads(args.route.read_text()) if args.route.exists() else None
     if route:
         data["comparison"] = compare(data, route)
