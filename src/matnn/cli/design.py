@@ -10,7 +10,7 @@ import argparse
 from typing import Any
 
 from matnn.cli.common import add_action, area_parser, non_negative_int, positive_float, positive_int
-from matnn.design.electrode.surrogate import RATE_TRANSFORMS
+from matnn.design.electrode.surrogate import RATE_TRANSFORMS, REFINE_ROUNDS
 from matnn.design.registry import DESIGN_MODELS
 
 _ENSEMBLE = DESIGN_MODELS.get("ensemble")
@@ -199,7 +199,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument(
         "--refine-rounds",
         type=non_negative_int,
-        default=0,
+        default=REFINE_ROUNDS,
         help="rounds of active refinement: the DFN-checked front joins the training set, refit, search, check again",
     )
     s.add_argument(

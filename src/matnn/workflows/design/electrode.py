@@ -40,7 +40,7 @@ from matnn.design.electrode.recipe import (
     recipe_key,
     sobol_recipes,
 )
-from matnn.design.electrode.surrogate import RATE_TRANSFORMS
+from matnn.design.electrode.surrogate import RATE_TRANSFORMS, REFINE_ROUNDS
 
 __all__ = ["Campaign", "design_electrode", "fit_surrogates", "objectives"]
 
@@ -258,7 +258,7 @@ def design_electrode(
     direct_pop_size: int = 16,
     direct_generations: int = 6,
     rate_transform: str = "none",
-    refine_rounds: int = 0,
+    refine_rounds: int = REFINE_ROUNDS,
     space: RecipeSpace | None = None,
     cell: CellSpec | None = None,
     materials: Materials | None = None,
@@ -282,7 +282,7 @@ def design_electrode(
         NSGA-II run directly on the DFN (``direct_pop_size * direct_generations`` DFN calls).
     rate_transform : {"none", "logit"}
         Train the ensemble on the raw rate fraction or on its logit (see :func:`fit_surrogates`).
-    refine_rounds : int
+    refine_rounds : int, default=REFINE_ROUNDS (2)
         Rounds of active refinement: the DFN-checked front recipes join the training set, the ensemble is
         refit, NSGA-II reruns on it and its new front is checked with the DFN. The reported front is the
         last one; every checked front counts in ``dfn_calls_surrogate_route``.
