@@ -1306,7 +1306,7 @@ AREAS: list[tuple[str, str, list[Bench]]] = [
                 "`{route_metrics}` (its DFN-confirmed front). Claim tested: the route reaches ≥ 95 % of the direct "
                 "search's hypervolume with ≥ 10× fewer DFN calls. Figure: "
                 "`bench/out/design/electrode_hv_vs_calls.png`. Measured on a shared machine (load average "
-                "{load_average_start:.1f} at the start).",
+                "{load_average_start:.1f} at the start, {load_average_end:.1f} at the end).",
                 ["figure", "value", "target"],
                 [
                     [

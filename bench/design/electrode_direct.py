@@ -174,6 +174,9 @@ def main() -> None:
         sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
         from benchmeta import meta
 
+        from matnn.core.config import set_num_threads
+
+        set_num_threads()  # the search ran with MATNN_NUM_THREADS (default 1): the hardware line names that
         data = {
             "_meta": meta(
                 "PYTHONPATH=src python bench/design/electrode_direct.py "
