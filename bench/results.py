@@ -1257,7 +1257,8 @@ AREAS: list[tuple[str, str, list[Bench]]] = [
                 ],
                 "The direct NSGA-II search's budget is a setting of the recipe ({loop_dfn_calls_direct} DFN calls) "
                 "and the surrogate route spends N campaign designs + the front check "
-                "({loop_dfn_calls_surrogate_route}): this run compares the two fronts at these unequal budgets; the "
+                "({loop_dfn_calls_surrogate_route}; this run has no refinement round, now 2 by default): it compares "
+                "the two fronts at these unequal budgets; the "
                 "10× saving is tested in \"Electrode design: surrogate route against NSGA-II on the DFN\" below, "
                 "and the rate-fraction error in \"Electrode design: front error\". The run's report, figures, "
                 "front and metrics: `bench/out/design/electrode_n256/`.",
