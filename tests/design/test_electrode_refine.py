@@ -35,9 +35,19 @@ def test_refinement_trains_on_checked_fronts_and_counts_their_calls(tmp_path, mo
     pytest.importorskip("pymoo")
     from matnn.workflows.design import electrode as wf
 
-    from .test_electrode_campaign import _toy
+    def toy(task):  # smooth stand-in for the DFN; the rate fraction drops steeply with thickness
+        e = wf.electrode_from_recipe(task[0])
+        rate = 1 / (1 + (e.thickness_m / 80e-6) ** 4 * (0.5 / e.porosity))
+        energy = 2000 * e.eps_am * (1 - np.exp(-e.thickness_m / 60e-6))
+        return {
+            "recipe": task[0].as_dict(),
+            "status": "ok",
+            "energy_density_wh_l": float(energy),
+            "rate_fraction": float(rate),
+            "seconds": 0.0,
+        }
 
-    monkeypatch.setattr(wf, "evaluate_recipe", _toy)
+    monkeypatch.setattr(wf, "evaluate_recipe", toy)
     m = wf.design_electrode(
         tmp_path,
         n=16,

@@ -58,7 +58,7 @@ def _electrode(args: argparse.Namespace) -> dict[str, Any]:
         print(
             f"{m['n_designs']} designs ({m['n_failed']} failed) in {m['campaign_seconds']:.0f} s; surrogate R2 energy "
             f"{m['surrogate_r2_energy']:.3f}, rate fraction {m['surrogate_r2_power']:.3f}; front {m['front_size']} "
-            f"recipes, median DFN-check error {100 * m['front_error_median']:.1f} %; hypervolume surrogate route "
+            f"recipes, median DFN-check error {100 * m['front_error_median']:.1f} % (worse objective); hypervolume surrogate route "
             f"{m['hypervolume_surrogate_route']:.3f} ({m['dfn_calls_surrogate_route']} DFN calls) vs direct "
             f"{m['hypervolume_direct_dfn']:.3f} ({m['dfn_calls_direct']})"
         )
