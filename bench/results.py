@@ -190,6 +190,50 @@ def _task_winners(files: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _electrode_loop_derived(files: dict[str, Any]) -> dict[str, Any]:
+    """The front error as reported: the larger of the two per-objective medians (not a pooled median)."""
+    d = files[""]
+    return {"front_worse": max(d["loop_front_error_median_energy"], d["loop_front_error_median_power"])}
+
+
+_FRONT_VARIANTS = (
+    ("baseline", "unchanged loop (raw rate fraction, no refinement)"),
+    ("logit", "attempt 1: logit target"),
+    ("refine2", "attempt 2: 2 rounds of active refinement"),
+)
+
+
+def _electrode_front_derived(files: dict[str, Any]) -> dict[str, Any]:
+    """Per variant: the rate-fraction target it used, and whether it met the pre-registered rule."""
+    runs = files[""]["runs"]
+    out = {}
+    for key, _ in _FRONT_VARIANTS:
+        r = runs[key]
+        out[key] = {
+            "target": r["options"].get("rate_transform", "none"),
+            "rounds": r["options"].get("refine_rounds", 0),
+            "met": "met" if r["meets_target"] else "not met",
+        }
+    return out
+
+
+def _electrode_direct_derived(files: dict[str, Any]) -> dict[str, Any]:
+    """Where the direct search reaches the route's hypervolume (or that it does not, within its budget)."""
+    c = files[""]["comparison"]
+
+    def reach(key: str) -> str:
+        return f"{c[key]:,} calls" if c[key] is not None else f"not within {c['direct_calls_max']:,} calls"
+
+    claim = c["claim_95pct_at_10x_holds"]
+    return {
+        "reach_route": reach("direct_calls_to_reach_route_hv"),
+        "reach_95": reach("direct_calls_to_reach_95pct_route_hv"),
+        "exceed": reach("direct_calls_to_exceed_route_hv_over_095"),
+        "claim": "not tested (budget below 10×)" if claim is None else ("met" if claim else "not met"),
+        "calls_ratio": c["direct_calls_at_10x_or_max"] / c["route_dfn_calls"],
+    }
+
+
 def _ddp_derived(files: dict[str, Any]) -> dict[str, Any]:
     """Per run: optimizer steps, weight difference relative to the largest weight, relative final-loss difference."""
     out = {}
@@ -1293,13 +1337,14 @@ AREAS: list[tuple[str, str, list[Bench]]] = [
                         "{loop_surrogate_r2_power>=0.98}",
                     ],
                     [
-                        "front: DFN check of the surrogate's Pareto recipes, median relative error",
-                        "**{loop_front_error_median*100:.2f} %** pooled (energy {loop_front_error_median_energy*100:.2f} "
-                        "%, rate fraction {loop_front_error_median_power*100:.1f} %; max "
+                        "front: DFN check of the surrogate's Pareto recipes, median relative error (the larger of "
+                        "the two objectives' medians)",
+                        "**{_derived.front_worse*100:.1f} %** (energy {loop_front_error_median_energy*100:.2f} %, "
+                        "rate fraction {loop_front_error_median_power*100:.1f} %; max "
                         "{loop_front_error_max*100:.0f} %); {loop_front_size} recipes, {loop_front_confirmed_size} "
                         "non-dominated under the DFN",
-                        "median ≤ 2 %: pooled {loop_front_error_median<=0.02}, energy "
-                        "{loop_front_error_median_energy<=0.02}, rate fraction {loop_front_error_median_power<=0.02}",
+                        "median ≤ 2 %: {_derived.front_worse<=0.02} (energy "
+                        "{loop_front_error_median_energy<=0.02}, rate fraction {loop_front_error_median_power<=0.02})",
                     ],
                     [
                         "hypervolume, surrogate route / direct DFN NSGA-II",
@@ -1321,10 +1366,94 @@ AREAS: list[tuple[str, str, list[Bench]]] = [
                 ],
                 "The direct NSGA-II search's budget is a setting of the recipe ({loop_dfn_calls_direct} DFN calls) "
                 "and the surrogate route spends N campaign designs + the front check "
-                "({loop_dfn_calls_surrogate_route}): this run compares the two fronts at these unequal budgets and "
-                "does not test the 10× saving, which needs a direct search given ≥ 10× the surrogate route's "
-                "calls. The front error is given per objective because the surrogate's errors differ between them "
-                "(see its MAPE). The run's report, figures, front and metrics: `bench/out/design/electrode_n256/`.",
+                "({loop_dfn_calls_surrogate_route}; this run has no refinement round, now 2 by default): it compares "
+                "the two fronts at these unequal budgets; the "
+                "10× saving is tested in \"Electrode design: surrogate route against NSGA-II on the DFN\" below, "
+                "and the rate-fraction error in \"Electrode design: front error\". The run's report, figures, "
+                "front and metrics: `bench/out/design/electrode_n256/`.",
+                derive=_electrode_loop_derived,
+            ),
+            Bench(
+                "Electrode design: front error, two pre-registered attempts",
+                "design/electrode-front-error.json",
+                "the loop of `matnn design electrode` at N = 256, seed 0, one worker, sharing one campaign cache, "
+                "run unchanged and with the two attempts of docs/studies/electrode-front-error.md (rule written "
+                "before the runs): the rate fraction learnt on the logit scale, then 2 rounds of active refinement "
+                "(the DFN-checked front joins the training set; refit; new front; DFN check), with the logit target "
+                "only if attempt 1 lowered the rate-fraction error (here: `{attempt2_rate_transform}`). Target: the "
+                "median relative error of each objective on the DFN-checked front ≤ 2 %, held-out R² ≥ 0.98. "
+                "Timings are from a shared machine.",
+                ["run", "front error energy / rate fraction (median)", "max", "R² energy / rate fraction",
+                 "DFN calls (route)", "hypervolume (route)", "target"],
+                [
+                    [
+                        label,
+                        f"{{runs.{k}.front_error_median_energy*100:.2f}} % / "
+                        f"**{{runs.{k}.front_error_median_power*100:.1f}} %**",
+                        f"{{runs.{k}.front_error_max*100:.0f}} %",
+                        f"{{runs.{k}.surrogate_r2_energy:.4f}} / {{runs.{k}.surrogate_r2_power:.4f}}",
+                        f"{{runs.{k}.dfn_calls_surrogate_route}}",
+                        f"{{runs.{k}.hypervolume_surrogate_route:.3f}}",
+                        f"{{_derived.{k}.met}}",
+                    ]
+                    for k, label in _FRONT_VARIANTS
+                ],
+                "Rounds of attempt 2 (rate-fraction median error per checked front): "
+                "{runs.refine2.front_error_median_power_round0*100:.1f} % → "
+                "{runs.refine2.front_error_median_power_round1*100:.1f} % → "
+                "{runs.refine2.front_error_median_power_round2*100:.1f} %; {runs.refine2.front_repeats_checked} "
+                "of its last front's {runs.refine2.front_size} recipes had been simulated in an earlier round. "
+                "Per-run reports and figures: `bench/out/design/electrode_front_<run>/`.",
+                derive=_electrode_front_derived,
+            ),
+            Bench(
+                "Electrode design: surrogate route against NSGA-II on the DFN",
+                "design/electrode-direct.json",
+                "NSGA-II run directly on the DFN (population {pop_size}, seed {seed}, one worker, serial), for up "
+                "to {generations_planned} generations or {time_limit_min:.0f} minutes; after every generation the "
+                "hypervolume of all points evaluated so far, scaled as in the loop (the N = {n_campaign} Sobol "
+                "campaign's range, reference (1, 1)). Compared with the surrogate route of "
+                "`{route_metrics}` (its DFN-confirmed front). Claim tested: the route reaches ≥ 95 % of the direct "
+                "search's hypervolume with ≥ 10× fewer DFN calls. Figure: "
+                "`bench/out/design/electrode_hv_vs_calls.png`. Measured on a shared machine (load average "
+                "{load_average_start:.1f} at the start, {load_average_end:.1f} at the end).",
+                ["figure", "value", "target"],
+                [
+                    [
+                        "surrogate route",
+                        "hypervolume **{comparison.route_hypervolume:.3f}** with {comparison.route_dfn_calls} DFN calls",
+                        "",
+                    ],
+                    [
+                        "direct search at the route's calls",
+                        "{comparison.direct_hypervolume_at_route_calls:.3f} ({comparison.direct_calls_at_route_calls} "
+                        "calls)",
+                        "",
+                    ],
+                    [
+                        "direct search at 10× the route's calls (or its whole budget)",
+                        "{comparison.direct_hypervolume_at_10x_or_max:.3f} ({comparison.direct_calls_at_10x_or_max:,} "
+                        "calls, {_derived.calls_ratio:.1f}×; {seconds_per_call:.2f} s per call)",
+                        "",
+                    ],
+                    [
+                        "hypervolume ratio route / direct at that budget",
+                        "**{comparison.hypervolume_ratio_route_over_direct_at_10x:.3f}**",
+                        "≥ 0.95 with ≥ 10× fewer calls: {_derived.claim}",
+                    ],
+                    [
+                        "calls the direct search needs to reach 95 % of the route's hypervolume / all of it / the "
+                        "route's ÷ 0.95 (beyond which the route holds < 95 % of the direct search's)",
+                        "{_derived.reach_95} / **{_derived.reach_route}** / {_derived.exceed}",
+                        "",
+                    ],
+                    [
+                        "direct search, whole run",
+                        "hypervolume {comparison.direct_hypervolume_max:.3f} after {comparison.direct_calls_max:,} calls",
+                        "",
+                    ],
+                ],
+                derive=_electrode_direct_derived,
             ),
         ],
     ),

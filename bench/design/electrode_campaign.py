@@ -9,8 +9,10 @@ Reports, as JSON in bench/out/design/electrode-campaign.json:
 * campaign throughput (designs/min) on 1 worker (serial, in process) and on a 2-worker local Dask cluster,
   same recipes, tortuosity bins precomputed, cluster start-up and a one-design-per-worker warm-up (PyBaMM
   import, model build) timed separately;
-* the full loop at ``--n`` Sobol designs on 2 workers: surrogate R², front error, hypervolume ratio
-  (surrogate route / NSGA-II directly on the DFN) and DFN-calls ratio.
+* the full loop at ``--n`` Sobol designs on 2 workers (default settings, so 2 rounds of active
+  refinement): surrogate R², front error, hypervolume ratio (surrogate route / NSGA-II directly on the DFN
+  at its small default budget) and DFN-calls ratio. The 10× comparison with a large direct search is
+  ``bench/design/electrode_direct.py``; the front-error attempts ``docs/studies/scripts/electrode_front_error.py``.
 
 The machine these numbers come from is shared (2 cores, several jobs): the load average is recorded
 beside the timings, and ratios are noisy.

@@ -182,6 +182,7 @@ def test_whole_loop_writes_report_and_metrics(tmp_path, monkeypatch):
         generations=15,
         direct_pop_size=8,
         direct_generations=2,
+        refine_rounds=0,  # refinement: test_electrode_refine.py
         image_spec=SMALL,
         show_progress=False,
     )

@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from matnn.cli.common import add_action, area_parser, positive_float, positive_int
+from matnn.cli.common import add_action, area_parser, non_negative_int, positive_float, positive_int
+from matnn.design.electrode.surrogate import RATE_TRANSFORMS, REFINE_ROUNDS
 from matnn.design.registry import DESIGN_MODELS
 
 _ENSEMBLE = DESIGN_MODELS.get("ensemble")
@@ -42,6 +43,8 @@ def _electrode(args: argparse.Namespace) -> dict[str, Any]:
         generations=args.generations,
         direct_pop_size=args.direct_pop_size,
         direct_generations=args.direct_generations,
+        rate_transform=args.rate_transform,
+        refine_rounds=args.refine_rounds,
         space=RecipeSpace(**ranges),
         cell=CellSpec(
             low_rate=args.low_rate,
@@ -55,7 +58,7 @@ def _electrode(args: argparse.Namespace) -> dict[str, Any]:
         print(
             f"{m['n_designs']} designs ({m['n_failed']} failed) in {m['campaign_seconds']:.0f} s; surrogate R2 energy "
             f"{m['surrogate_r2_energy']:.3f}, rate fraction {m['surrogate_r2_power']:.3f}; front {m['front_size']} "
-            f"recipes, median DFN-check error {100 * m['front_error_median']:.1f} %; hypervolume surrogate route "
+            f"recipes, median DFN-check error {100 * m['front_error_median']:.1f} % (worse objective); hypervolume surrogate route "
             f"{m['hypervolume_surrogate_route']:.3f} ({m['dfn_calls_surrogate_route']} DFN calls) vs direct "
             f"{m['hypervolume_direct_dfn']:.3f} ({m['dfn_calls_direct']})"
         )
@@ -186,6 +189,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=positive_int,
         default=60,
         help="NSGA-II generations on the surrogate",
+    )
+    s.add_argument(
+        "--rate-transform",
+        choices=RATE_TRANSFORMS,
+        default=RATE_TRANSFORMS[0],
+        help="train the surrogate on the raw rate fraction or on its logit (predictions mapped back)",
+    )
+    s.add_argument(
+        "--refine-rounds",
+        type=non_negative_int,
+        default=REFINE_ROUNDS,
+        help="rounds of active refinement: the DFN-checked front joins the training set, refit, search, check again",
     )
     s.add_argument(
         "--direct-pop-size",
