@@ -155,7 +155,7 @@ def _sampler_winners(files: dict[str, Any]) -> dict[str, Any]:
 _TASKS = [
     ("", "digits", "LeNet, 8x8 digits: validation accuracy (higher is better)", ".4f"),
     ("expt_gap", "expt_gap", "dense, Matbench expt_gap: 3-fold CV MAE, eV (lower is better)", ".4f"),
-    ("dqnet", "dqnet", "battery dqnet: 3-fold CV RMSE on the training cells, cycles (lower is better)", ".1f"),
+    ("dqnet", "dqnet", "battery dqnet: 3-fold CV RMSE on the training cells, cycles (lower is better)", ".2f"),
 ]
 
 
@@ -1216,7 +1216,8 @@ AREAS: list[tuple[str, str, list[Bench]]] = [
                 "weight decay); the battery dqnet (one member, 60 epochs; 3-fold CV RMSE on the 41 Severson "
                 "training cells; space: learning rate, weight decay, batch size). Cells: mean ± std over seeds of "
                 "the best validation score after the last trial. The rule for calling a winner and for the paper's "
-                "claim was written before the runs: docs/studies/tune-samplers-real-tasks.md.",
+                "claim was written before the runs: docs/studies/tune-samplers-real-tasks.md. One command per task: "
+                "`--task digits`, `--task expt_gap`, `--task dqnet`.",
                 ["task", *_SAMPLERS, "best mean (rule: a tie when within one std)", "SAC beats TPE as claimed"],
                 [
                     [

@@ -105,3 +105,30 @@ def test_tune_block_keys_and_defaults():
                 "space": {"dropout": {"type": "float", "low": 0, "high": 0.5}},
             }
         )
+
+
+def test_warmup_epochs_reaches_the_pruner():
+    from matnn.design.tune.samplers import make_pruner
+
+    space = {"x": {"type": "float", "low": 0.0, "high": 1.0}}
+    s = parse_tune_block({"space": space, "warmup_epochs": 7})
+    assert s.warmup_epochs == 7 and parse_tune_block({"space": space}).warmup_epochs == 2
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ConfigError, match="tune.warmup_epochs"):
+            parse_tune_block({"space": space, "warmup_epochs": bad})
+    pruner = make_pruner("median", n_warmup_steps=s.warmup_epochs)
+    # Optuna's median pruner never stops a trial before its warm-up steps are reported
+    import optuna
+
+    study = optuna.create_study(pruner=pruner)
+    for _ in range(3):  # finished trials that reported 0 at every epoch
+        t = study.ask()
+        for step in range(8):
+            t.report(0.0, step)
+        study.tell(t, 0.0)
+    t = study.ask()
+    for step in range(7):
+        t.report(100.0, step)
+        assert not t.should_prune()
+    t.report(100.0, 7)
+    assert t.should_prune()

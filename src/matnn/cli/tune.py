@@ -383,7 +383,7 @@ def _study(search: Search, storage: str | None, study_name: str | None, worker: 
         study_name=name,
         storage=st,
         sampler=sampler,
-        pruner=make_pruner(s.pruner),
+        pruner=make_pruner(s.pruner, n_warmup_steps=s.warmup_epochs),
         direction=search.direction,
         load_if_exists=True,
     )

@@ -15,7 +15,16 @@ from matnn.core.exceptions import DataError, NotFittedError
 from matnn.core.validation import Interval, Options, check, positive
 from matnn.design.registry import DESIGN_MODELS
 
-__all__ = ["BASELINES", "RATE_TRANSFORMS", "REFINE_ROUNDS", "EnsembleSurrogate", "expit", "fit_baseline", "logit", "regression_scores"]
+__all__ = [
+    "BASELINES",
+    "RATE_TRANSFORMS",
+    "REFINE_ROUNDS",
+    "EnsembleSurrogate",
+    "expit",
+    "fit_baseline",
+    "logit",
+    "regression_scores",
+]
 
 #: How the electrode surrogate sees the rate fraction: raw, or on the logit scale (mapped back for predictions).
 RATE_TRANSFORMS: tuple[str, ...] = ("none", "logit")
@@ -38,6 +47,7 @@ def expit(z: Any) -> np.ndarray:
     from scipy.special import expit as _expit
 
     return _expit(np.asarray(z, dtype=float))
+
 
 #: scikit-learn baselines: Gaussian process (Matern 5/2 with per-variable length scales + noise) or random forest.
 #: The scikit-learn baselines, as registered in :data:`matnn.design.registry.DESIGN_MODELS`.
@@ -112,7 +122,9 @@ class EnsembleSurrogate:
             if max(cols) >= y.shape[1]:
                 raise DataError(f"logit_columns {cols} of EnsembleSurrogate exceed the {y.shape[1]} target columns.")
             if np.any((y[:, cols] < 0) | (y[:, cols] > 1)):
-                raise DataError(f"Target columns {cols} of EnsembleSurrogate must be fractions in [0, 1] for the logit.")
+                raise DataError(
+                    f"Target columns {cols} of EnsembleSurrogate must be fractions in [0, 1] for the logit."
+                )
             y = y.copy()
             y[:, cols] = logit(y[:, cols])
         self.y_mean_, self.y_std_ = y.mean(axis=0), y.std(axis=0) + 1e-12

@@ -48,6 +48,7 @@ _TUNE_KEYS = (
     "study_name",
     "validation_fraction",
     "monitor",
+    "warmup_epochs",
     "heartbeat_interval",
     "max_retry",
 )
@@ -80,6 +81,7 @@ class TuneSettings:
     study_name: str | None = None
     validation_fraction: float = 0.2
     monitor: str | None = None
+    warmup_epochs: int = 2
     heartbeat_interval: int = 10
     max_retry: int = 3
     extra: dict[str, Any] = field(default_factory=dict)
@@ -196,7 +198,7 @@ def parse_tune_block(raw: Any, *, allowed: Collection[str] | None = None, model_
         if raw["direction"] not in ("minimize", "maximize"):
             raise ConfigError(f"'tune.direction' must be minimize or maximize; got {raw['direction']!r}")
         s.direction = raw["direction"]
-    for key, kind in (("trials", 1), ("heartbeat_interval", 1), ("max_retry", 0)):
+    for key, kind in (("trials", 1), ("heartbeat_interval", 1), ("max_retry", 0), ("warmup_epochs", 0)):
         if key in raw:
             v = raw[key]
             if isinstance(v, bool) or not isinstance(v, int) or v < kind:

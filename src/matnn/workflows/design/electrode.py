@@ -445,7 +445,11 @@ def design_electrode(
         "rate_transform": rate_transform,
         "refine_rounds": refine_rounds,
         "front_repeats_checked": rounds[-1]["front_repeats_checked"],
-        **{f"front_error_median_{k}_round{i}": r[f"error_median_{k}"] for i, r in enumerate(rounds) for k in ("energy", "power")},
+        **{
+            f"front_error_median_{k}_round{i}": r[f"error_median_{k}"]
+            for i, r in enumerate(rounds)
+            for k in ("energy", "power")
+        },
         "dfn_calls_surrogate_route": len(route_keys),
         "dfn_calls_direct": int(direct.n_evals),
         "campaign_seconds": campaign_seconds,
