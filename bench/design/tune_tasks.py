@@ -20,7 +20,8 @@ Per task and sampler, over ``--seeds`` search seeds with the median pruner off: 
 validation score after every trial, the final best, seconds per trial and the gap between trials
 (sampler + storage). Then the pruning comparison: TPE with the median pruner against TPE without, same
 seeds and trial budget: wall time until the pruned search first matches the unpruned search's final best.
-Writes ``bench/out/design/tune-tasks-<task>.json``.
+Writes ``bench/out/design/tune-tasks-<task>.json`` and redraws ``tune-tasks.png`` (best-so-far curves,
+mean ± std over seeds, of every task run so far; ``--plot-only`` just redraws it).
 """
 
 from __future__ import annotations
@@ -146,14 +147,47 @@ def best_so_far(values: list[float | None], direction: str) -> list[float]:
     return out
 
 
+def plot(path: Path) -> Path:
+    """Best validation score so far (mean ± std over seeds) against trials, one panel per task with results."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [t for t in tasks() if (OUT / f"tune-tasks-{t}.json").exists()]
+    fig, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 3.6), squeeze=False)
+    for ax, name in zip(axes[0], names, strict=True):
+        d = json.loads((OUT / f"tune-tasks-{name}.json").read_text())
+        for key, entry in d["samplers"].items():
+            mean, std = np.array(entry["best_so_far_mean"]), np.array(entry["best_so_far_std"])
+            x = np.arange(1, len(mean) + 1)
+            style = "--" if "+" in key else "-"
+            (line,) = ax.plot(x, mean, style, label=key)
+            ax.fill_between(x, mean - std, mean + std, color=line.get_color(), alpha=0.12)
+        ax.set_title(f"{name} ({d['direction']})")
+        ax.set_xlabel("trial")
+        ax.set_ylabel("best validation score so far")
+    axes[0][0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--task", required=True, choices=sorted(tasks()))
+    ap.add_argument("--task", choices=sorted(tasks()), help="run this task (required unless --plot-only)")
+    ap.add_argument("--plot-only", action="store_true", help="only redraw tune-tasks.png from the saved results")
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--trials", type=int, default=20)
     ap.add_argument("--samplers", default="tpe,random,cmaes,gp,sac")
     ap.add_argument("--no-pruning", action="store_true", help="skip the pruned-vs-unpruned comparison")
     args = ap.parse_args()
+    if args.plot_only:
+        print(f"wrote {plot(OUT / 'tune-tasks.png')}")
+        return
+    if args.task is None:
+        ap.error("--task is required")
     import optuna
 
     import matnn
@@ -241,7 +275,7 @@ def main() -> None:
         }
         print(f"pruning: {json.dumps({k: v for k, v in result['pruning'].items() if k != 'per_seed'})}", flush=True)
     target = write_result(OUT / f"tune-tasks-{args.task}.json", result)
-    print(f"wrote {target}")
+    print(f"wrote {target} and {plot(OUT / 'tune-tasks.png')}")
 
 
 if __name__ == "__main__":
