@@ -1241,7 +1241,7 @@ AREAS: list[tuple[str, str, list[Bench]]] = [
                     for a, t, _, _ in _TASKS
                 ],
                 "Seconds per trial include the sampler's suggestion (milliseconds for tpe, random and cmaes; "
-                "tenths of a second for gp and sac, see the test-function table) and were measured while other "
+                "tens to hundreds of milliseconds for sac and gp, see the test-function table) and were measured while other "
                 "benchmarks shared the machine. Best-so-far curves (mean ± std over seeds) of every sampler: "
                 "`bench/out/design/tune-tasks.png` (`--plot-only` redraws it).",
                 also={"expt_gap": "design/tune-tasks-expt_gap.json", "dqnet": "design/tune-tasks-dqnet.json"},
