@@ -1342,8 +1342,8 @@ AREAS: list[tuple[str, str, list[Bench]]] = [
                 "workers, surrogate scored on {loop_n_test} held-out designs against a GP baseline, the surrogate "
                 "front checked with the DFN, and NSGA-II run directly on the DFN for comparison. Hypervolumes are "
                 "taken on the campaign's normalised range (reference: its worst energy and worst rate fraction). "
-                "Measured while the machine was shared by other jobs (load average {load_average_start:.1f} at the "
-                "start): speed ratios are depressed.",
+                "Load average {load_average_start:.1f} at the start (other jobs on the 2-core machine depress the "
+                "speed ratio).",
                 ["figure", "value", "target"],
                 [
                     [
@@ -1407,8 +1407,8 @@ AREAS: list[tuple[str, str, list[Bench]]] = [
                     ],
                 ],
                 "The direct NSGA-II search's budget is a setting of the recipe ({loop_dfn_calls_direct} DFN calls) "
-                "and the surrogate route spends N campaign designs + the front check "
-                "({loop_dfn_calls_surrogate_route}; this run has no refinement round, now 2 by default): it compares "
+                "and the surrogate route spends N campaign designs + the front "
+                "checks ({loop_dfn_calls_surrogate_route}; {loop_refine_rounds} refinement round(s)): it compares "
                 "the two fronts at these unequal budgets; the "
                 '10× saving is tested in "Electrode design: surrogate route against NSGA-II on the DFN" below, '
                 'and the rate-fraction error in "Electrode design: front error". The run\'s report, figures, '

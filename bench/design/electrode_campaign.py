@@ -160,7 +160,12 @@ def main() -> None:
             k: v for k, v in previous.items() if k.startswith("loop_") or k in ("hypervolume_ratio", "dfn_calls_ratio")
         }
         result.update(kept, loop_from_earlier_run=bool(kept))
-    (args.out / "electrode-campaign.json").write_text(json.dumps(result, indent=2, default=float) + "\n")
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from benchmeta import write_result
+
+    write_result(args.out / "electrode-campaign.json", result)
     shutil.rmtree(work, ignore_errors=True)
     print(f"-> {args.out / 'electrode-campaign.json'}")
 

@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -66,9 +67,26 @@ class GenerationSpec:
         return por, blob, int(rng.integers(0, 2**31 - 1))
 
 
+def import_porespy() -> Any:
+    """porespy, imported without the logging handler its import puts on the root logger.
+
+    That rich handler would print every library's INFO records (a Dask cluster's start and stop, for
+    instance) in any program that generates an image; matnn removes what the import added and leaves
+    the caller's own handlers alone.
+    """
+    import logging
+
+    root = logging.getLogger()
+    before = list(root.handlers)
+    ps = require("porespy", "images")
+    for handler in [h for h in root.handlers if h not in before]:
+        root.removeHandler(handler)
+    return ps
+
+
 def blob_image(size: int, porosity: float, blobiness: float, seed: int) -> np.ndarray:
     """One porespy ``blobs`` image of shape (size, size), True = pore (periodic blobs, exact porosity)."""
-    ps = require("porespy", "images")
+    ps = import_porespy()
     state = np.random.get_state()  # porespy reseeds NumPy's global generator; leave the caller's intact
     try:
         im = ps.generators.blobs(
@@ -89,7 +107,7 @@ def particle_image(size: int, porosity: float, radius: int, seed: int, *, ndim: 
     """
     if ndim not in (2, 3):
         raise ConfigError(f"'ndim' of particle_image must be 2 or 3; got {ndim!r}")
-    ps = require("porespy", "images")
+    ps = import_porespy()
     state = np.random.get_state()  # porespy reseeds NumPy's global generator; leave the caller's intact
     try:
         im = ps.generators.overlapping_spheres(

@@ -64,8 +64,7 @@ def run_generate(
         ``tau_min``/``tau_median``/``tau_max``, ``porosity_min``/``porosity_max``, ``time_s``,
         ``ms_per_image`` (generation + percolation + solve, per kept image).
     """
-    from matnn.core.exceptions import require
-    from matnn.data.microstructure.generate import GenerationSpec, generate_dataset
+    from matnn.data.microstructure.generate import GenerationSpec, generate_dataset, import_porespy
     from matnn.utils.io import write_json
 
     out = Path(out)
@@ -73,7 +72,7 @@ def run_generate(
         out = out.with_suffix(out.suffix + ".npz") if out.suffix else out.with_suffix(".npz")
     ckpt = out.with_name(out.name + ".partial.npz")
     spec = GenerationSpec(size=size, porosity=tuple(porosity), blobiness=tuple(blobiness))
-    require("porespy", "images")  # import (seconds) before the clock starts
+    import_porespy()  # import (seconds) before the clock starts
     t0 = time.perf_counter()
     ds = generate_dataset(
         n, spec=spec, seed=seed, checkpoint=ckpt, checkpoint_every=checkpoint_every, progress=progress
