@@ -6,7 +6,7 @@ import numpy as np
 
 from matnn.core.exceptions import ConfigError
 
-__all__ = ["load_digits_images", "digits_split"]
+__all__ = ["load_digits_images", "digits_split", "stratified_split"]
 
 
 def load_digits_images() -> tuple[np.ndarray, np.ndarray]:
@@ -28,17 +28,31 @@ def digits_split(
     (x_train, y_train), (x_test, y_test)
         Images ``(n, 8, 8, 1)`` float32 in [0, 1], labels ``(n,)`` int64.
     """
-    from sklearn.model_selection import train_test_split
-
     if not 0.0 < test_size < 1.0:
         raise ConfigError(f"'test_size' must be a fraction in (0, 1). Got {test_size!r} instead.")
     x, y = load_digits_images()
+    return stratified_split(x, y, size=test_size, seed=seed, part="test")
+
+
+def stratified_split(
+    x: np.ndarray, y: np.ndarray, *, size: float, seed: int, part: str = "test"
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Split images ``x`` (n, ...) and labels ``y`` (n,) into a kept part and a held-out ``size`` fraction
+    in which each class keeps its share; ``part`` names the held-out part in errors (``'test'``,
+    ``'validation'``).
+
+    Returns
+    -------
+    (x_kept, y_kept), (x_held, y_held)
+    """
+    from sklearn.model_selection import train_test_split
+
     n_classes, n = len(np.unique(y)), len(y)
-    n_test = int(np.ceil(test_size * n))
-    if n_test < n_classes or n - n_test < n_classes:
+    n_held = int(np.ceil(size * n))
+    if n_held < n_classes or n - n_held < n_classes:
         raise ConfigError(
-            f"'test_size' {test_size!r} leaves {n - n_test} training and {n_test} test images of {n}; "
+            f"'{part}_size' {size!r} leaves {n - n_held} training and {n_held} {part} images of {n}; "
             f"a stratified split needs at least {n_classes} (one per digit) on each side."
         )
-    x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=test_size, stratify=y, random_state=seed)
-    return (x_tr, y_tr), (x_te, y_te)
+    x_kept, x_held, y_kept, y_held = train_test_split(x, y, test_size=size, stratify=y, random_state=seed)
+    return (x_kept, y_kept), (x_held, y_held)

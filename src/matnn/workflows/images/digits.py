@@ -78,23 +78,6 @@ def train_digit_classifier(
     return net, history
 
 
-def _stratified_holdout(
-    x: np.ndarray, y: np.ndarray, size: float, seed: int
-) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
-    """Split (x, y) into a fitting part and a stratified validation part of ``size`` (fraction of the rows)."""
-    from sklearn.model_selection import train_test_split
-
-    n_classes = len(np.unique(y))
-    n_val = int(np.ceil(size * len(y)))
-    if n_val < n_classes or len(y) - n_val < n_classes:
-        raise ConfigError(
-            f"'validation_size' {size!r} leaves {len(y) - n_val} training and {n_val} validation images of "
-            f"{len(y)}; a stratified split needs at least {n_classes} (one per class) on each side."
-        )
-    x_fit, x_val, y_fit, y_val = train_test_split(x, y, test_size=size, stratify=y, random_state=seed)
-    return (x_fit, y_fit), (x_val, y_val)
-
-
 def plot_confusion(cm: np.ndarray, path: str | os.PathLike, *, title: str = "Confusion matrix") -> Path:
     """Counts of (true, predicted) classes with the numbers written in the cells."""
     from matnn.utils.plotting import plt, save_figure
@@ -185,7 +168,7 @@ def run_digits(
     from sklearn.metrics import confusion_matrix
 
     from matnn.core.validation import Interval, check
-    from matnn.data.images.digits import digits_split
+    from matnn.data.images.digits import digits_split, stratified_split
     from matnn.data.images.idx import load_mnist
     from matnn.utils.io import ensure_dir, write_metrics
     from matnn.utils.plotting import plot_learning_curves
@@ -208,7 +191,7 @@ def run_digits(
             (x_tr, y_tr), (x_te, y_te) = digits_split(test_size=test_size, seed=s)
         val = None
         if validation_size > 0:
-            (x_tr, y_tr), val = _stratified_holdout(x_tr, y_tr, validation_size, s)
+            (x_tr, y_tr), val = stratified_split(x_tr, y_tr, size=validation_size, seed=s, part="validation")
         net, hist = train_digit_classifier(
             x_tr,
             y_tr,
