@@ -131,8 +131,12 @@ class ClassicalModel:
         self.spec_ = classical_spec(self.name)
         self.name = self.spec_.name
 
-    def fit(self, ds: BatteryDataset) -> ClassicalModel:
-        """Fit on the cells of ``ds`` (which must all have a cycle life)."""
+    def fit(self, ds: BatteryDataset, *, device: Any = None) -> ClassicalModel:
+        """Fit on the cells of ``ds`` (which must all have a cycle life).
+
+        ``device`` is accepted so that classical models and networks fit through one call; scikit-learn
+        fits on the CPU, so it is ignored.
+        """
         recipe = self.spec_.defaults
         x = _features(recipe, ds)
         y = log_life(ds.cycle_life)

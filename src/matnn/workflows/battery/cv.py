@@ -52,15 +52,11 @@ def out_of_fold(make: Callable[[], Any], ds: BatteryDataset, folds: int = 5, see
 
 def _fit_fold(task: tuple[str, dict[str, Any], int, BatteryDataset, np.ndarray, Any]) -> np.ndarray:
     """Fit the model of one (repeat, fold) on the other cells; its predictions (cycles) of the held-out ones."""
-    from matnn.models.battery import BATTERY_MODELS, make_model
+    from matnn.models.battery import make_model
 
     model, options, s, ds, held, device = task
     rest = np.setdiff1d(np.arange(ds.n_cells), held)
-    m = make_model(model, seed=s, options=options)
-    if BATTERY_MODELS.get(model).family == "network":
-        m.fit(ds.subset(rest), device=device)
-    else:
-        m.fit(ds.subset(rest))
+    m = make_model(model, seed=s, options=options).fit(ds.subset(rest), device=device)
     return np.asarray(m.predict(ds.subset(held)), dtype=float)
 
 

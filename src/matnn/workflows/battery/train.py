@@ -147,12 +147,8 @@ def _fit_one_seed(
     model, s, train, evaluate, device, save_to, options = task
     spec = BATTERY_MODELS.get(model)
     m = make_model(model, seed=s, options=options)  # a fresh model: its registered recipe with the options set
-    histories: list = []
-    if spec.family == "network":
-        m.fit(train, device=device)
-        histories = m.histories_
-    else:
-        m.fit(train)
+    m.fit(train, device=device)
+    histories = m.histories_ if spec.family == "network" else []
     if save_to is not None:  # saved by the process that fitted it: no model crosses processes
         m.save(save_to)
     return np.asarray(m.predict(evaluate)), rmse(train.cycle_life, m.predict(train)), histories
